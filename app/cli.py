@@ -1,0 +1,85 @@
+"""`modelterms serve | check`: run the server, or validate all content."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.settings import Settings
+
+
+def _settings_help() -> str:
+    lines = ["environment variables (defaults in brackets):"]
+    for name, field in Settings.model_fields.items():
+        default = field.default_factory() if field.default_factory else field.default
+        lines.append(f"  MODELTERMS_{name.upper():<22} {field.description} [{default}]")
+    return "\n".join(lines)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import ContentError, create_app
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    settings = Settings(**overrides)
+    if args.reload:
+        # Reload re-imports the app in a fresh process; content and templates changes restart it.
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            reload=True,
+            reload_dirs=["app", "templates", *map(str, settings.content_dirs)],
+            reload_includes=["*.py", "*.html", "*.md"],
+        )
+        return 0
+    try:
+        app = create_app(settings)
+    except ContentError as error:
+        print(f"modelterms: refusing to start: {error}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=5, log_level="info")
+    return 0
+
+
+def check(_args: argparse.Namespace) -> int:
+    from app.demos import load_demos
+    from app.glossary.content import load_glossary
+
+    settings = Settings()
+    glossary = load_glossary(settings.content_dirs, load_demos(settings.extra_demo_modules))
+    for problem in glossary.problems:
+        print(problem)
+    if glossary.problems:
+        print(f"{len(glossary.problems)} problem(s) in content.", file=sys.stderr)
+        return 1
+    formulas = sum(t.formulas for t in glossary.terms.values())
+    print(f"ok: {len(glossary.terms)} terms in {len(glossary.categories)} categories, {formulas} formulas.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="modelterms", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="run the web server",
+        epilog=_settings_help(),
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
+    serve_cmd.add_argument("--host", help="listen address (MODELTERMS_HOST)")
+    serve_cmd.add_argument("--port", type=int, help="listen port (MODELTERMS_PORT)")
+    serve_cmd.add_argument(
+        "--reload", action="store_true", help="restart on code, template or content changes"
+    )
+    serve_cmd.set_defaults(run=serve)
+    check_cmd = commands.add_parser("check", help="validate all content; exits non-zero on problems")
+    check_cmd.set_defaults(run=check)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The demo protocol: what a playground demo declares, and the handle it trains against.
+
+A demo is plain data (`Demo`) plus a generator function. The engine in `app.playground`
+owns processes, budgets, event batching, divergence detection and storage; a demo only
+says what it trains and yields one metric point (or one point per series) per step.
+
+This module must stay importable without torch: the web process reads the params
+schemas from here, and torch is imported only inside each demo's `train` function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+Point = dict[str, Any]
+"""One logged step: at least `step` and `loss`; multi-series demos add `series`."""
+
+
+class DemoParams(BaseModel):
+    """Base of every demo's params: unknown fields and NaN or infinite numbers are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Control(Protocol):
+    """What a training function may ask of the engine between steps."""
+
+    @property
+    def params(self) -> DemoParams:
+        """The current params, with every live change applied so far."""
+
+    @property
+    def device(self) -> str:
+        """'cpu' or 'cuda': where tensors of this run belong."""
+
+    def announce(self, **facts: Any) -> None:
+        """Add demo-specific facts (parameter counts, ...) to the run's `start` event.
+
+        Call it before the first yield; facts announced later are ignored.
+        """
+
+
+TrainFn = Callable[[DemoParams, Control], Iterator[Point | list[Point]]]
+"""Yields once per step; its return value (a dict) becomes the `end` event's summary."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the playground panel: `y` keys plotted against `x`."""
+
+    title: str
+    y: tuple[str, ...] = ("loss",)
+    x: str = "step"
+    log_y: bool = False
+    log_x: bool = False
+
+
+@dataclass(frozen=True)
+class Demo:
+    name: str
+    title: str
+    terms: tuple[str, ...]
+    Params: type[DemoParams]
+    train: TrainFn
+    live: frozenset[str] = frozenset({"lr"})
+    charts: tuple[Chart, ...] = (Chart("Loss", log_y=True),)
+    loss_bound: float = math.inf
+    """A loss above this bound ends the run as `diverged`, like a non-finite loss."""
+    blurb: str = ""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    """Free-form facts the panel template may use (e.g. the surfaces to draw)."""
+
+    def parse(self, raw: Mapping[str, Any]) -> DemoParams:
+        return self.Params.model_validate(dict(raw))
+
+
+class InlineControl:
+    """A `Control` for running a demo in-process: tests, benchmarks, the bare baseline."""
+
+    def __init__(self, params: DemoParams, device: str = "cpu") -> None:
+        self._params = params
+        self._device = device
+        self.facts: dict[str, Any] = {}
+
+    @property
+    def params(self) -> DemoParams:
+        return self._params
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def announce(self, **facts: Any) -> None:
+        self.facts.update(facts)
+
+    def change(self, **changes: Any) -> None:
+        """Apply a live change, as a PATCH would between two steps."""
+        self._params = self._params.model_copy(update=changes)
+
+
+def run_inline(
+    demo: Demo, params: DemoParams, device: str = "cpu"
+) -> tuple[list[Point], dict, InlineControl]:
+    """Run a demo to the end in this process; returns (points, summary, control)."""
+    control = InlineControl(params, device)
+    points: list[Point] = []
+    steps = demo.train(params, control)
+    while True:
+        try:
+            out = next(steps)
+        except StopIteration as stop:
+            return points, stop.value or {}, control
+        points.extend(out if isinstance(out, list) else [out])

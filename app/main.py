@@ -1,0 +1,86 @@
+"""create_app(settings) -> FastAPI. The web process never imports torch."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.demos import load_demos
+from app.glossary.content import load_glossary
+from app.glossary.routes import not_found_page
+from app.glossary.routes import router as glossary_router
+from app.glossary.site import build_site
+from app.playground.engine import Engine
+from app.playground.panel import panel_renderer
+from app.playground.routes import router as playground_router
+from app.settings import Settings, get_settings
+from app.web import STATIC, Page, SecurityHeaders, asset_version, describe_errors, make_templates
+
+
+class ContentError(RuntimeError):
+    """The content has problems; the server refuses to start on it."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    demos = load_demos(settings.extra_demo_modules)
+    glossary = load_glossary(settings.content_dirs, demos)
+    if glossary.problems:
+        raise ContentError("content has problems:\n" + "\n".join(map(str, glossary.problems)))
+    templates = make_templates(asset_version())
+    panel = panel_renderer(templates, demos, glossary)
+    site = build_site(glossary, templates, panel)
+    site.pages["/playground"] = Page.build(
+        site.render("playground.html", demos=demos.values(), panels={name: panel(name) for name in demos})
+    )
+    engine = Engine(settings, demos)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await engine.start()
+        try:
+            yield
+        finally:
+            await engine.stop()
+
+    app = FastAPI(
+        title="ModelTerms",
+        summary="An interactive glossary of how language models are trained, with live playgrounds.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.site = site
+    app.state.engine = engine
+    app.state.demos = demos
+    app.state.panel = panel
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        return {"status": "ok", "terms": len(glossary.terms), "demos": len(demos), **engine.health()}
+
+    app.include_router(glossary_router)
+    app.include_router(playground_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        headers = getattr(error, "headers", None)
+        wants_json = request.url.path.startswith("/api/") or request.url.path == "/healthz"
+        if error.status_code == 404 and not wants_json:
+            return not_found_page(request.app.state.site, request.url.path).respond(request)
+        return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": describe_errors(error.errors())}, 422)

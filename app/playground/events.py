@@ -1,0 +1,65 @@
+"""A run's numbered event log: append from the engine, follow from any number of clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+KEEPALIVE_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    type: str
+    data: dict[str, Any]
+
+    def to_sse(self) -> bytes:
+        payload = json.dumps(self.data, separators=(",", ":"), allow_nan=False)
+        return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "event": self.type, "data": self.data}
+
+
+class EventLog:
+    """Events numbered 1, 2, 3, ... Followers replay everything after an id, then wait live."""
+
+    def __init__(self, events: list[Event] | None = None, closed: bool = False) -> None:
+        self.events: list[Event] = events or []
+        self.closed = closed
+        self._changed = asyncio.Event()
+
+    def append(self, type_: str, data: dict[str, Any]) -> Event:
+        if self.closed:
+            raise RuntimeError("the event log of a finished run is closed")
+        event = Event(len(self.events) + 1, type_, data)
+        self.events.append(event)
+        if type_ == "end":
+            self.closed = True
+        self._wake()
+        return event
+
+    def _wake(self) -> None:
+        # Waking every follower at once: each re-reads from its own position, so one
+        # event set per append is enough however many clients follow.
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def follow(self, after: int) -> AsyncIterator[Event | None]:
+        """Yields each event after id `after`, in order; yields None as a keep-alive tick."""
+        position = max(after, 0)
+        while True:
+            while position < len(self.events):
+                position += 1
+                yield self.events[position - 1]
+            if self.closed:
+                return
+            changed = self._changed
+            try:
+                await asyncio.wait_for(changed.wait(), KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield None

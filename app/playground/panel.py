@@ -1,0 +1,102 @@
+"""The playground panel, generated from a demo's params schema (one declaration drives all)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jinja2 import Environment
+
+from app.demos.base import Demo
+from app.glossary.content import Glossary
+
+PanelRenderer = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str
+    label: str
+    kind: str  # range | log | select | checkbox | checkboxes | number
+    default: Any
+    live: bool
+    help: str = ""
+    min: float | None = None
+    max: float | None = None
+    step: float | str | None = None
+    options: tuple[Any, ...] = ()
+
+
+def _bounds(prop: dict[str, Any]) -> tuple[float | None, float | None]:
+    low = prop.get("minimum", prop.get("exclusiveMinimum"))
+    high = prop.get("maximum", prop.get("exclusiveMaximum"))
+    return low, high
+
+
+def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
+    label = prop.get("title") or name.replace("_", " ")
+    common = {
+        "name": name,
+        "label": label,
+        "default": prop.get("default"),
+        "live": live,
+        "help": prop.get("description", ""),
+    }
+    if "enum" in prop:
+        return Control(kind="select", options=tuple(prop["enum"]), **common)
+    if prop.get("type") == "boolean":
+        return Control(kind="checkbox", **common)
+    if prop.get("type") == "array":
+        return Control(kind="checkboxes", options=tuple(prop.get("items", {}).get("enum", ())), **common)
+    low, high = _bounds(prop)
+    if prop.get("scale") == "log":
+        # A log slider moves over log10(value); the page maps it back (see playground.js).
+        return Control(kind="log", min=prop.get("ui_min", low), max=high, step="any", **common)
+    if low is not None and high is not None and (high - low) <= 10_000:
+        step = 1 if prop.get("type") == "integer" else prop.get("step", (high - low) / 200)
+        return Control(kind="range", min=low, max=high, step=step, **common)
+    return Control(
+        kind="number", min=low, max=high, step=1 if prop.get("type") == "integer" else "any", **common
+    )
+
+
+def controls(demo: Demo) -> list[Control]:
+    schema = demo.Params.model_json_schema()
+    return [control_for(name, prop, name in demo.live) for name, prop in schema["properties"].items()]
+
+
+def demo_json(demo: Demo, with_extras: bool = False) -> dict[str, Any]:
+    data = {
+        "name": demo.name,
+        "title": demo.title,
+        "terms": list(demo.terms),
+        "blurb": demo.blurb,
+        "params_schema": demo.Params.model_json_schema(),
+        "live_params": sorted(demo.live),
+        "charts": [asdict(c) for c in demo.charts],
+        "runs_url": f"/api/demos/{demo.name}/runs",
+    }
+    if with_extras:
+        data["extras"] = dict(demo.extras)
+    return data
+
+
+def panel_renderer(templates: Environment, demos: Mapping[str, Demo], glossary: Glossary) -> PanelRenderer:
+    template = templates.get_template("partials/panel.html")
+
+    def render(name: str, run_id: str | None = None) -> str:
+        demo = demos[name]
+        config = {
+            "name": demo.name,
+            "charts": [asdict(c) for c in demo.charts],
+            "live": sorted(demo.live),
+            "runId": run_id,
+        }
+        terms = [glossary.terms[t] for t in demo.terms if t in glossary.terms]
+        return template.render(
+            demo=demo, controls=controls(demo), config=json.dumps(config), terms=terms, run_id=run_id
+        )
+
+    return render

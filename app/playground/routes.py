@@ -1,0 +1,229 @@
+"""The playground's HTTP surface: demos, runs, live control, event streams, permalinks."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from app.demos.base import Demo
+from app.glossary.routes import SiteDep
+from app.playground.engine import Engine, QueueFull, Run, RunFinished
+from app.playground.panel import demo_json
+from app.playground.store import StoredRun
+from app.web import describe_errors
+
+router = APIRouter()
+
+MAX_BODY_BYTES = 64 * 1024
+CONTROL_FIELDS = {"paused": bool, "step_once": bool}
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_demo(name: str, request: Request) -> Demo:
+    demo = request.app.state.demos.get(name)
+    if demo is None:
+        raise HTTPException(404, f"No demo named '{name}'. GET /api/demos lists them.")
+    return demo
+
+
+DemoDep = Annotated[Demo, Depends(get_demo)]
+
+
+def unprocessable(errors: list[dict]) -> HTTPException:
+    return HTTPException(422, describe_errors(errors))
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object: 413 past 64 KiB, 422 when it is not a JSON object."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"body: at most {MAX_BODY_BYTES} bytes are accepted")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise HTTPException(413, f"body: at most {MAX_BODY_BYTES} bytes are accepted")
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise unprocessable(
+            [{"loc": ("body",), "msg": f"malformed JSON ({error})", "type": "json_invalid"}]
+        ) from None
+    if not isinstance(data, dict):
+        raise unprocessable([{"loc": ("body",), "msg": "must be a JSON object", "type": "object_type"}])
+    return data
+
+
+def run_json(engine: Engine, run: Run | StoredRun) -> dict[str, Any]:
+    if isinstance(run, StoredRun):
+        step = next((e.data.get("step") for e in reversed(run.events) if e.type == "end"), None)
+        return {
+            "id": run.id,
+            "demo": run.demo,
+            "status": run.status,
+            "params": run.params,
+            "step": step,
+            "summary": run.summary,
+            "events": len(run.events),
+            "url": f"/runs/{run.id}",
+        }
+    return {
+        "id": run.id,
+        "demo": run.demo.name,
+        "status": run.status,
+        "params": run.params,
+        "step": run.step,
+        "queue_position": engine.position(run),
+        "summary": run.summary,
+        "events": len(run.log.events),
+        "events_url": f"/api/runs/{run.id}/events",
+        "url": f"/runs/{run.id}",
+    }
+
+
+def find_run(engine: Engine, run_id: str) -> Run | StoredRun:
+    run = engine.get(run_id) if len(run_id) <= 64 else None
+    if run is None:
+        raise HTTPException(404, f"No run '{run_id}'.")
+    return run
+
+
+@router.get("/api/demos", tags=["playground"])
+def list_demos(request: Request) -> list[dict]:
+    return [demo_json(d) for d in request.app.state.demos.values()]
+
+
+@router.get("/api/demos/{name}", tags=["playground"])
+def get_demo_details(demo: DemoDep) -> dict:
+    return demo_json(demo, with_extras=True)
+
+
+@router.post("/api/demos/{name}/runs", status_code=201, tags=["playground"])
+async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONResponse:
+    raw = await read_json_object(request)
+    try:
+        params = demo.parse(raw)
+    except ValidationError as error:
+        raise unprocessable(error.errors()) from None
+    try:
+        run = engine.submit(demo, params.model_dump(mode="json"))
+    except QueueFull as full:
+        raise HTTPException(
+            429,
+            f"All {engine.settings.workers} training slots are busy and {engine.settings.queue_size} runs "
+            f"are already waiting. Please try again in about {full.retry_after} s.",
+            headers={"Retry-After": str(full.retry_after)},
+        ) from None
+    body = {
+        "id": run.id,
+        "status": run.status,
+        "events_url": f"/api/runs/{run.id}/events",
+        "queue_position": engine.position(run),
+        "url": f"/runs/{run.id}",
+    }
+    return JSONResponse(body, 201, headers={"Location": f"/api/runs/{run.id}"})
+
+
+@router.get("/api/runs/{run_id}", tags=["playground"])
+def get_run(run_id: str, engine: EngineDep) -> dict:
+    return run_json(engine, find_run(engine, run_id))
+
+
+def _validate_changes(run: Run, changes: dict[str, Any]) -> dict[str, Any]:
+    if not changes:
+        raise unprocessable([{"loc": ("body",), "msg": "name at least one live field", "type": "missing"}])
+    live = sorted(run.demo.live)
+    errors: list[dict] = []
+    for name, value in changes.items():
+        if name in CONTROL_FIELDS:
+            if not isinstance(value, bool):
+                errors.append({"loc": (name,), "msg": "must be true or false", "type": "bool_type"})
+        elif name not in run.demo.Params.model_fields:
+            errors.append({"loc": (name,), "msg": f"unknown field; live fields are {live}", "type": "extra"})
+        elif name not in run.demo.live:
+            errors.append(
+                {
+                    "loc": (name,),
+                    "msg": f"cannot change while running; live fields are {live}",
+                    "type": "not_live",
+                }
+            )
+    if errors:
+        raise unprocessable(errors)
+    params = {k: v for k, v in changes.items() if k not in CONTROL_FIELDS}
+    try:
+        checked = run.demo.parse(run.params | params).model_dump(mode="json")
+    except ValidationError as error:
+        raise unprocessable([e for e in error.errors() if e["loc"] and e["loc"][0] in params]) from None
+    return {k: checked[k] for k in params} | {k: v for k, v in changes.items() if k in CONTROL_FIELDS}
+
+
+@router.patch("/api/runs/{run_id}", tags=["playground"])
+async def change_run(run_id: str, request: Request, engine: EngineDep) -> dict:
+    run = find_run(engine, run_id)
+    changes = await read_json_object(request)
+    if isinstance(run, StoredRun) or run.finished:
+        raise HTTPException(409, f"Run '{run_id}' has finished ({run.status}); start a new run to change it.")
+    changes = _validate_changes(run, changes)
+    try:
+        step = await engine.change(run, changes)
+    except RunFinished:
+        raise HTTPException(409, f"Run '{run_id}' is {run.status}; it cannot take this change now.") from None
+    return {"id": run.id, "status": run.status, "applies_from_step": step, "params": run.params}
+
+
+@router.delete("/api/runs/{run_id}", tags=["playground"])
+def cancel_run(run_id: str, engine: EngineDep) -> dict:
+    run = find_run(engine, run_id)
+    if isinstance(run, Run):
+        engine.cancel(run.id)
+    return {"id": run.id, "status": run.status}
+
+
+@router.get("/api/runs/{run_id}/events", tags=["playground"], response_class=StreamingResponse)
+async def run_events(run_id: str, request: Request, engine: EngineDep, after: int | None = None) -> Response:
+    run = find_run(engine, run_id)
+    last_id = request.headers.get("last-event-id")
+    if last_id is not None:
+        if not last_id.isdigit():
+            raise unprocessable(
+                [{"loc": ("Last-Event-ID",), "msg": "must be a non-negative integer", "type": "int"}]
+            )
+        after = int(last_id)
+    if after is not None and after < 0:
+        raise unprocessable([{"loc": ("after",), "msg": "must be >= 0", "type": "greater_than_equal"}])
+
+    async def stream():
+        yield b"retry: 1000\n\n"
+        async for event in engine.follow(run, after or 0):
+            yield event.to_sse() if event is not None else b": keep-alive\n\n"
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/playground", response_class=HTMLResponse, include_in_schema=False)
+def playground_page(request: Request, site: SiteDep) -> Response:
+    return site.pages["/playground"].respond(request)
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+def run_page(run_id: str, site: SiteDep, engine: EngineDep, request: Request) -> HTMLResponse:
+    run = find_run(engine, run_id)
+    demo = request.app.state.demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
+    if demo is None:
+        raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
+    panel = request.app.state.panel(demo.name, run_id=run_id)
+    return HTMLResponse(site.render("run.html", run=run_json(engine, run), demo=demo, panel=panel))

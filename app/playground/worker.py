@@ -1,0 +1,226 @@
+"""The worker process: torch loaded once, then runs one demo at a time for the engine.
+
+Messages from the engine (tuples over a Pipe):
+  ("run", demo_name, params, max_steps)           start a run
+  ("change", changes)                            live params, from the next step
+  ("pause", bool) / ("step_once",)               pause, resume, single step while paused
+  ("stop", status)                               end now as 'cancelled' or 'timeout'
+  None                                           exit
+Messages to the engine:
+  ("ready", device) once; then per run ("start", facts), ("points", [...]),
+  ("control", step, changes), ("end", status, message, summary).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from app.demos import load_demos
+from app.demos.base import Demo, DemoParams, Point
+
+FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second reach a client
+POLL_SECONDS = 0.002  # how often a run at full speed looks for control messages
+
+
+def worker_main(conn: Connection, device_setting: str, extra_demo_modules: list[str]) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # many small runs side by side beat one run fighting for cores
+    device = (
+        "cuda"
+        if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available())
+        else "cpu"
+    )
+    demos = load_demos(extra_demo_modules)
+    conn.send(("ready", device))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if message is None:
+            return
+        if message[0] == "run":
+            _, demo_name, params, max_steps = message
+            Run(conn, demos[demo_name], demos[demo_name].parse(params), device, max_steps).execute()
+        # Controls that arrive after their run ended are stale: ignore them.
+
+
+class Stop(Exception):
+    def __init__(self, status: str, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Run:
+    """One run inside the worker; it is also the `Control` handle the demo trains against."""
+
+    def __init__(self, conn: Connection, demo: Demo, params: DemoParams, device: str, max_steps: int) -> None:
+        self.conn = conn
+        self.demo = demo
+        self._params = params
+        self._device = device
+        self.max_steps = max_steps
+        self.facts: dict[str, Any] = {}
+        self.started = False
+        self.paused = False
+        self.single_steps = 0
+        self.next_step = 0  # the step the next yield will log: changes apply from here
+        self.pending: list[Point] = []
+        self.last_flush = 0.0  # the first point goes out at once
+        self.last_poll = self.last_step_at = time.monotonic()
+
+    # --- the Control protocol -------------------------------------------------------------
+    @property
+    def params(self) -> DemoParams:
+        return self._params
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def announce(self, **facts: Any) -> None:
+        if not self.started:
+            self.facts.update(facts)
+
+    # --- the run loop ----------------------------------------------------------------------
+    def execute(self) -> None:
+        status, message, summary = "done", "", {}
+        steps = self.demo.train(self._params, self)
+        try:
+            for taken in range(self.max_steps + 1):
+                self._between_steps()
+                try:
+                    out = next(steps)
+                except StopIteration as finished:
+                    summary = finished.value or {}
+                    break
+                if taken == self.max_steps:
+                    status, message = "done", f"Stopped at the server's budget of {self.max_steps} steps."
+                    break
+                self._record(out if isinstance(out, list) else [out])
+        except Stop as stop:
+            status, message = stop.status, stop.message
+        except Exception as error:  # a bug in a demo must end its run, never the worker
+            status, message = "failed", f"{type(error).__name__}: {error}"
+        finally:
+            steps.close()
+        self._ensure_started()
+        self._flush()
+        self.conn.send(("end", status, message, _finite(summary)))
+
+    def _ensure_started(self) -> None:
+        if not self.started:
+            self.started = True
+            self.conn.send(("start", self.facts))
+
+    def _record(self, points: list[Point]) -> None:
+        self._ensure_started()
+        bad = [p for p in points if not _loss_ok(p.get("loss"), self.demo.loss_bound)]
+        self.pending.extend(_finite(p) for p in points)
+        self.next_step = max(int(p["step"]) for p in points) + 1
+        if points and len(bad) == len(points):
+            raise Stop("diverged", _diverged_message(bad[0], self.demo.loss_bound))
+        now = time.monotonic()
+        if now - self.last_flush >= FLUSH_SECONDS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.conn.send(("points", self.pending))
+            self.pending = []
+        self.last_flush = time.monotonic()
+
+    def _between_steps(self) -> None:
+        """Apply control messages; wait while paused or to keep the requested pace."""
+        while True:
+            if self.paused:
+                if self.single_steps:
+                    self.single_steps -= 1
+                    return
+                self._flush()
+                self._handle(self.conn.recv())
+                continue
+            pace = float(getattr(self._params, "pace", 0) or 0)
+            now = time.monotonic()
+            if pace > 0:
+                wait = self.last_step_at + 1 / pace - now
+                if self.pending and wait > 0:  # a watched run shows its points without delay
+                    flush_in = self.last_flush + FLUSH_SECONDS - now
+                    if flush_in <= 0:
+                        self._flush()
+                    else:
+                        wait = min(wait, flush_in)
+                if self.conn.poll(max(wait, 0)):
+                    self._handle(self.conn.recv())
+                    continue
+                if self.last_step_at + 1 / pace > time.monotonic():
+                    continue  # woke early only to flush
+            elif now - self.last_poll >= POLL_SECONDS:
+                self.last_poll = now
+                while self.conn.poll():
+                    self._handle(self.conn.recv())
+            self.last_step_at = time.monotonic()
+            return
+
+    def _handle(self, message: tuple) -> None:
+        kind = message[0] if message else "stop"
+        if kind == "stop":
+            raise Stop(
+                message[1] if message else "cancelled", _stop_message(message[1] if message else "cancelled")
+            )
+        if kind == "change":
+            self._params = self._params.model_copy(update=message[1])
+            self._acknowledge(message[1])
+        elif kind == "pause":
+            self.paused = bool(message[1])
+            self.single_steps = 0
+            self._acknowledge({"paused": self.paused})
+        elif kind == "step_once":
+            self._acknowledge({"step_once": True})
+            self.single_steps = 1
+
+    def _acknowledge(self, changes: dict[str, Any]) -> None:
+        self._flush()  # the points before a change must precede its control event
+        self.conn.send(("control", self.next_step, changes))
+
+
+def _loss_ok(loss: Any, bound: float) -> bool:
+    return loss is None or (isinstance(loss, int | float) and math.isfinite(loss) and loss <= bound)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: non-finite floats become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _diverged_message(point: Point, bound: float) -> str:
+    loss = point.get("loss")
+    what = (
+        "stopped being a finite number"
+        if not isinstance(loss, int | float) or not math.isfinite(loss)
+        else (f"grew past {bound:g}")
+    )
+    lr = point.get("lr")
+    rate = f" at learning rate {lr:g}" if isinstance(lr, int | float) else ""
+    return (
+        f"Diverged at step {point['step']}: the loss {what}{rate}. Each update overshot the minimum by more "
+        "than it corrected, so the error grew instead of shrinking. Try a smaller learning rate."
+    )
+
+
+def _stop_message(status: str) -> str:
+    return {
+        "timeout": "Stopped: the run used up its wall-time budget.",
+        "cancelled": "Cancelled.",
+    }.get(status, status)
