@@ -41,7 +41,7 @@ def render_math(latex: str, display: bool) -> str:
     leftover = re.search(r">(\\[A-Za-z]+)<", mathml)
     if leftover:
         raise MathError(f"unknown LaTeX macro {leftover.group(1)} in ${latex}$")
-    if "<mi>&amp;</mi>" in mathml or "<mo>&amp;</mo>" in mathml:
+    if re.search(r"<m[io]>&(amp;)?</m[io]>", mathml):
         raise MathError(f"alignment '&' is not supported (one equation per block) in ${latex}$")
     return mathml
 

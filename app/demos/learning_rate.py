@@ -1,0 +1,203 @@
+"""One small network, several learning rates side by side; or an LR range test.
+
+Compare mode trains identical copies of an MLP (same initial weights, same data) on a
+2-D two-arm spiral, one copy per learning rate, so the only difference between the
+curves is the learning rate and its schedule. Range-test mode (Smith 2015) trains a
+single copy while the learning rate grows exponentially, and suggests a rate.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from app.demos.base import Chart, Control, Demo, DemoParams
+
+LOSS_BOUND = 50.0  # cross-entropy of two classes starts near ln 2; 50 means the run blew up
+
+
+class Params(DemoParams):
+    mode: Literal["compare", "range_test"] = Field(
+        "compare", description="Side by side, or an LR range test."
+    )
+    lr_min: float = Field(
+        0.01,
+        gt=0,
+        le=10,
+        description="Smallest learning rate.",
+        json_schema_extra={"scale": "log", "ui_min": 1e-4},
+    )
+    lr_max: float = Field(
+        10.0,
+        gt=0,
+        le=10,
+        description="Largest learning rate.",
+        json_schema_extra={"scale": "log", "ui_min": 1e-4},
+    )
+    series: int = Field(5, ge=1, le=6, description="How many learning rates to compare (log-spaced).")
+    schedule: Literal["constant", "step", "cosine", "warmup_cosine"] = Field(
+        "constant", description="How each learning rate changes over the run."
+    )
+    steps: int = Field(300, ge=10, le=3000, description="Full-batch updates per learning rate.")
+    hidden: int = Field(32, ge=4, le=128, description="Width of the two hidden layers.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for data and initial weights.")
+    pace: float = Field(60, ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Params:
+        if self.lr_min > self.lr_max:
+            raise ValueError(f"lr_min ({self.lr_min}) must not exceed lr_max ({self.lr_max})")
+        return self
+
+
+def learning_rates(p: Params) -> list[float]:
+    if p.series == 1:
+        return [p.lr_min]
+    ratio = (p.lr_max / p.lr_min) ** (1 / (p.series - 1))
+    return [p.lr_min * ratio**i for i in range(p.series)]
+
+
+def scheduled(base_lr: float, schedule: str, step: int, total: int) -> float:
+    """The learning rate at `step` of `total` under a schedule (Loshchilov & Hutter 2016 cosine)."""
+    progress = step / max(total - 1, 1)
+    if schedule == "step":
+        return base_lr * 0.1 ** min(int(progress * 3), 2)  # x0.1 at a third and at two thirds
+    if schedule == "cosine":
+        return base_lr * 0.5 * (1 + math.cos(math.pi * progress))
+    if schedule == "warmup_cosine":
+        warmup = max(total // 10, 1)
+        if step < warmup:
+            return base_lr * (step + 1) / warmup
+        return base_lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(total - warmup - 1, 1)))
+    return base_lr
+
+
+def range_test_lr(p: Params, step: int) -> float:
+    """Exponential growth from lr_min to lr_max over the run."""
+    return p.lr_min * (p.lr_max / p.lr_min) ** (step / max(p.steps - 1, 1))
+
+
+def suggest_lr(lrs: list[float], losses: list[float]) -> tuple[float, str]:
+    """Pick the rate where the smoothed loss falls fastest per unit of log learning rate."""
+    smooth, average = [], 0.0
+    for i, loss in enumerate(losses):  # bias-corrected exponential moving average, beta 0.9
+        average = 0.9 * average + 0.1 * loss
+        smooth.append(average / (1 - 0.9 ** (i + 1)))
+    best = min(smooth)
+    usable = next((i for i, s in enumerate(smooth) if s > 4 * best and i > smooth.index(best)), len(smooth))
+    slopes = [
+        (smooth[i + 1] - smooth[i]) / (math.log(lrs[i + 1]) - math.log(lrs[i])) for i in range(usable - 1)
+    ]
+    steepest = min(range(len(slopes)), key=slopes.__getitem__) if slopes else 0
+    method = (
+        "the learning rate where the smoothed loss fell fastest (steepest negative slope against log lr), "
+        "before the loss blew up; a common rule is to train a little below it"
+    )
+    return lrs[steepest], method
+
+
+def spiral(n_per_class: int, seed: int):
+    """Two interleaved spiral arms, a classic data set no linear model can separate."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    t = torch.linspace(0.25, 1.0, n_per_class, dtype=torch.float32)
+    arms = []
+    for label in (0, 1):
+        angle = 3 * math.pi * t + label * math.pi
+        radius = 2 * t
+        points = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
+        points += 0.08 * torch.randn(points.shape, generator=generator)
+        arms.append((points, torch.full((n_per_class,), label)))
+    return torch.cat([a[0] for a in arms]), torch.cat([a[1] for a in arms])
+
+
+def make_mlp(hidden: int, seed: int):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2)
+    )
+
+
+def train(p: Params, ctl: Control):
+    import copy
+
+    import torch
+    import torch.nn.functional as F
+
+    device = torch.device(ctl.device)
+    x, y = (t.to(device) for t in spiral(100, p.seed))
+    base = make_mlp(p.hidden, p.seed).to(device)
+    rates = [p.lr_min] if p.mode == "range_test" else learning_rates(p)
+    models = [copy.deepcopy(base) for _ in rates]  # identical starting weights for every rate
+    optimizers = [torch.optim.SGD(m.parameters(), lr=lr) for m, lr in zip(models, rates, strict=True)]
+    names = ["range test"] if p.mode == "range_test" else [f"lr={lr:.3g}" for lr in rates]
+    ctl.announce(
+        parameters=sum(t.numel() for t in base.parameters()),
+        examples=len(y),
+        learning_rates=rates,
+        series_names=names,
+    )
+    alive = [True] * len(models)
+    history: list[tuple[float, float]] = []
+    for step in range(p.steps):
+        points = []
+        for i, (model, optimizer) in enumerate(zip(models, optimizers, strict=True)):
+            if not alive[i]:
+                continue
+            lr = (
+                range_test_lr(p, step)
+                if p.mode == "range_test"
+                else scheduled(rates[i], p.schedule, step, p.steps)
+            )
+            optimizer.param_groups[0]["lr"] = lr
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            accuracy = (logits.argmax(1) == y).float().mean().item()
+            value = loss.item()
+            point = {"step": step, "series": names[i], "loss": value, "lr": lr, "accuracy": accuracy}
+            if not math.isfinite(value) or value > LOSS_BOUND:
+                alive[i] = False  # this rate diverged; the others keep training
+                point["diverged"] = True
+            else:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                history.append((lr, value))
+            points.append(point)
+        if not points:
+            break
+        yield points
+        if p.mode == "range_test" and not alive[0]:
+            break
+    summary: dict = {"diverged": [n for n, a in zip(names, alive, strict=True) if not a]}
+    if p.mode == "range_test" and len(history) > 5:
+        lrs, losses = zip(*history, strict=True)
+        summary["suggested_lr"], summary["suggestion_method"] = suggest_lr(list(lrs), list(losses))
+    return summary
+
+
+DEMO = Demo(
+    name="learning-rate",
+    title="Learning rates side by side",
+    terms=("learning-rate",),
+    Params=Params,
+    train=train,
+    live=frozenset({"pace"}),
+    charts=(
+        Chart("Training loss by step", ("loss",), log_y=True),
+        Chart("Learning rate by step", ("lr",), log_y=True),
+        Chart("Loss against learning rate (range test)", ("loss",), x="lr", log_x=True, log_y=True),
+    ),
+    loss_bound=LOSS_BOUND,
+    blurb=(
+        "The same small network learns to separate two spiral arms at several learning rates at once. "
+        "Too small crawls, about right converges, too big oscillates or diverges. Switch mode to range_test "
+        "to sweep the rate upward and get a suggestion."
+    ),
+)

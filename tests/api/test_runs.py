@@ -1,0 +1,294 @@
+"""The run engine through its HTTP contract: streaming, resume, control, budgets, storage."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from tests.conftest import points_of, read_events, running_app
+
+
+def start(client, demo: str = "counter", **params) -> dict:
+    response = client.post(f"/api/demos/{demo}/runs", json=params)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_status(client, run_id: str, statuses: tuple[str, ...], timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/runs/{run_id}").json()
+        if run["status"] in statuses:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} never reached {statuses}: {run}")
+
+
+def test_a_run_streams_start_metrics_and_end_with_consecutive_ids(client) -> None:
+    run = start(client, steps=200)
+    assert run["events_url"] == f"/api/runs/{run['id']}/events"
+    events = read_events(client, run["id"])
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["event"] == "start" and events[0]["data"]["device"] == "cpu"
+    assert events[0]["data"]["kind"] == "counter"
+    assert events[-1]["event"] == "end" and events[-1]["data"]["status"] == "done"
+    assert events[-1]["data"]["summary"] == {"counted": 200}
+    assert [p["step"] for p in points_of(events)] == list(range(200))
+
+
+def test_gradient_descent_through_the_api(client) -> None:
+    run = start(client, "gradient-descent", steps=50, pace=0, lr=0.02)
+    points = points_of(read_events(client, run["id"]))
+    assert len(points) == 50
+    assert points[10]["x"] == pytest.approx(-2.5 * (1 - 0.04) ** 10)
+    assert set(points[0]) == {"step", "loss", "lr", "x", "y"}
+
+
+def test_resume_after_a_disconnect_has_no_gap_and_no_duplicate(client) -> None:
+    run = start(client, steps=300, pace=200)
+    first = read_events(client, run["id"], limit=3)
+    rest = read_events(client, run["id"], after=first[-1]["id"])
+    ids = [e["id"] for e in first + rest]
+    assert ids == list(range(1, len(ids) + 1))
+    assert [p["step"] for p in points_of(first + rest)] == list(range(300))
+    # Last-Event-ID works like ?after=
+    with client.stream("GET", f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": "2"}) as response:
+        first_line = next(line for line in response.iter_lines() if line.startswith("id: "))
+    assert first_line == "id: 3"
+
+
+def test_metric_events_are_batched(client) -> None:
+    run = start(client, steps=20_000, pace=0)
+    events = read_events(client, run["id"])
+    metrics = [e for e in events if e["event"] == "metrics"]
+    assert len(points_of(events)) == 20_000
+    assert len(metrics) < 2_000  # thousands of steps a second arrive in ~30 batches a second
+
+
+def test_a_live_lr_change_applies_from_the_next_step_and_is_recorded(client) -> None:
+    run = start(client, "gradient-descent", steps=120, pace=60, lr=0.01, x0=2.0, y0=1.0)
+    head = read_events(client, run["id"], limit=4)
+    response = client.patch(f"/api/runs/{run['id']}", json={"lr": 0.04})
+    assert response.status_code == 200
+    applied = response.json()["applies_from_step"]
+    events = head + read_events(client, run["id"], after=head[-1]["id"])
+    control = [e for e in events if e["event"] == "control"]
+    assert control[0]["data"] == {"step": applied, "changes": {"lr": 0.04}}
+    points = points_of(events)
+    seen_before_patch = max(p["step"] for p in points_of(head))
+    assert applied <= seen_before_patch + 3  # at pace 60 the change lands within a step or two of the PATCH
+    for point in points:
+        t = point["step"]
+        assert point["lr"] == (0.01 if t < applied else 0.04)
+        expected = 2.0 * math.prod(1 - 2 * (0.01 if s < applied else 0.04) for s in range(t))
+        assert point["x"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_pause_single_step_and_resume(client) -> None:
+    run = start(client, steps=100_000, pace=100)
+    run_id = run["id"]
+    read_events(client, run_id, limit=3)
+    paused = client.patch(f"/api/runs/{run_id}", json={"paused": True})
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    before = client.get(f"/api/runs/{run_id}").json()["step"]
+    time.sleep(0.3)
+    assert client.get(f"/api/runs/{run_id}").json()["step"] == before  # nothing moves while paused
+    stepped = client.patch(f"/api/runs/{run_id}", json={"step_once": True})
+    assert stepped.status_code == 200
+    time.sleep(0.3)
+    assert client.get(f"/api/runs/{run_id}").json()["step"] == before + 1
+    assert client.patch(f"/api/runs/{run_id}", json={"paused": False}).json()["status"] == "running"
+    client.delete(f"/api/runs/{run_id}")
+    events = read_events(client, run_id)
+    changes = [e["data"]["changes"] for e in events if e["event"] == "control"]
+    assert changes == [{"paused": True}, {"step_once": True}, {"paused": False}]
+
+
+def test_cancel_is_idempotent(client) -> None:
+    run = start(client, steps=100_000, pace=50)
+    assert client.delete(f"/api/runs/{run['id']}").status_code == 200
+    end = read_events(client, run["id"])[-1]
+    assert end["data"]["status"] == "cancelled"
+    again = client.delete(f"/api/runs/{run['id']}")
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+
+
+def test_a_too_large_learning_rate_diverges_with_a_lesson(client) -> None:
+    run = start(client, "gradient-descent", lr=0.5, steps=500, pace=0)
+    end = read_events(client, run["id"])[-1]
+    assert end["data"]["status"] == "diverged"
+    assert "learning rate 0.5" in end["data"]["message"] and "smaller learning rate" in end["data"]["message"]
+    assert end["data"]["step"] < 30
+
+
+def test_patch_of_a_finished_run_is_409(client) -> None:
+    run = start(client, steps=5)
+    read_events(client, run["id"])
+    response = client.patch(f"/api/runs/{run['id']}", json={"lr": 0.2})
+    assert response.status_code == 409 and "finished" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"lr": 0}, "lr", "greater than 0"),
+        ({"lr": -1}, "lr", "greater than 0"),
+        ({"lr": "nan"}, "lr", "finite number"),
+        ({"lr": 11}, "lr", "less than or equal to 10"),
+        ({"steps": 0}, "steps", "greater than or equal to 1"),
+        ({"steps": 10**9}, "steps", "less than or equal to 5000"),
+        ({"pace": -1}, "pace", "greater than or equal to 0"),
+        ({"pace": 1000}, "pace", "less than or equal to 240"),
+        ({"function": "banana"}, "function", "'quadratic', 'rosenbrock', 'saddle' or 'himmelblau'"),
+        ({"optimizer": "lbfgs"}, "optimizer", "'sgd', 'momentum', 'nesterov' or 'adam'"),
+        ({"colour": "red"}, "colour", "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_params_get_422_naming_field_and_bound(client, body: dict, field: str, words: str) -> None:
+    response = client.post("/api/demos/gradient-descent/runs", json=body)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == field and words in error["message"]
+
+
+@pytest.mark.parametrize("raw", [b"NaN", b'{"lr": NaN}', b'{"lr": Infinity}', b'{"lr": -Infinity}'])
+def test_non_finite_json_numbers_are_422(client, raw: bytes) -> None:
+    response = client.post(
+        "/api/demos/gradient-descent/runs", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_malformed_json_and_oversized_bodies(client) -> None:
+    malformed = client.post(
+        "/api/demos/gradient-descent/runs", content=b"{lr: ", headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 422 and "malformed JSON" in malformed.json()["detail"][0]["message"]
+    big = client.post("/api/demos/gradient-descent/runs", content=b'{"x": "' + b"a" * 70_000 + b'"}')
+    assert big.status_code == 413 and "65536" in big.json()["detail"]
+
+
+def test_unknown_demo_and_unknown_run_are_404(client) -> None:
+    assert client.post("/api/demos/nope/runs", json={}).status_code == 404
+    for method in ("get", "delete"):
+        assert getattr(client, method)("/api/runs/doesnotexist").status_code == 404
+    assert client.patch("/api/runs/doesnotexist", json={"lr": 1}).status_code == 404
+    assert client.get("/api/runs/doesnotexist/events").status_code == 404
+
+
+def test_patch_of_unknown_or_non_live_fields_is_422(client) -> None:
+    run = start(client, "gradient-descent", steps=5000, pace=10)
+    for body, field, words in [
+        ({"colour": 1}, "colour", "unknown field"),
+        ({"function": "saddle"}, "function", "cannot change while running"),
+        ({"lr": -1}, "lr", "greater than 0"),
+        ({"paused": "yes"}, "paused", "true or false"),
+        ({}, "body", "at least one"),
+    ]:
+        response = client.patch(f"/api/runs/{run['id']}", json=body)
+        assert response.status_code == 422, body
+        assert (
+            response.json()["detail"][0]["field"] == field
+            and words in response.json()["detail"][0]["message"]
+        )
+    bad_json = client.patch(
+        f"/api/runs/{run['id']}", content=b"[1,", headers={"content-type": "application/json"}
+    )
+    assert bad_json.status_code == 422
+    client.delete(f"/api/runs/{run['id']}")
+
+
+def test_bad_resume_positions_are_422(client) -> None:
+    run = start(client, steps=3)
+    assert client.get(f"/api/runs/{run['id']}/events", params={"after": -1}).status_code == 422
+    assert client.get(f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": "x"}).status_code == 422
+
+
+def test_demos_list_their_schema_and_live_params(client) -> None:
+    demos = {d["name"]: d for d in client.get("/api/demos").json()}
+    gd = demos["gradient-descent"]
+    assert gd["live_params"] == ["lr", "momentum", "pace"]
+    assert gd["params_schema"]["properties"]["lr"]["exclusiveMinimum"] == 0
+    assert "learning-rate" in demos
+
+
+def test_the_learning_rate_demo_runs_series_side_by_side(client) -> None:
+    run = start(client, "learning-rate", steps=60, pace=0, series=3, lr_min=0.01, lr_max=10)
+    events = read_events(client, run["id"])
+    series = {p["series"] for p in points_of(events)}
+    assert series == {"lr=0.01", "lr=0.316", "lr=10"}
+    assert events[-1]["data"]["status"] == "done"
+    assert events[-1]["data"]["summary"]["diverged"] == ["lr=10"]
+
+
+def test_queue_full_is_429_with_retry_after(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, queue_size=1) as client:
+        first = start(client, steps=100_000, pace=5)
+        wait_status(client, first["id"], ("running",))
+        second = start(client, steps=10, pace=0)
+        assert second["queue_position"] == 1
+        assert client.get(f"/api/runs/{second['id']}").json()["queue_position"] == 1
+        third = client.post("/api/demos/counter/runs", json={})
+        assert third.status_code == 429
+        assert int(third.headers["retry-after"]) >= 1
+        assert "try again" in third.json()["detail"]
+        client.delete(f"/api/runs/{first['id']}")
+        assert read_events(client, second["id"])[-1]["data"]["status"] == "done"
+
+
+def test_a_run_that_never_yields_is_killed_at_its_wall_time(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, max_run_seconds=1.5) as client:
+        run = start(client, steps=100, block_at=3)
+        end = read_events(client, run["id"])[-1]
+        assert end["data"]["status"] == "timeout"
+        # The worker was replaced: the next run completes.
+        follow_up = start(client, steps=5)
+        assert read_events(client, follow_up["id"])[-1]["data"]["status"] == "done"
+
+
+def test_a_slow_run_ends_as_timeout_when_its_budget_runs_out(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, max_run_seconds=1.0) as client:
+        run = start(client, steps=100_000, pace=20)
+        end = read_events(client, run["id"])[-1]
+        assert end["data"]["status"] == "timeout" and "budget" in end["data"]["message"]
+
+
+def test_a_run_nobody_watches_is_cancelled(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, idle_cancel_seconds=0.5) as client:
+        run = start(client, steps=100_000, pace=50)
+        final = wait_status(client, run["id"], ("cancelled",), timeout=10)
+        assert final["status"] == "cancelled"
+
+
+def test_the_server_step_budget_caps_a_run(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, max_steps=25) as client:
+        run = start(client, steps=1000)
+        events = read_events(client, run["id"])
+        assert len(points_of(events)) == 25 and "budget of 25 steps" in events[-1]["data"]["message"]
+
+
+def test_finished_runs_survive_a_restart(tmp_path) -> None:
+    with running_app(tmp_path) as client:
+        run = start(client, "gradient-descent", steps=30, pace=0)
+        original = read_events(client, run["id"])
+    with running_app(tmp_path) as client:
+        stored = client.get(f"/api/runs/{run['id']}").json()
+        assert stored["status"] == "done" and stored["params"]["steps"] == 30
+        assert read_events(client, run["id"]) == original
+        assert read_events(client, run["id"], after=2) == original[2:]
+        page = client.get(f"/runs/{run['id']}")
+        assert page.status_code == 200 and run["id"] in page.text
+
+
+def test_store_retention_keeps_the_newest_runs(tmp_path) -> None:
+    with running_app(tmp_path, keep_runs=2) as client:
+        ids = []
+        for _ in range(3):
+            run = start(client, steps=2)
+            read_events(client, run["id"])
+            ids.append(run["id"])
+    with running_app(tmp_path, keep_runs=2) as client:
+        assert client.get(f"/api/runs/{ids[0]}").status_code == 404
+        assert all(client.get(f"/api/runs/{i}").status_code == 200 for i in ids[1:])

@@ -1,0 +1,36 @@
+"""Demos that exist only for engine tests (loaded through MODELTERMS_EXTRA_DEMO_MODULES)."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import Field
+
+from app.demos.base import Control, Demo, DemoParams
+
+
+class CounterParams(DemoParams):
+    steps: int = Field(50, ge=1, le=100_000)
+    lr: float = Field(0.1, gt=0, le=1)
+    pace: float = Field(0, ge=0, le=1000)
+    block_at: int = Field(-1, ge=-1, description="Step at which to block forever without yielding.")
+
+
+def count(p: CounterParams, ctl: Control):
+    """Loss falls as 1/(step+1); blocks inside a step when asked, to test the wall-time kill."""
+    ctl.announce(kind="counter")
+    for step in range(p.steps):
+        if step == p.block_at:
+            time.sleep(3600)
+        yield {"step": step, "loss": 1 / (step + 1), "lr": ctl.params.lr}
+    return {"counted": p.steps}
+
+
+DEMO = Demo(
+    name="counter",
+    title="Counter (test only)",
+    terms=(),
+    Params=CounterParams,
+    train=count,
+    live=frozenset({"lr", "pace"}),
+)

@@ -1,0 +1,76 @@
+"""Search ranking over the real content: names first, prefixes, typos, acronyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.demos import load_demos
+from app.glossary.content import load_glossary
+from app.glossary.search import SearchIndex, damerau_levenshtein
+from app.settings import ROOT
+from tests.support.content import write_category, write_term
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    return SearchIndex(load_glossary([ROOT / "content"], load_demos()))
+
+
+def top(index: SearchIndex, query: str) -> str:
+    hits = index.search(query)
+    assert hits, f"no results for {query!r}"
+    return hits[0].term.slug
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("gradient descent", "gradient-descent"),
+        ("grad", "gradient-descent"),  # prefix
+        ("gradeint descent", "gradient-descent"),  # transposed letters
+        ("distilation", "distillation"),  # a missing letter
+        ("DPO", "dpo"),
+        ("SFT", "sft"),
+        ("RLHF", "rlhf"),
+        ("lora", "lora"),
+        ("QLoRA", "qlora"),
+        ("learning rate", "learning-rate"),
+        ("backprop", "backpropagation"),
+        ("knowledge distillation", "distillation"),
+        ("chinchilla", "scaling-laws"),
+        ("reward model", "reward-model"),
+    ],
+)
+def test_the_expected_term_ranks_first(index: SearchIndex, query: str, slug: str) -> None:
+    assert top(index, query) == slug
+
+
+def test_tiers_title_then_summary_then_body(tmp_path) -> None:
+    folder = write_category(tmp_path)
+    write_term(folder, "in-body", body="The word zebra appears only here, many times: zebra zebra zebra.\n")
+    write_term(folder, "in-summary", summary="A summary that mentions the zebra once.")
+    write_term(folder, "zebra-crossing")
+    index = SearchIndex(load_glossary([tmp_path], []))
+    assert [h.term.slug for h in index.search("zebra")] == ["zebra-crossing", "in-summary", "in-body"]
+
+
+def test_typo_reports_the_correction(index: SearchIndex) -> None:
+    assert index.search("gradeint")[0].corrected == ("gradient",)
+
+
+def test_nonsense_finds_nothing_and_empty_query_is_empty(index: SearchIndex) -> None:
+    assert index.search("zzqxv") == []
+    assert index.search("   ") == []
+
+
+def test_snippets_are_escaped_html_with_marks(index: SearchIndex) -> None:
+    hit = index.search("momentum")[0]
+    assert "<mark>" in hit.snippet_html
+    assert "<script" not in hit.snippet_html
+
+
+def test_damerau_levenshtein_counts_a_swap_as_one_edit() -> None:
+    assert damerau_levenshtein("gradeint", "gradient") == 1
+    assert damerau_levenshtein("distilation", "distillation") == 1
+    assert damerau_levenshtein("abc", "abc") == 0
+    assert damerau_levenshtein("kitten", "sitting") == 3
