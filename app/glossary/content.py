@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.glossary.markdown import MarkdownRenderer, Rendered, slugify
 
 LEVELS = ("beginner", "intermediate", "advanced")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is ~10x faster at start-up
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -159,7 +160,7 @@ class _Loader:
 
     def _parse(self, path: Path, model: type[BaseModel], front: str):
         try:
-            data = yaml.safe_load(front)
+            data = yaml.load(front, Loader=_YAML_LOADER)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             self.problems.append(Problem(path, (mark.line + 2) if mark else 1, f"invalid YAML: {error}"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from app.glossary.content import LEVELS
 from app.glossary.search import MAX_QUERY
 from app.glossary.site import Site, term_json
 from app.web import Page
@@ -23,33 +24,40 @@ def get_site(request: Request) -> Site:
 SiteDep = Annotated[Site, Depends(get_site)]
 
 
-def _prebuilt(site: Site, request: Request, key: str) -> Response:
-    page = site.pages.get(key)
+# The prebuilt pages are plain Starlette endpoints: no dependency injection or validation
+# layer runs for them, so serving a page costs about as much as returning bytes.
+
+
+def _prebuilt(request: Request, key: str) -> Response:
+    page = request.app.state.site.pages.get(key)
     if page is None:
         raise HTTPException(404, "No such page.")
     return page.respond(request)
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(
-    request: Request,
-    site: SiteDep,
-    level: Annotated[Literal["beginner", "intermediate", "advanced"] | None, Query()] = None,
-) -> Response:
-    return _prebuilt(site, request, "/" if level is None else f"/?level={level}")
+def home(request: Request) -> Response:
+    level = request.query_params.get("level")
+    if level is not None and level not in LEVELS:
+        detail = [{"field": "level", "message": f"level: must be one of {', '.join(LEVELS)}", "type": "enum"}]
+        return JSONResponse({"detail": detail}, 422)
+    return _prebuilt(request, "/" if level is None else f"/?level={level}")
 
 
-@router.get("/terms/{slug}", response_class=HTMLResponse, include_in_schema=False)
-def term_page(slug: str, request: Request, site: SiteDep) -> Response:
-    canonical = site.glossary.aliases.get(slug)
+def term_page(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    canonical = request.app.state.site.glossary.aliases.get(slug)
     if canonical:
         return RedirectResponse(f"/terms/{canonical}", status_code=301)
-    return _prebuilt(site, request, f"/terms/{slug}")
+    return _prebuilt(request, f"/terms/{slug}")
 
 
-@router.get("/categories/{slug}", response_class=HTMLResponse, include_in_schema=False)
-def category_page(slug: str, request: Request, site: SiteDep) -> Response:
-    return _prebuilt(site, request, f"/categories/{slug}")
+def category_page(request: Request) -> Response:
+    return _prebuilt(request, f"/categories/{request.path_params['slug']}")
+
+
+router.add_route("/", home, methods=["GET", "HEAD"], include_in_schema=False)
+router.add_route("/terms/{slug}", term_page, methods=["GET", "HEAD"], include_in_schema=False)
+router.add_route("/categories/{slug}", category_page, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)

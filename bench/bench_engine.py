@@ -1,0 +1,191 @@
+"""The run engine under load, each number measured in one run against its own baseline.
+
+Run: .venv/bin/python bench/bench_engine.py      (needs wrk: apt-get install -y wrk)
+Targets (issue 3): overhead ratio >= 0.9; POST -> first point p50 <= 20 ms; an LR change at
+pace 60 applies at the step right after the PATCH returns; term-page p99 while 2 runs train at
+pace 0 <= 2 x idle; 200 concurrent stream clients each receive every event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+
+import httpx
+import torch
+from _harness import BIN, ROOT, server, wait_healthy, wrk
+
+sys.path.insert(0, str(ROOT))
+from app.demos import load_demos
+from app.demos.base import InlineControl
+
+SERVE = [str(BIN / "modelterms"), "serve"]
+OVERHEAD_CASES = {
+    "gradient-descent": {"steps": 5000, "pace": 0, "function": "rosenbrock", "lr": 0.0005},
+    "learning-rate": {"steps": 3000, "pace": 0, "series": 1, "lr_min": 0.3, "lr_max": 0.3},
+}
+
+
+async def stream(client: httpx.AsyncClient, run_id: str, after: int = 0):
+    """Yields (receive time, event) for each SSE event until `end`."""
+    async with client.stream("GET", f"/api/runs/{run_id}/events", params={"after": after}) as response:
+        event: dict = {}
+        async for line in response.aiter_lines():
+            if line.startswith("id: "):
+                event["id"] = int(line[4:])
+            elif line.startswith("event: "):
+                event["event"] = line[7:]
+            elif line.startswith("data: "):
+                event["data"] = json.loads(line[6:])
+            elif line == "" and "id" in event:
+                yield time.perf_counter(), event
+                if event["event"] == "end":
+                    return
+                event = {}
+
+
+def bare_rate(name: str, params: dict) -> float:
+    """Steps per second of the same loop in this process, from the first point to the end."""
+    torch.set_num_threads(1)
+    demo = load_demos()[name]
+    parsed = demo.parse(params)
+    steps = demo.train(parsed, InlineControl(parsed))
+    next(steps)
+    start, count = time.perf_counter(), 1
+    for _ in steps:
+        count += 1
+    return (count - 1) / (time.perf_counter() - start)
+
+
+async def served_rate(client: httpx.AsyncClient, name: str, params: dict) -> float:
+    run = (await client.post(f"/api/demos/{name}/runs", json=params)).json()
+    first_at, first_step, last_step, end_at = None, 0, 0, 0.0
+    async for at, event in stream(client, run["id"]):
+        if event["event"] == "metrics":
+            steps = [p["step"] for p in event["data"]["points"]]
+            if first_at is None:
+                first_at, first_step = at, steps[-1]
+            last_step = steps[-1]
+        elif event["event"] == "end":
+            end_at = at
+    return (last_step - first_step) / (end_at - first_at)
+
+
+async def overhead(client: httpx.AsyncClient) -> None:
+    for name, params in OVERHEAD_CASES.items():
+        bare = statistics.median(bare_rate(name, params) for _ in range(3))
+        served = statistics.median([await served_rate(client, name, params) for _ in range(3)])
+        print(
+            f"overhead {name:17}: served {served:8.0f} steps/s, bare {bare:8.0f} steps/s, "
+            f"ratio {served / bare:.3f} (target >= 0.9)"
+        )
+
+
+async def first_point_latency(client: httpx.AsyncClient, runs: int = 60) -> None:
+    latencies = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run = (await client.post("/api/demos/gradient-descent/runs", json={"steps": 3, "pace": 0})).json()
+        async for at, event in stream(client, run["id"]):
+            if event["event"] == "metrics" and len(latencies) < runs:
+                latencies.append((at - started) * 1000)
+                break
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    print(
+        f"POST -> first point: p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms over {runs} runs "
+        f"(target p50 <= 20 ms)"
+    )
+
+
+async def live_change(client: httpx.AsyncClient, changes: int = 20) -> None:
+    run = (
+        await client.post("/api/demos/gradient-descent/runs", json={"steps": 5000, "pace": 60, "lr": 0.001})
+    ).json()
+    events: list[dict] = []
+
+    async def collect():
+        async for _, event in stream(client, run["id"]):
+            events.append(event)
+
+    reader = asyncio.create_task(collect())
+    await asyncio.sleep(0.5)
+    round_trips, applied = [], []
+    for i in range(changes):
+        sent = time.perf_counter()
+        reply = (await client.patch(f"/api/runs/{run['id']}", json={"lr": 0.001 * (1 + (i % 2))})).json()
+        round_trips.append((time.perf_counter() - sent) * 1000)
+        applied.append(reply["applies_from_step"])
+        await asyncio.sleep(0.1)
+    await client.delete(f"/api/runs/{run['id']}")
+    await reader
+    # Every change must apply at the step right after the last step logged before it.
+    exact = 0
+    last_step = -1
+    for event in events:
+        if event["event"] == "metrics":
+            last_step = event["data"]["points"][-1]["step"]
+        elif event["event"] == "control" and event["data"]["step"] == last_step + 1:
+            exact += 1
+    print(
+        f"LR change at pace 60: {exact}/{changes} applied at the step right after the PATCH; "
+        f"PATCH round trip p50 {statistics.median(round_trips):.1f} ms, max {max(round_trips):.1f} ms "
+        f"(one step is {1000 / 60:.1f} ms)"
+    )
+
+
+async def page_latency_under_training(client: httpx.AsyncClient, base: str) -> None:
+    idle = wrk(f"{base}/terms/gradient-descent", seconds=5)
+    params = {"steps": 3000, "pace": 0, "series": 6}
+    runs = [(await client.post("/api/demos/learning-rate/runs", json=params)).json() for _ in range(2)]
+    readers = [asyncio.create_task(_drain(client, r["id"])) for r in runs]
+    await asyncio.sleep(0.3)
+    busy = await asyncio.to_thread(wrk, f"{base}/terms/gradient-descent", 5)
+    for run in runs:
+        await client.delete(f"/api/runs/{run['id']}")
+    await asyncio.gather(*readers)
+    print(
+        f"term page p99: idle {idle['p99_ms']:.2f} ms, while 2 runs train at pace 0 {busy['p99_ms']:.2f} ms, "
+        f"ratio {busy['p99_ms'] / idle['p99_ms']:.2f} (target <= 2); req/s {idle['rps']:.0f} -> {busy['rps']:.0f}"
+    )
+
+
+async def _drain(client: httpx.AsyncClient, run_id: str) -> None:
+    async for _ in stream(client, run_id):
+        pass
+
+
+async def many_clients(base: str, clients: int = 200) -> None:
+    limits = httpx.Limits(max_connections=clients + 10)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        run = (await client.post("/api/demos/gradient-descent/runs", json={"steps": 300, "pace": 100})).json()
+
+        async def ids() -> list[int]:
+            return [event["id"] async for _, event in stream(client, run["id"])]
+
+        received = await asyncio.gather(*(ids() for _ in range(clients)))
+    total = len(received[0])
+    complete = sum(r == list(range(1, total + 1)) for r in received)
+    print(f"{clients} concurrent stream clients: {complete}/{clients} received all {total} events, in order")
+
+
+async def main() -> None:
+    with server(SERVE, {"MODELTERMS_WORKERS": "2", "MODELTERMS_IDLE_CANCEL_SECONDS": "60"}) as (
+        base,
+        _,
+        process,
+    ):
+        wait_healthy(base, workers=True, process=process)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            await overhead(client)
+            await first_point_latency(client)
+            await live_change(client)
+            await page_latency_under_training(client, base)
+        await many_clients(base)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
