@@ -1,0 +1,131 @@
+"""Browser tests: a real server in a subprocess, driven through the system Chromium.
+
+Skipped (with the reason printed) when Chromium or Playwright is missing, unless
+MODELTERMS_REQUIRE_BROWSER=1, as in CI, where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = os.environ.get("MODELTERMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    reason = _missing()
+    if reason is None:
+        return
+    if os.environ.get("MODELTERMS_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"browser tests are required here but cannot run: {reason}")
+    print(f"\nskipping browser tests: {reason}")
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    port = _free_port()
+    env = os.environ | {
+        "MODELTERMS_DATA_DIR": str(tmp_path_factory.mktemp("browser-data")),
+        "MODELTERMS_WORKERS": "2",
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            health = httpx.get(f"{base}/healthz", timeout=1).json()
+            if health["workers_ready"] == health["workers"]:
+                break
+        except (httpx.HTTPError, ValueError):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.1)
+    yield base
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A page that records console errors and CSP violations; the test fails if any occur."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems
+    yield page
+    context.close()
+    assert problems == [], f"console errors: {problems}"
+
+
+@pytest.fixture
+def axe(browser, base_url):
+    """Runs axe-core on a path; CSP is bypassed only here, to inject the axe script."""
+    source = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    context = browser.new_context(base_url=base_url, bypass_csp=True)
+
+    def check(path: str, theme: str = "light") -> list[dict]:
+        page = context.new_page()
+        page.goto(path)
+        page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+        page.add_script_tag(content=source)
+        result = page.evaluate("async () => (await axe.run(document)).violations")
+        page.close()
+        return [v for v in result if v["impact"] in ("serious", "critical")]
+
+    yield check
+    context.close()

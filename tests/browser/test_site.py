@@ -1,0 +1,74 @@
+"""The glossary in a real browser: search as you type, navigation, math, theme, accessibility."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_search_as_you_type_then_navigate_to_the_term(page) -> None:
+    page.goto("/")
+    page.keyboard.press("/")  # focuses the search box
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    page.keyboard.type("gradeint", delay=30)
+    suggestion = page.locator("#search-suggestions a", has_text="Gradient Descent").first
+    suggestion.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/terms/gradient-descent")
+    assert page.locator("h1").inner_text() == "Gradient Descent"
+
+
+def test_term_page_renders_mathml_with_the_math_font(page) -> None:
+    page.goto("/terms/dpo")
+    assert page.locator("math").count() > 5
+    family = page.evaluate("getComputedStyle(document.querySelector('math')).fontFamily")
+    assert "STIX Two Math" in family
+    assert page.evaluate("document.fonts.check('16px \"STIX Two Math\"')")
+
+
+def test_level_filter_swaps_the_grid(page) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Advanced", exact=True).click()
+    page.wait_for_function("document.querySelectorAll('#term-grid .card').length === 5")
+    assert "level=advanced" in page.url
+    titles = page.locator("#term-grid .card-title").all_inner_texts()
+    assert "QLoRA" in titles and "Gradient Descent" not in titles
+
+
+def test_dark_mode_toggle_persists(page) -> None:
+    page.goto("/")
+    before = page.evaluate("document.documentElement.dataset.theme")
+    page.locator(".theme-toggle").click()
+    after = page.evaluate("document.documentElement.dataset.theme")
+    assert {before, after} == {"light", "dark"}
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.reload()
+    assert page.evaluate("document.documentElement.dataset.theme") == after
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
+
+
+def test_search_results_page(page) -> None:
+    page.goto("/search?q=distilation")
+    assert page.locator(".results li").first.locator("a").inner_text() == "Distillation"
+
+
+def test_not_found_suggests_terms(page) -> None:
+    response = page.goto("/terms/lorra")
+    assert response.status == 404
+    page.problems.clear()  # the browser logs the 404 status itself; that one is expected
+    assert page.get_by_role("link", name="LoRA").first.is_visible()
+
+
+def test_keyboard_only_navigation_reaches_content(page) -> None:
+    page.goto("/terms/lora")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize("path", ["/", "/terms/gradient-descent", "/terms/dpo", "/search?q=lora", "/playground"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_serious_or_critical_axe_violations(axe, path: str, theme: str) -> None:
+    violations = axe(path, theme)
+    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
