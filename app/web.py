@@ -67,9 +67,7 @@ class Page:
     @classmethod
     def build(cls, html: str, status_code: int = 200) -> Page:
         body = html.encode()
-        return cls(
-            body, gzip.compress(body, 6, mtime=0), f'"{hashlib.sha1(body).hexdigest()[:16]}"', status_code
-        )
+        return cls(body, gzip.compress(body, 6, mtime=0), f'"{hashlib.sha1(body).hexdigest()[:16]}"', status_code)
 
     def respond(self, request: Request) -> Response:
         headers = {"ETag": self.etag, "Vary": "Accept-Encoding", "Cache-Control": "no-cache"}
@@ -110,7 +108,5 @@ def describe_errors(errors) -> list[dict]:
     for issue in errors:
         loc = [str(p) for p in issue.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or "body"
-        described.append(
-            {"field": field, "message": f"{field}: {issue.get('msg')}", "type": issue.get("type")}
-        )
+        described.append({"field": field, "message": f"{field}: {issue.get('msg')}", "type": issue.get("type")})
     return described

@@ -102,9 +102,7 @@ async def first_point_latency(client: httpx.AsyncClient, runs: int = 60) -> None
 
 
 async def live_change(client: httpx.AsyncClient, changes: int = 20) -> None:
-    run = (
-        await client.post("/api/demos/gradient-descent/runs", json={"steps": 5000, "pace": 60, "lr": 0.001})
-    ).json()
+    run = (await client.post("/api/demos/gradient-descent/runs", json={"steps": 5000, "pace": 60, "lr": 0.001})).json()
     events: list[dict] = []
 
     async def collect():

@@ -30,9 +30,7 @@ def page_throughput(rounds: int = 3) -> None:
         f"term page      : {rps_page:9.0f} req/s   p50 {statistics.median(r['p50_ms'] for r in page):.2f} ms"
         f"   p99 {p99:.2f} ms  (20 connections)"
     )
-    print(
-        f"prebuilt bytes : {rps_base:9.0f} req/s   p99 {statistics.median(r['p99_ms'] for r in baseline):.2f} ms"
-    )
+    print(f"prebuilt bytes : {rps_base:9.0f} req/s   p99 {statistics.median(r['p99_ms'] for r in baseline):.2f} ms")
     print(
         f"ratio page/baseline = {rps_page / rps_base:.3f}   (target >= 0.9)   p99 target < 10 ms: "
         f"{'ok' if p99 < 10 else 'MISSED'}"

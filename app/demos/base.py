@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -37,6 +38,10 @@ class Control(Protocol):
     @property
     def device(self) -> str:
         """'cpu' or 'cuda': where tensors of this run belong."""
+
+    @property
+    def cache_dir(self) -> Path:
+        """A folder of the server's data directory where a demo may cache artefacts (a base model)."""
 
     def announce(self, **facts: Any) -> None:
         """Add demo-specific facts (parameter counts, ...) to the run's `start` event.
@@ -82,9 +87,10 @@ class Demo:
 class InlineControl:
     """A `Control` for running a demo in-process: tests, benchmarks, the bare baseline."""
 
-    def __init__(self, params: DemoParams, device: str = "cpu") -> None:
+    def __init__(self, params: DemoParams, device: str = "cpu", cache_dir: Path | None = None) -> None:
         self._params = params
         self._device = device
+        self._cache_dir = cache_dir or default_cache_dir()
         self.facts: dict[str, Any] = {}
 
     @property
@@ -95,6 +101,10 @@ class InlineControl:
     def device(self) -> str:
         return self._device
 
+    @property
+    def cache_dir(self) -> Path:
+        return self._cache_dir
+
     def announce(self, **facts: Any) -> None:
         self.facts.update(facts)
 
@@ -103,9 +113,14 @@ class InlineControl:
         self._params = self._params.model_copy(update=changes)
 
 
-def run_inline(
-    demo: Demo, params: DemoParams, device: str = "cpu"
-) -> tuple[list[Point], dict, InlineControl]:
+def default_cache_dir() -> Path:
+    """The cache folder the server uses, under MODELTERMS_DATA_DIR (read now, so tests may set it)."""
+    from app.settings import Settings
+
+    return Settings().data_dir / "models"
+
+
+def run_inline(demo: Demo, params: DemoParams, device: str = "cpu") -> tuple[list[Point], dict, InlineControl]:
     """Run a demo to the end in this process; returns (points, summary, control)."""
     control = InlineControl(params, device)
     points: list[Point] = []

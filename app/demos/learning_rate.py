@@ -19,9 +19,7 @@ LOSS_BOUND = 50.0  # cross-entropy of two classes starts near ln 2; 50 means the
 
 
 class Params(DemoParams):
-    mode: Literal["compare", "range_test"] = Field(
-        "compare", description="Side by side, or an LR range test."
-    )
+    mode: Literal["compare", "range_test"] = Field("compare", description="Side by side, or an LR range test.")
     lr_min: float = Field(
         0.01,
         gt=0,
@@ -87,9 +85,7 @@ def suggest_lr(lrs: list[float], losses: list[float]) -> tuple[float, str]:
         smooth.append(average / (1 - 0.9 ** (i + 1)))
     best = min(smooth)
     usable = next((i for i, s in enumerate(smooth) if s > 4 * best and i > smooth.index(best)), len(smooth))
-    slopes = [
-        (smooth[i + 1] - smooth[i]) / (math.log(lrs[i + 1]) - math.log(lrs[i])) for i in range(usable - 1)
-    ]
+    slopes = [(smooth[i + 1] - smooth[i]) / (math.log(lrs[i + 1]) - math.log(lrs[i])) for i in range(usable - 1)]
     steepest = min(range(len(slopes)), key=slopes.__getitem__) if slopes else 0
     method = (
         "the learning rate where the smoothed loss fell fastest (steepest negative slope against log lr), "
@@ -119,9 +115,7 @@ def make_mlp(hidden: int, seed: int):
     from torch import nn
 
     torch.manual_seed(seed)
-    return nn.Sequential(
-        nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2)
-    )
+    return nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2))
 
 
 def train(p: Params, ctl: Control):
@@ -150,11 +144,7 @@ def train(p: Params, ctl: Control):
         for i, (model, optimizer) in enumerate(zip(models, optimizers, strict=True)):
             if not alive[i]:
                 continue
-            lr = (
-                range_test_lr(p, step)
-                if p.mode == "range_test"
-                else scheduled(rates[i], p.schedule, step, p.steps)
-            )
+            lr = range_test_lr(p, step) if p.mode == "range_test" else scheduled(rates[i], p.schedule, step, p.steps)
             optimizer.param_groups[0]["lr"] = lr
             logits = model(x)
             loss = F.cross_entropy(logits, y)

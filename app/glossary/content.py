@@ -130,9 +130,7 @@ def _yaml_line(front: str, key: str) -> int:
 def _validation_problems(path: Path, front: str, error: ValidationError) -> Iterable[Problem]:
     for issue in error.errors():
         where = ".".join(str(p) for p in issue["loc"]) or "front matter"
-        yield Problem(
-            path, _yaml_line(front, str(issue["loc"][0]) if issue["loc"] else ""), f"{where}: {issue['msg']}"
-        )
+        yield Problem(path, _yaml_line(front, str(issue["loc"][0]) if issue["loc"] else ""), f"{where}: {issue['msg']}")
 
 
 class _Loader:
@@ -201,9 +199,7 @@ class _Loader:
     def _load_term(self, path: Path, category: Category) -> None:
         slug = path.stem
         if not SLUG.match(slug):
-            self.problems.append(
-                Problem(path, 1, f"file name '{slug}' is not a slug (a-z, 0-9, single dashes)")
-            )
+            self.problems.append(Problem(path, 1, f"file name '{slug}' is not a slug (a-z, 0-9, single dashes)"))
             return
         parts = self._read(path)
         if not parts:
@@ -213,9 +209,7 @@ class _Loader:
         if meta is None:
             return
         if meta.demo is not None and meta.demo not in self.known_demos:
-            self.problems.append(
-                Problem(path, _yaml_line(front, "demo"), f"demo: unknown demo '{meta.demo}'")
-            )
+            self.problems.append(Problem(path, _yaml_line(front, "demo"), f"demo: unknown demo '{meta.demo}'"))
         previous = self.terms.get(slug)
         if previous is not None:  # a later content folder replaces a term of an earlier one
             self.categories[previous.category].terms.remove(previous)

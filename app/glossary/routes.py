@@ -67,9 +67,7 @@ def search_page(site: SiteDep, q: SearchQuery = "") -> HTMLResponse:
 
 @router.get("/search/suggest", response_class=HTMLResponse, include_in_schema=False)
 def search_suggest(site: SiteDep, q: SearchQuery = "") -> HTMLResponse:
-    return HTMLResponse(
-        site.render("partials/suggestions.html", query=q, hits=site.search.search(q, limit=8))
-    )
+    return HTMLResponse(site.render("partials/suggestions.html", query=q, hits=site.search.search(q, limit=8)))
 
 
 @router.get("/api/terms", tags=["glossary"])

@@ -110,10 +110,7 @@ class SearchIndex:
     def _has_prefix(self, word: str) -> bool:
         if len(word) < 3:
             return False
-        return (
-            self._db.execute("SELECT 1 FROM words WHERE word MATCH ? LIMIT 1", (f'"{word}"',)).fetchone()
-            is not None
-        )
+        return self._db.execute("SELECT 1 FROM words WHERE word MATCH ? LIMIT 1", (f'"{word}"',)).fetchone() is not None
 
     def _closest(self, word: str) -> str | None:
         if len(word) < 4:
@@ -121,10 +118,7 @@ class SearchIndex:
         grams = {word[i : i + 3] for i in range(len(word) - 2)}
         expr = " OR ".join(f'"{g}"' for g in grams)
         candidates = [
-            r[0]
-            for r in self._db.execute(
-                "SELECT word FROM words WHERE words MATCH ? ORDER BY rank LIMIT 40", (expr,)
-            )
+            r[0] for r in self._db.execute("SELECT word FROM words WHERE words MATCH ? ORDER BY rank LIMIT 40", (expr,))
         ]
         allowed = 1 if len(word) <= 5 else 2
         scored = sorted((damerau_levenshtein(word, c), -len(c), c) for c in candidates)

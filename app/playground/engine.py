@@ -123,7 +123,12 @@ class Engine:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=worker_main,
-            args=(child, self.settings.device, list(self.settings.extra_demo_modules)),
+            args=(
+                child,
+                self.settings.device,
+                self.settings.data_dir / "models",
+                list(self.settings.extra_demo_modules),
+            ),
             daemon=True,
             name="modelterms-worker",
         )
@@ -218,9 +223,7 @@ class Engine:
         """Seconds until a slot is likely free: the soonest wall-time budget of a running run."""
         now = time.monotonic()
         remaining = [
-            self.settings.max_run_seconds - (now - w.run.started_at)
-            for w in self.workers
-            if w.run and w.run.started_at
+            self.settings.max_run_seconds - (now - w.run.started_at) for w in self.workers if w.run and w.run.started_at
         ]
         return max(1, int(min(remaining, default=5)))
 
@@ -242,9 +245,7 @@ class Engine:
         run.status = "running"
         run.started_at = time.monotonic()
         worker.conn.send(("run", run.demo.name, run.params, self.settings.max_steps))
-        run.deadline = asyncio.get_running_loop().call_later(
-            self.settings.max_run_seconds, self._on_deadline, run
-        )
+        run.deadline = asyncio.get_running_loop().call_later(self.settings.max_run_seconds, self._on_deadline, run)
 
     def _on_deadline(self, run: Run) -> None:
         if run.finished or run.worker is None:
@@ -258,9 +259,7 @@ class Engine:
         if worker.run is not run:
             return
         worker.run = None
-        self._end(
-            run, "timeout", "Stopped: the run used up its wall-time budget and did not yield control.", {}
-        )
+        self._end(run, "timeout", "Stopped: the run used up its wall-time budget and did not yield control.", {})
         self._replace(worker)
         self._dispatch()
 

@@ -57,9 +57,7 @@ def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
     if low is not None and high is not None and (high - low) <= 10_000:
         step = 1 if prop.get("type") == "integer" else prop.get("step", (high - low) / 200)
         return Control(kind="range", min=low, max=high, step=step, **common)
-    return Control(
-        kind="number", min=low, max=high, step=1 if prop.get("type") == "integer" else "any", **common
-    )
+    return Control(kind="number", min=low, max=high, step=1 if prop.get("type") == "integer" else "any", **common)
 
 
 def controls(demo: Demo) -> list[Control]:

@@ -58,9 +58,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as error:
-        raise unprocessable(
-            [{"loc": ("body",), "msg": f"malformed JSON ({error})", "type": "json_invalid"}]
-        ) from None
+        raise unprocessable([{"loc": ("body",), "msg": f"malformed JSON ({error})", "type": "json_invalid"}]) from None
     if not isinstance(data, dict):
         raise unprocessable([{"loc": ("body",), "msg": "must be a JSON object", "type": "object_type"}])
     return data
@@ -198,9 +196,7 @@ async def run_events(run_id: str, request: Request, engine: EngineDep, after: in
     last_id = request.headers.get("last-event-id")
     if last_id is not None:
         if not last_id.isdigit():
-            raise unprocessable(
-                [{"loc": ("Last-Event-ID",), "msg": "must be a non-negative integer", "type": "int"}]
-            )
+            raise unprocessable([{"loc": ("Last-Event-ID",), "msg": "must be a non-negative integer", "type": "int"}])
         after = int(last_id)
     if after is not None and after < 0:
         raise unprocessable([{"loc": ("after",), "msg": "must be >= 0", "type": "greater_than_equal"}])

@@ -76,9 +76,7 @@ class RunStore:
         if row is None:
             return None
         events = [Event(e["id"], e["event"], e["data"]) for e in json.loads(gzip.decompress(row[7]))]
-        return StoredRun(
-            row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5], row[6], events
-        )
+        return StoredRun(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5], row[6], events)
 
     def count(self) -> int:
         with self._lock:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from app.demos import load_demos
@@ -25,15 +26,11 @@ FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second reach a client
 POLL_SECONDS = 0.002  # how often a run at full speed looks for control messages
 
 
-def worker_main(conn: Connection, device_setting: str, extra_demo_modules: list[str]) -> None:
+def worker_main(conn: Connection, device_setting: str, cache_dir: Path, extra_demo_modules: list[str]) -> None:
     import torch
 
     torch.set_num_threads(1)  # many small runs side by side beat one run fighting for cores
-    device = (
-        "cuda"
-        if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available())
-        else "cpu"
-    )
+    device = "cuda" if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available()) else "cpu"
     demos = load_demos(extra_demo_modules)
     conn.send(("ready", device))
     while True:
@@ -45,7 +42,8 @@ def worker_main(conn: Connection, device_setting: str, extra_demo_modules: list[
             return
         if message[0] == "run":
             _, demo_name, params, max_steps = message
-            Run(conn, demos[demo_name], demos[demo_name].parse(params), device, max_steps).execute()
+            demo = demos[demo_name]
+            Run(conn, demo, demo.parse(params), device, cache_dir, max_steps).execute()
         # Controls that arrive after their run ended are stale: ignore them.
 
 
@@ -59,11 +57,14 @@ class Stop(Exception):
 class Run:
     """One run inside the worker; it is also the `Control` handle the demo trains against."""
 
-    def __init__(self, conn: Connection, demo: Demo, params: DemoParams, device: str, max_steps: int) -> None:
+    def __init__(
+        self, conn: Connection, demo: Demo, params: DemoParams, device: str, cache_dir: Path, max_steps: int
+    ) -> None:
         self.conn = conn
         self.demo = demo
         self._params = params
         self._device = device
+        self._cache_dir = cache_dir
         self.max_steps = max_steps
         self.facts: dict[str, Any] = {}
         self.started = False
@@ -82,6 +83,10 @@ class Run:
     @property
     def device(self) -> str:
         return self._device
+
+    @property
+    def cache_dir(self) -> Path:
+        return self._cache_dir
 
     def announce(self, **facts: Any) -> None:
         if not self.started:
@@ -170,9 +175,7 @@ class Run:
     def _handle(self, message: tuple) -> None:
         kind = message[0] if message else "stop"
         if kind == "stop":
-            raise Stop(
-                message[1] if message else "cancelled", _stop_message(message[1] if message else "cancelled")
-            )
+            raise Stop(message[1] if message else "cancelled", _stop_message(message[1] if message else "cancelled"))
         if kind == "change":
             self._params = self._params.model_copy(update=message[1])
             self._acknowledge(message[1])

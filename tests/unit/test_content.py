@@ -119,8 +119,7 @@ def test_unknown_field_is_rejected(tmp_path: Path) -> None:
     folder = write_category(tmp_path)
     path = write_term(folder, "x", colour="blue")
     assert any(
-        p.startswith(f"{path}:") and "colour: Extra inputs are not permitted" in p
-        for p in problems_for(tmp_path)
+        p.startswith(f"{path}:") and "colour: Extra inputs are not permitted" in p for p in problems_for(tmp_path)
     )
 
 

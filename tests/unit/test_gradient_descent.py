@@ -54,9 +54,7 @@ def test_sgd_is_stable_on_the_quadratic_exactly_below_lr_one_tenth() -> None:
 
 def test_heavy_ball_momentum_matches_a_hand_computed_recursion() -> None:
     lr, mu = 0.01, 0.9
-    points = run(
-        Params(function="quadratic", optimizer="momentum", lr=lr, momentum=mu, steps=20, x0=1, y0=1, pace=0)
-    )
+    points = run(Params(function="quadratic", optimizer="momentum", lr=lr, momentum=mu, steps=20, x0=1, y0=1, pace=0))
     x, y, vx, vy = 1.0, 1.0, 0.0, 0.0
     for point in points:
         assert (point["x"], point["y"]) == pytest.approx((x, y), rel=1e-12)
