@@ -40,7 +40,8 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     import copy
 
     from app.ml import charlm
-    from app.ml.nf4 import bits_per_param, quantize_linears, stored_bytes
+    from app.ml.memory import bits_per_param
+    from app.ml.nf4 import quantize_linears, stored_bytes
 
     base = charlm.pretrained_base(ctl.cache_dir)
     nf4_base = copy.deepcopy(base)

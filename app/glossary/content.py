@@ -39,6 +39,8 @@ class TermMeta(BaseModel):
     aliases: list[str] = []
     related: list[str] = []
     demo: str | None = None
+    tools: list[Literal["memory-calculator"]] = []
+    """Interactive widgets shown below the body (templates/partials/tools/<name>.html)."""
     references: list[Reference] = []
 
 

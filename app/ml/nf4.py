@@ -92,18 +92,6 @@ def dequantize_absmax(q: Tensor, scale: Tensor, mean: Tensor, blocksize: int = 2
     return (_blocks(q.float(), blocksize) * scale[:, None]).flatten()[: q.numel()] + mean
 
 
-def bits_per_param(blocksize: int, double_quant: bool) -> float:
-    """Stored bits per weight: a 4-bit code plus its block's share of the scales.
-
-    Plain: one fp32 absmax per block, 4 + 32/blocksize. Double quantized: one int8 absmax per
-    block and one fp32 scale per 256 blocks, 4 + 8/blocksize + 32/(256 blocksize). The one fp32
-    mean per tensor is left out (it does not grow with the number of weights).
-    """
-    if double_quant:
-        return 4 + 8 / blocksize + 32 / (256 * blocksize)
-    return 4 + 32 / blocksize
-
-
 class NF4Linear(nn.Module):
     """A frozen linear layer stored in NF4; the fp32 weight exists only inside forward."""
 

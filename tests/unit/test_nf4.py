@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from app.ml.memory import bits_per_param
 from app.ml.nf4 import (
     NF4,
     NF4Linear,
-    bits_per_param,
     dequantize,
     dequantize_absmax,
     nf4_levels,
