@@ -14,6 +14,7 @@ Messages to the engine:
 from __future__ import annotations
 
 import math
+import os
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -24,12 +25,14 @@ from app.demos.base import Demo, DemoParams, Point
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second reach a client
 POLL_SECONDS = 0.002  # how often a run at full speed looks for control messages
+WORKER_NICENESS = 5
 
 
 def worker_main(conn: Connection, device_setting: str, cache_dir: Path, extra_demo_modules: list[str]) -> None:
     import torch
 
     torch.set_num_threads(1)  # many small runs side by side beat one run fighting for cores
+    os.nice(WORKER_NICENESS)  # pages stay fast while runs train: the web process wins the CPU
     device = "cuda" if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available()) else "cpu"
     demos = load_demos(extra_demo_modules)
     conn.send(("ready", device))
