@@ -12,6 +12,8 @@ def _settings_help() -> str:
     lines = ["environment variables (defaults in brackets):"]
     for name, field in Settings.model_fields.items():
         default = field.default_factory() if field.default_factory else field.default
+        if isinstance(default, list):
+            default = ",".join(map(str, default)) or "none"
         lines.append(f"  MODELTERMS_{name.upper():<22} {field.description} [{default}]")
     return "\n".join(lines)
 
@@ -40,8 +42,26 @@ def serve(args: argparse.Namespace) -> int:
     except ContentError as error:
         print(f"modelterms: refusing to start: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=5, log_level="info")
-    return 0
+
+    class DrainingServer(uvicorn.Server):
+        """On SIGTERM (or Ctrl+C), stop the run engine before waiting for open responses.
+
+        uvicorn waits for open responses (up to timeout_graceful_shutdown) before the lifespan
+        shutdown stops the engine, and a live event stream stays open until its run ends: it held
+        the exit for the whole timeout and was then cut off without its `end` event. Stopping the
+        engine first ends every run as `cancelled` (stored), which closes each stream cleanly; the
+        lifespan's own stop then finds nothing left to do.
+        """
+
+        async def shutdown(self, sockets=None) -> None:
+            await app.state.engine.stop()
+            await super().shutdown(sockets)
+
+    host, port = settings.host, settings.port
+    config = uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=5, log_level="info")
+    server = DrainingServer(config)
+    server.run()
+    return 0 if server.started else 3
 
 
 def check(_args: argparse.Namespace) -> int:
@@ -71,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve_cmd.add_argument("--host", help="listen address (MODELTERMS_HOST)")
     serve_cmd.add_argument("--port", type=int, help="listen port (MODELTERMS_PORT)")
-    serve_cmd.add_argument(
-        "--reload", action="store_true", help="restart on code, template or content changes"
-    )
+    serve_cmd.add_argument("--reload", action="store_true", help="restart on code, template or content changes")
     serve_cmd.set_defaults(run=serve)
     check_cmd = commands.add_parser("check", help="validate all content; exits non-zero on problems")
     check_cmd.set_defaults(run=check)

@@ -39,7 +39,9 @@ class AdaptParams(DemoParams):
         json_schema_extra={"uniqueItems": True},
         description="Layer groups that get an adapter (each at most once).",
     )
-    lr: float = Field(5e-3, gt=0, le=1.0, description="Adam learning rate.")
+    lr: float = Field(
+        5e-3, gt=0, le=1.0, description="Adam learning rate.", json_schema_extra={"scale": "log", "ui_min": 1e-5}
+    )
     steps: int = Field(500, ge=1, le=2000)
     pace: float = Field(0.0, ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")
     seed: int = Field(0, ge=0, le=2**31 - 1)

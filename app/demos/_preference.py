@@ -17,9 +17,22 @@ Noise = Annotated[
 NPairs = Annotated[int, Field(ge=16, le=20_000, description="Preference pairs in the dataset.")]
 Beta = Annotated[
     float,
-    Field(gt=0, le=10, description="β: the KL penalty, how strongly the policy is held to the reference."),
+    Field(
+        gt=0,
+        le=10,
+        description="β: the KL penalty, how strongly the policy is held to the reference.",
+        json_schema_extra={"scale": "log", "ui_min": 1e-3},
+    ),
 ]
-PolicyLR = Annotated[float, Field(gt=0, le=0.1, description="Adam learning rate of the policy.")]
+PolicyLR = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=0.1,
+        description="Adam learning rate of the policy.",
+        json_schema_extra={"scale": "log", "ui_min": 1e-5},
+    ),
+]
 Pace = Annotated[float, Field(ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")]
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 

@@ -19,7 +19,10 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 Point = dict[str, Any]
-"""One logged step: at least `step` and `loss`; multi-series demos add `series`."""
+"""One logged step: at least `step` and `loss`; multi-series demos add `series`.
+
+A loss that is not finite or exceeds the demo's `loss_bound` ends the run as `diverged`,
+unless the point carries `"diverged": True`: then the demo has stopped that series itself."""
 
 
 class DemoParams(BaseModel):

@@ -15,7 +15,13 @@ HELD_OUT_PAIRS = 2000
 class Params(DemoParams):
     n_pairs: NPairs = 500
     noise: Noise = 0.1
-    lr: float = Field(0.005, gt=0, le=1, description="Adam learning rate of the reward model.")
+    lr: float = Field(
+        0.005,
+        gt=0,
+        le=1,
+        description="Adam learning rate of the reward model.",
+        json_schema_extra={"scale": "log", "ui_min": 1e-5},
+    )
     steps: int = Field(150, ge=1, le=2000)
     pace: Pace = 20
     seed: Seed = 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -32,6 +33,10 @@ def worker_main(conn: Connection, device_setting: str, cache_dir: Path, extra_de
     import torch
 
     torch.set_num_threads(1)  # many small runs side by side beat one run fighting for cores
+    # Ctrl+C or a SIGTERM to the whole process group must not kill runs mid-step: the engine
+    # stops the workers itself, after ending their runs as cancelled.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)  # pages stay fast while runs train: the web process wins the CPU
     device = "cuda" if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available()) else "cpu"
     demos = load_demos(extra_demo_modules)
@@ -128,7 +133,9 @@ class Run:
 
     def _record(self, points: list[Point]) -> None:
         self._ensure_started()
-        bad = [p for p in points if not _loss_ok(p.get("loss"), self.demo.loss_bound)]
+        # A point the demo flagged `diverged` is a series it has stopped itself (one of several
+        # learning rates, say); only points that nobody handled can end the run.
+        bad = [p for p in points if not p.get("diverged") and not _loss_ok(p.get("loss"), self.demo.loss_bound)]
         self.pending.extend(_finite(p) for p in points)
         self.next_step = max(int(p["step"]) for p in points) + 1
         if points and len(bad) == len(points):

@@ -287,3 +287,15 @@ def test_store_retention_keeps_the_newest_runs(tmp_path) -> None:
     with running_app(tmp_path, keep_runs=2) as client:
         assert client.get(f"/api/runs/{ids[0]}").status_code == 404
         assert all(client.get(f"/api/runs/{i}").status_code == 200 for i in ids[1:])
+
+
+def test_the_lr_range_test_suggests_a_rate_and_says_how(client) -> None:
+    run = start(client, "learning-rate", mode="range_test", steps=300, pace=0, lr_min=0.001, lr_max=10)
+    events = read_events(client, run["id"])
+    end = events[-1]["data"]
+    assert end["status"] == "done"  # the blow-up at the top of the sweep is the test's normal end
+    points = points_of(events)
+    lrs = [p["lr"] for p in points]
+    assert lrs == sorted(lrs) and lrs[0] == pytest.approx(0.001)
+    assert 0.001 < end["summary"]["suggested_lr"] < 10
+    assert "steepest" in end["summary"]["suggestion_method"]

@@ -1,0 +1,565 @@
+"""Self-hosting: the Dockerfile and compose.yaml agree with the app, the container's command works
+outside a container, and SIGTERM ends running runs as `cancelled` (stored) within 10 s.
+
+No Docker engine is needed: the files are parsed, and the container's command and environment
+are run as subprocesses. Every wait is bounded (subprocess timeouts and deadlines): these tests
+fail, never hang.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from app.settings import ROOT, Settings
+
+BIN = Path(sys.executable).parent  # the virtual environment that runs the tests (.venv/bin)
+NOBODY = 65534  # uid and gid of nobody / nogroup
+START_SECONDS = 40  # the server answers /healthz in about a second; workers import torch in ~2-5 s
+
+
+# --- reading the Dockerfile, .dockerignore and compose.yaml -------------------------------------
+@dataclass
+class Stage:
+    image: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, keyword: str) -> list[str]:
+        return [args for key, args in self.instructions if key == keyword]
+
+    def last(self, keyword: str) -> str:
+        found = self.all(keyword)
+        assert found, f"the stage {self.name or self.image} has no {keyword}"
+        return found[-1]
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        """The environment after every ENV of this stage, `$VAR` expanded as Docker does."""
+        env = dict(base)
+        for args in self.all("ENV"):
+            words = shlex.split(args)
+            pairs = (w.split("=", 1) for w in words) if "=" in words[0] else [(words[0], " ".join(words[1:]))]
+            before = dict(env)
+            for key, value in pairs:
+                env[key] = expand(value, before)
+        return env
+
+
+def expand(value: str, env: dict[str, str]) -> str:
+    """`$VAR` and `${VAR}` replaced by their values in `env`, as Docker expands an ENV value."""
+    return re.sub(r"\$\{?(\w+)\}?", lambda match: env.get(match.group(1), ""), value)
+
+
+def parse_dockerfile(path: Path) -> list[Stage]:
+    lines: list[str] = []
+    pending = ""
+    for raw in path.read_text().splitlines():
+        if raw.strip().startswith("#") or (not pending and not raw.strip()):
+            continue  # comments, also between continuation lines, are dropped as Docker does
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1]
+            continue
+        lines.append(pending + raw)
+        pending = ""
+    stages: list[Stage] = []
+    for line in lines:
+        keyword, _, args = line.strip().partition(" ")
+        keyword, args = keyword.upper(), args.strip()
+        if keyword == "FROM":
+            words = args.split()
+            name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+            stages.append(Stage(words[0], name))
+        elif stages:
+            stages[-1].instructions.append((keyword, args))
+    return stages
+
+
+def exec_form(args: str) -> list[str]:
+    command = json.loads(args)
+    assert isinstance(command, list) and all(isinstance(w, str) for w in command), args
+    return command
+
+
+@dataclass
+class Image:
+    """What the default build target of the Dockerfile runs: its command, environment, files."""
+
+    stage: Stage
+    stages: list[Stage]
+    env: dict[str, str]
+    cmd: list[str]
+    healthcheck: list[str]
+    workdir: str
+
+
+def read_image() -> Image:
+    stages = parse_dockerfile(ROOT / "Dockerfile")
+    final = stages[-1]
+    health = final.last("HEALTHCHECK")
+    assert " CMD " in f" {health} ", health
+    return Image(
+        stage=final,
+        stages=stages,
+        env=final.env({"PATH": "/usr/local/bin:/usr/bin:/bin"}),
+        cmd=exec_form(final.last("CMD")),
+        healthcheck=exec_form(health.split(" CMD ", 1)[1] if not health.startswith("CMD ") else health[4:]),
+        workdir=final.last("WORKDIR"),
+    )
+
+
+def cli_port(command: list[str], env: dict[str, str]) -> int:
+    """The port `modelterms serve` listens on: --port, else MODELTERMS_PORT, else the default."""
+    if "--port" in command:
+        return int(command[command.index("--port") + 1])
+    return int(env.get("MODELTERMS_PORT", Settings.model_fields["port"].default))
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether .dockerignore keeps `path` out of the build context (the last matching rule wins,
+    and a rule that matches a folder matches everything in it)."""
+    excluded = False
+    parts = path.split("/")
+    for rule in patterns:
+        negate = rule.startswith("!")
+        pattern = rule.lstrip("!").rstrip("/")
+        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        names = {pattern, pattern.removeprefix("**/")}
+        if any(fnmatch.fnmatchcase(p, name) for p in prefixes for name in names):
+            excluded = not negate
+    return excluded
+
+
+def read_compose() -> dict:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def service_env(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {k: str(v) for k, v in env.items()}
+
+
+def container_port(mapping: str | int | dict) -> int:
+    if isinstance(mapping, dict):
+        return int(mapping["target"])
+    return int(str(mapping).split(":")[-1].split("/")[0])
+
+
+def volume_targets(service: dict) -> dict[str, str]:
+    """Container path -> the named volume or host path mounted there."""
+    targets = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+        else:
+            source, target = volume.get("source", ""), volume["target"]
+        targets[target] = source
+    return targets
+
+
+# --- (a) the files agree with the app ------------------------------------------------------------
+def test_the_image_serves_on_the_default_port_the_compose_file_publishes() -> None:
+    image = read_image()
+    exposed = {int(p.split("/")[0]) for args in image.stage.all("EXPOSE") for p in args.split()}
+    port = Settings.model_fields["port"].default
+    assert exposed == {port}
+    assert cli_port(image.cmd, image.env) == port
+    for name, service in read_compose()["services"].items():
+        assert [container_port(p) for p in service["ports"]] == [port], name
+
+
+def test_the_command_is_a_real_cli_command_and_its_help_lists_every_setting() -> None:
+    cmd = read_image().cmd
+    assert cmd[:2] == ["modelterms", "serve"] and cmd[cmd.index("--host") + 1] == "0.0.0.0"
+    done = subprocess.run(
+        [str(BIN / cmd[0]), cmd[1], "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    for option in (w for w in cmd[2:] if w.startswith("--")):
+        assert option in done.stdout
+    for name in Settings.model_fields:
+        assert f"MODELTERMS_{name.upper()}" in done.stdout
+
+
+def test_the_healthcheck_asks_a_route_that_answers(client) -> None:
+    image = read_image()
+    assert image.healthcheck[0] == "python", "the slim image has python, not curl"
+    path = re.search(r"http://127\.0\.0\.1:[^/]+(/[\w/-]*)", " ".join(image.healthcheck)).group(1)
+    response = client.get(path)
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_every_modelterms_variable_is_a_setting_with_a_valid_value(monkeypatch) -> None:
+    image = read_image()
+    sources = {"Dockerfile": image.env} | {
+        f"compose.yaml {name}": service_env(service) for name, service in read_compose()["services"].items()
+    }
+    for source, env in sources.items():
+        ours = {k: v for k, v in env.items() if k.startswith("MODELTERMS_")}
+        for key in ours:
+            assert key.removeprefix("MODELTERMS_").lower() in Settings.model_fields, f"{source}: {key}"
+        with monkeypatch.context() as patch:
+            for key, value in (image.env | ours).items():
+                if key.startswith("MODELTERMS_"):
+                    patch.setenv(key, value)
+            Settings()  # raises on a value the app would refuse
+
+
+def test_the_data_volume_holds_the_data_dir_and_the_root_filesystem_can_be_read_only() -> None:
+    image = read_image()
+    data_dir = image.env["MODELTERMS_DATA_DIR"]
+    volumes = {v for args in image.stage.all("VOLUME") for v in json.loads(args)}
+    assert data_dir in volumes
+    assert image.env.get("PYTHONDONTWRITEBYTECODE") == "1"
+    user = image.stage.last("USER").split(":")[0]
+    assert user not in ("root", "0")
+    compose = read_compose()
+    for name, service in compose["services"].items():
+        mounts = volume_targets(service)
+        assert mounts.get(data_dir) in compose["volumes"], f"{name}: a named volume at {data_dir}"
+        assert service.get("read_only") is True, name
+        assert image.env.get("TMPDIR", "/tmp") in service["tmpfs"], name
+
+
+def test_compose_content_dirs_start_with_the_built_in_terms() -> None:
+    image = read_image()
+    copies = [args.split() for args in image.stage.all("COPY") if not args.startswith("--")]
+    assert ["content", "./content"] in copies
+    for name, service in read_compose()["services"].items():
+        dirs = json.loads(service_env(service)["MODELTERMS_CONTENT_DIRS"])
+        assert dirs[0] == f"{image.workdir}/content", name
+        extra = [d for d in dirs[1:] if d in volume_targets(service)]
+        assert extra, f"{name}: the extra terms folder is a mount"
+
+
+def test_the_gpu_profile_reserves_an_nvidia_gpu_and_trains_on_cuda() -> None:
+    services = read_compose()["services"]
+    gpu = [s for s in services.values() if "gpu" in s.get("profiles", [])]
+    assert len(gpu) == 1
+    (service,) = gpu
+    assert service_env(service)["MODELTERMS_DEVICE"] == "cuda"
+    devices = service["deploy"]["resources"]["reservations"]["devices"]
+    assert any(d.get("driver") == "nvidia" and "gpu" in d.get("capabilities", []) for d in devices)
+    flavor = service["build"]["args"]["TORCH_FLAVOR"]
+    assert "cu" in flavor and "://" not in flavor  # a flavor; index URLs live in the Dockerfile only
+    cpu = [s for s in services.values() if not s.get("profiles")]
+    assert len(cpu) == 1 and "args" not in cpu[0].get("build", {}), "plain `up` builds the CPU image"
+    arg_defaults = dict(a.split("=", 1) for a in read_image().stage.all("ARG") if "=" in a)
+    assert arg_defaults["TORCH_FLAVOR"] == "cpu"
+    assert arg_defaults["TORCH_INDEX"] == "https://download.pytorch.org/whl/${TORCH_FLAVOR}"
+
+
+def test_the_node_stage_copies_what_the_makefile_copies() -> None:
+    def copies(recipe: str) -> set[tuple[str, str]]:
+        pairs = set()
+        for command in re.split(r"&&|\n", recipe):
+            words = command.split()
+            if words[:1] == ["cp"]:
+                pairs |= {(source, words[-1].rstrip("/")) for source in words[1:-1]}
+        return pairs
+
+    makefile = (ROOT / "Makefile").read_text()
+    rule = re.search(r"^\$\(VENDORED\):.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    node = next(s for s in read_image().stages if s.image.startswith("node:"))
+    from_makefile = copies(rule)
+    assert from_makefile and copies("\n".join(node.all("RUN"))) == from_makefile
+    assert "/static/vendor" in " ".join(read_image().stage.all("COPY"))
+
+
+def test_the_build_context_has_what_the_dockerfile_copies_and_nothing_heavy() -> None:
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for stage in read_image().stages:
+        for args in stage.all("COPY"):
+            if not args.startswith("--from"):
+                for source in args.split()[:-1]:
+                    assert not dockerignored(source, patterns), source
+    for heavy in [".git", ".venv/bin/python", "node_modules/uplot", "static/vendor/htmx.min.js", "data"]:
+        assert dockerignored(heavy, patterns), heavy
+    assert dockerignored("app/__pycache__/main.cpython-311.pyc", patterns)
+    assert not dockerignored("static/css/site.css", patterns)
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text() if readme.exists() else ""
+    rows = [line for line in text.splitlines() if line.startswith("| `MODELTERMS_")]
+    if not rows:
+        pytest.skip("README.md has no settings table yet")
+    documented = {re.match(r"\| `MODELTERMS_(\w+)`", row).group(1).lower() for row in rows}
+    assert documented == set(Settings.model_fields)
+
+
+# --- running the container's command outside a container ------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A temporary folder any user may enter (pytest's tmp_path is private to its owner)."""
+    path = Path(tempfile.mkdtemp(prefix="modelterms-selfhost-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        for sub in [path, *path.rglob("*")]:
+            with suppress(OSError):
+                if sub.is_dir() and not sub.is_symlink():
+                    sub.chmod(0o755)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def read_only_copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    for path in sorted(target.rglob("*"), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    target.chmod(0o555)
+    return target
+
+
+PROBE = [str(BIN / "python"), "-c", "import app.cli, torch"]
+
+
+def as_nobody() -> tuple[list[str], str]:
+    """A command prefix that drops root to nobody, or ([], why not)."""
+    if os.geteuid() != 0:
+        return [], f"already running as uid {os.geteuid()}"
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return [], "setpriv is not installed"
+    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    probe = subprocess.run(
+        # The interpreter must also start the workers' interpreters (multiprocessing spawns them).
+        [*prefix, str(BIN / "python"), "-c", f"import subprocess; subprocess.run({PROBE!r}, check=True)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+        check=False,
+    )
+    if probe.returncode != 0:
+        reason = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        return [], f"the virtual environment is not usable by nobody ({reason})"
+    return prefix, f"uid {NOBODY} (nobody)"
+
+
+class Server:
+    """`modelterms serve` in a subprocess (its own session), logging to a file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_ready(self, workers: bool = True) -> dict:
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited ({self.process.returncode}):\n{self.tail()}")
+            with suppress(httpx.HTTPError, ValueError):
+                health = httpx.get(f"{self.base}/healthz", timeout=2).json()
+                if not workers or health["workers_ready"] == health["workers"]:
+                    return health
+            time.sleep(0.05)
+        raise AssertionError(f"the server was not ready in {START_SECONDS} s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        """Kill whatever is left of the server and its workers (they share its session)."""
+        if self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+
+def start_run(server: Server, demo: str, **params) -> str:
+    response = httpx.post(f"{server.base}/api/demos/{demo}/runs", json=params, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def iter_events(response: httpx.Response, deadline: float) -> Iterator[dict]:
+    event: dict = {}
+    for line in response.iter_lines():
+        if time.monotonic() > deadline:
+            raise AssertionError("the event stream did not end in time")
+        if line.startswith(("id: ", "event: ", "data: ")):
+            key, _, value = line.partition(": ")
+            event[key] = json.loads(value) if key == "data" else value
+        elif line == "" and "event" in event:
+            yield event
+            event = {}
+
+
+def stored_status(data_dir: Path, run_id: str) -> str | None:
+    with sqlite3.connect(data_dir / "runs.sqlite3", timeout=5) as db:
+        row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return row[0] if row else None
+
+
+def test_the_container_command_serves_and_trains_with_a_read_only_app_and_content() -> None:
+    image = read_image()
+    prefix, user = as_nobody()
+    if not prefix:
+        print(f"\nnot dropping to a non-root user: {user}")
+    with scratch_dir() as scratch:
+        data = scratch / "data"
+        data.mkdir()
+        if prefix:
+            os.chown(data, NOBODY, NOBODY)
+        content = read_only_copy(ROOT / "content", scratch / "content")
+        port = free_port()
+        venv = image.env.get("VIRTUAL_ENV", "")
+        path = [str(BIN) if p == f"{venv}/bin" else p for p in image.env["PATH"].split(":")]
+        env = image.env | {
+            "PATH": ":".join(path),
+            "VIRTUAL_ENV": str(BIN.parent),
+            "MODELTERMS_DATA_DIR": str(data),
+            "MODELTERMS_CONTENT_DIRS": json.dumps([str(content)]),
+            "MODELTERMS_PORT": str(port),
+            "MODELTERMS_WORKERS": "1",
+        }
+        assert image.env["MODELTERMS_DATA_DIR"] != str(data)  # the image sets it; the test moves it
+        server = Server([*prefix, *image.cmd], env, port, scratch / "server.log")
+        try:
+            server.wait_ready(workers=False)
+            health = subprocess.run(
+                [*prefix, *image.healthcheck], env=env, capture_output=True, timeout=10, check=False
+            )
+            assert health.returncode == 0, health.stderr
+            health_json = server.wait_ready()
+            assert health_json["device"] == "cpu", (health_json, server.tail())
+            assert httpx.get(f"{server.base}/terms/gradient-descent", timeout=10).status_code == 200
+            run_id = start_run(server, "gradient-descent", steps=20, pace=0)
+            with httpx.stream("GET", f"{server.base}/api/runs/{run_id}/events", timeout=20) as response:
+                events = list(iter_events(response, time.monotonic() + 30))
+            assert events[-1]["event"] == "end", events[-1]
+            assert events[-1]["data"]["status"] == "done", events[-1]["data"]
+            assert stored_status(data, run_id) == "done"
+            written = {p.name for p in data.iterdir()}
+            assert "runs.sqlite3" in written
+        finally:
+            server.process.send_signal(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                server.process.wait(15)
+            server.stop()
+        assert not list(content.rglob("__pycache__"))
+
+
+@dataclass
+class Watcher:
+    """An SSE client on a thread that records every event of one run."""
+
+    url: str
+    events: list[dict] = field(default_factory=list)
+    error: BaseException | None = None
+    training: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.thread = threading.Thread(target=self._follow, daemon=True)
+        self.thread.start()
+
+    def _follow(self) -> None:
+        try:
+            with httpx.stream("GET", self.url, timeout=20) as response:
+                for event in iter_events(response, time.monotonic() + 60):
+                    self.events.append(event)
+                    if event["event"] == "metrics":
+                        self.training.set()
+        except BaseException as error:  # reported by the test's assertions
+            self.error = error
+        finally:
+            self.training.set()
+
+
+@contextmanager
+def serving(**settings: str) -> Iterator[tuple[Server, Path]]:
+    with scratch_dir() as scratch:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MODELTERMS_")}
+        env |= {
+            "PATH": f"{BIN}:{env.get('PATH', '')}",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env |= {"MODELTERMS_DATA_DIR": str(scratch / "data"), "MODELTERMS_WORKERS": "1"}
+        env |= {f"MODELTERMS_{k.upper()}": v for k, v in settings.items()}
+        command = [str(BIN / "modelterms"), "serve", "--port", str(port)]
+        server = Server(command, env, port, scratch / "server.log")
+        try:
+            server.wait_ready()
+            yield server, scratch / "data"
+        finally:
+            server.stop()
+
+
+def sigterm_and_time_exit(server: Server) -> float:
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"still running 10 s after SIGTERM:\n{server.tail()}") from None
+    return time.monotonic() - started
+
+
+def test_sigterm_cancels_a_watched_run_stores_it_and_exits_within_10_s() -> None:
+    with serving() as (server, data):
+        run_id = start_run(server, "gradient-descent", steps=5000, pace=20)  # would take ~4 minutes
+        watcher = Watcher(f"{server.base}/api/runs/{run_id}/events")
+        assert watcher.training.wait(15) and watcher.error is None, watcher.error
+        seconds = sigterm_and_time_exit(server)
+        watcher.thread.join(5)
+        print(f"\nexited {seconds:.1f} s after SIGTERM")
+        assert stored_status(data, run_id) == "cancelled", server.tail()
+        # The open stream ends with the run's `end` event instead of being cut off.
+        assert watcher.error is None, watcher.error
+        assert watcher.events[-1]["event"] == "end", watcher.events[-1]
+        assert watcher.events[-1]["data"]["status"] == "cancelled"
+        assert "Exception in ASGI application" not in server.tail(200)
+
+
+def test_sigterm_exits_within_10_s_even_when_a_run_is_stuck_inside_a_step() -> None:
+    with serving(extra_demo_modules='["tests.support.demos"]') as (server, data):
+        run_id = start_run(server, "counter", steps=100, block_at=5)  # sleeps an hour at step 5
+        watcher = Watcher(f"{server.base}/api/runs/{run_id}/events")
+        assert watcher.training.wait(15) and watcher.error is None, watcher.error
+        seconds = sigterm_and_time_exit(server)
+        watcher.thread.join(5)
+        print(f"\nexited {seconds:.1f} s after SIGTERM")
+        assert stored_status(data, run_id) == "cancelled", server.tail()
+        assert watcher.error is None, watcher.error
+        assert watcher.events[-1]["event"] == "end", watcher.events[-1]
+        assert watcher.events[-1]["data"]["status"] == "cancelled"

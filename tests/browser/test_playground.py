@@ -1,0 +1,77 @@
+"""Playgrounds in a real browser: run, steer live, export, compare series."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+
+FINISHED = "Done|Diverged|Stopped"
+
+
+def set_slider(page, selector: str, value: float) -> None:
+    """Moves a range input as a person would: set the value, fire `input` then `change`."""
+    page.eval_on_selector(
+        selector,
+        "(input, value) => { input.value = value; input.dispatchEvent(new Event('input', {bubbles: true}));"
+        " input.dispatchEvent(new Event('change', {bubbles: true})); }",
+        value,
+    )
+
+
+def wait_status(panel, pattern: str, timeout: float = 60_000) -> str:
+    status = panel.locator(".pg-status")
+    status.filter(has_text=re.compile(pattern)).wait_for(timeout=timeout)
+    return status.inner_text()
+
+
+def export_csv(page, panel) -> list[dict]:
+    with page.expect_download() as download:
+        panel.locator('[data-action="csv"]').click()
+    path = download.value.path()
+    return list(csv.DictReader(io.StringIO(open(path).read())))
+
+
+def test_gradient_descent_run_live_lr_change_and_csv_export(page) -> None:
+    page.goto("/terms/gradient-descent")
+    panel = page.locator("#playground-gradient-descent")
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Running")
+    panel.locator(".pg-status").filter(has_text="step 10").wait_for(timeout=20_000)  # points arrive
+    set_slider(page, "#pg-gradient-descent-lr", math.log10(0.03))
+    change = panel.locator(".pg-changes li").first
+    change.wait_for(timeout=10_000)
+    assert "lr" in change.inner_text() and "step" in change.inner_text()
+    wait_status(panel, FINISHED)
+    rows = export_csv(page, panel)
+    assert {"step", "loss", "lr", "x", "y"} <= set(rows[0])
+    lrs = [float(r["lr"]) for r in rows]
+    assert lrs[0] == 0.08 and abs(lrs[-1] - 0.03) < 0.001  # the slider's change really reached the run
+    assert [int(r["step"]) for r in rows] == list(range(len(rows)))
+
+
+def test_lora_panel_compares_with_full_fine_tuning(page) -> None:
+    page.goto("/playground")
+    panel = page.locator("#playground-lora")
+    panel.scroll_into_view_if_needed()
+    panel.locator('input[name="compare_full"]').check()
+    set_slider(page, "#pg-lora-steps", 30)
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Done", timeout=120_000)  # the first run pretrains the base
+    series = {r["series"] for r in export_csv(page, panel)}
+    assert series == {"lora", "full"}
+    assert "%" in panel.locator(".pg-facts").inner_text()  # the share of trainable weights
+
+
+def test_dpo_beta_change_during_a_run_is_recorded(page) -> None:
+    page.goto("/playground")
+    panel = page.locator("#playground-dpo")
+    panel.scroll_into_view_if_needed()
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Running")
+    set_slider(page, "#pg-dpo-beta", math.log10(0.3))
+    change = panel.locator(".pg-changes li").first
+    change.wait_for(timeout=10_000)
+    assert "beta" in change.inner_text()
+    panel.locator('[data-action="reset"]').click()
