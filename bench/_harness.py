@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -41,9 +42,17 @@ def wait_healthy(base: str, timeout: float = 30, workers: bool = False, process=
     raise RuntimeError(f"{base} did not become healthy in {timeout} s")
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str
+    started: float
+    process: subprocess.Popen
+    data_dir: Path
+
+
 @contextmanager
 def server(command: list[str], env: dict[str, str] | None = None):
-    """Runs a server on a free port with a temporary data dir; yields (base_url, started_at, process)."""
+    """Runs a server on a free port with a temporary data dir; yields a `Server`."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="modelterms-bench-")
     environment = os.environ | {"MODELTERMS_DATA_DIR": data, "MODELTERMS_PORT": str(port)} | (env or {})
@@ -56,7 +65,7 @@ def server(command: list[str], env: dict[str, str] | None = None):
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield f"http://127.0.0.1:{port}", started, process
+        yield Server(f"http://127.0.0.1:{port}", started, process, Path(data))
     finally:
         process.terminate()
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -26,6 +27,12 @@ SERVE = [str(BIN / "modelterms"), "serve"]
 OVERHEAD_CASES = {
     "gradient-descent": {"steps": 5000, "pace": 0, "function": "rosenbrock", "lr": 0.0005},
     "learning-rate": {"steps": 3000, "pace": 0, "series": 1, "lr_min": 0.3, "lr_max": 0.3},
+    "lora": {"steps": 150, "pace": 0},
+    "qlora": {"steps": 80, "pace": 0},
+    "preference-data": {"steps": 500, "pace": 0},
+    "reward-model": {"steps": 1000, "pace": 0},
+    "rlhf": {"steps": 600, "pace": 0},
+    "dpo": {"steps": 600, "pace": 0},
 }
 
 
@@ -171,13 +178,11 @@ async def many_clients(base: str, clients: int = 200) -> None:
 
 
 async def main() -> None:
-    with server(SERVE, {"MODELTERMS_WORKERS": "2", "MODELTERMS_IDLE_CANCEL_SECONDS": "60"}) as (
-        base,
-        _,
-        process,
-    ):
-        wait_healthy(base, workers=True, process=process)
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    with server(SERVE, {"MODELTERMS_WORKERS": "2", "MODELTERMS_IDLE_CANCEL_SECONDS": "60"}) as running:
+        base = running.base
+        os.environ["MODELTERMS_DATA_DIR"] = str(running.data_dir)  # bare runs share the cached base model
+        wait_healthy(base, workers=True, process=running.process)
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
             await overhead(client)
             await first_point_latency(client)
             await live_change(client)

@@ -16,8 +16,9 @@ UVICORN = [str(BIN / "uvicorn"), "bench._bench_app:create_bench_app", "--factory
 
 
 def page_throughput(rounds: int = 3) -> None:
-    with server(UVICORN, {"MODELTERMS_WORKERS": "1"}) as (base, _, process):
-        wait_healthy(base, workers=True, process=process)
+    with server(UVICORN, {"MODELTERMS_WORKERS": "1"}) as running:
+        base = running.base
+        wait_healthy(base, workers=True, process=running.process)
         wrk(f"{base}/terms/gradient-descent", seconds=2)  # warm up
         page, baseline = [], []
         for _ in range(rounds):  # interleaved, so drift on a shared machine hits both alike
@@ -40,10 +41,10 @@ def page_throughput(rounds: int = 3) -> None:
 def startup(rounds: int = 5) -> None:
     times = []
     for _ in range(rounds):
-        with server([str(BIN / "modelterms"), "serve"]) as (base, started, process):
-            wait_healthy(base, process=process)
-            times.append(time.perf_counter() - started)
-            wait_healthy(base, workers=True)  # let the workers finish loading before the next start
+        with server([str(BIN / "modelterms"), "serve"]) as running:
+            wait_healthy(running.base, process=running.process)
+            times.append(time.perf_counter() - running.started)
+            wait_healthy(running.base, workers=True)  # let the workers finish loading before the next start
     print(
         f"serve -> first /healthz 200: median {statistics.median(times):.3f} s, max {max(times):.3f} s "
         f"over {rounds} starts (target < 1.5 s)"
