@@ -17,6 +17,7 @@ import math
 import os
 import signal
 import time
+import warnings
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ WORKER_NICENESS = 5
 
 
 def worker_main(conn: Connection, device_setting: str, cache_dir: Path, extra_demo_modules: list[str]) -> None:
+    # torch looks for NumPy at import and warns when it is absent; no demo needs it.
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
     import torch
 
     torch.set_num_threads(1)  # many small runs side by side beat one run fighting for cores
