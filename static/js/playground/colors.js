@@ -1,0 +1,66 @@
+// Colours: parse any CSS colour, mix and fade them, and read the page theme (CSS custom
+// properties plus the series palette) that charts draw with.
+
+const PALETTES = {
+  light: ["#e8590c", "#2b8a3e", "#c2255c", "#1971c2", "#e67700", "#7048e8", "#0c8599"],
+  dark: ["#ff922b", "#51cf66", "#f06595", "#4dabf7", "#fcc419", "#b197fc", "#22b8cf"],
+};
+
+const colorContext = (() => {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 1;
+  return canvas.getContext("2d", { willReadFrequently: true });
+})();
+
+/** Any CSS colour -> [r, g, b, a] (a in 0..1), through the canvas, so every syntax works. */
+function parseColor(css, fallback = [0, 0, 0, 1]) {
+  if (!css || !colorContext) return fallback;
+  colorContext.clearRect(0, 0, 1, 1);
+  colorContext.fillStyle = "#000";
+  colorContext.fillStyle = css.trim();
+  colorContext.fillRect(0, 0, 1, 1);
+  const [r, g, b, a] = colorContext.getImageData(0, 0, 1, 1).data;
+  return [r, g, b, a / 255];
+}
+
+export function rgba(color, alpha = 1) {
+  const [r, g, b, a] = color;
+  return `rgba(${r},${g},${b},${+(a * alpha).toFixed(3)})`;
+}
+
+export function mix(c1, c2, t) {
+  return [0, 1, 2].map((i) => Math.round(c1[i] + (c2[i] - c1[i]) * t)).concat(1);
+}
+
+function isDark() {
+  const theme = document.documentElement.dataset.theme;
+  if (theme) return theme === "dark";
+  return matchMedia("(prefers-color-scheme: dark)").matches;
+}
+
+export function readTheme(node) {
+  const style = getComputedStyle(node);
+  const dark = isDark();
+  const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
+  const colors = {
+    bg: read("--bg", dark ? "#0f1117" : "#ffffff"),
+    fg: read("--fg", dark ? "#e7e9ee" : "#16181d"),
+    fgMuted: read("--fg-muted", dark ? "#a0a7b5" : "#5b6270"),
+    border: read("--border", dark ? "#2a2f3c" : "#e3e6eb"),
+    accent: read("--accent", dark ? "#8b85ff" : "#4f46e5"),
+    ok: read("--ok", dark ? "#4ad49a" : "#12805c"),
+    warn: read("--warn", dark ? "#f4b45f" : "#a05a00"),
+  };
+  const rgb = Object.fromEntries(Object.entries(colors).map(([k, v]) => [k, parseColor(v)]));
+  const fontSans = read("--font-sans", "") || style.fontFamily || "system-ui, sans-serif";
+  const palette = [rgb.accent, ...PALETTES[dark ? "dark" : "light"].map((c) => parseColor(c))];
+  return {
+    dark,
+    ...colors,
+    rgb,
+    palette,
+    fontSans,
+    grid: rgba(rgb.border, 1),
+    token: [dark, colors.bg, colors.fg, colors.accent, colors.border].join("|"),
+  };
+}

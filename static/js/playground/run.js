@@ -1,0 +1,148 @@
+// One training run as the page sees it (params, points, events, status), and how a run is
+// put into words: the status line and its label in the list of runs.
+
+import { finite, fmtDuration, fmtNum, fmtValue, isPlainObject } from "./format.js";
+
+export const ACTIVE = new Set(["queued", "running", "paused"]);
+
+export class Run {
+  constructor(id, num, params) {
+    this.id = id;
+    this.num = num;
+    this.params = params || {};
+    this.startParams = { ...this.params };
+    this.status = "queued";
+    this.queuePosition = null;
+    this.points = [];
+    this.events = [];
+    this.controls = [];
+    this.seriesNames = [];
+    this.byStep = new Map();
+    this.lastEventId = 0;
+    this.lastStep = null;
+    this.device = null;
+    this.facts = {};
+    this.end = null;
+    this.startedAt = null;
+    this.endedAt = null;
+    this.rateWindow = [];
+    this.es = null;
+    this.poll = null;
+  }
+
+  get total() {
+    return finite(this.params.steps) ? this.params.steps : null;
+  }
+
+  get active() {
+    return ACTIVE.has(this.status) && !this.end;
+  }
+
+  addPoints(points) {
+    for (const point of points) {
+      if (!isPlainObject(point)) continue;
+      this.points.push(point);
+      const series = point.series == null ? null : String(point.series);
+      if (!this.seriesNames.includes(series)) this.seriesNames.push(series);
+      if (finite(point.step)) {
+        if (!this.byStep.has(point.step)) this.byStep.set(point.step, point);
+        if (this.lastStep == null || point.step > this.lastStep) this.lastStep = point.step;
+      }
+    }
+    if (this.lastStep != null) {
+      const now = performance.now();
+      this.rateWindow.push([now, this.lastStep]);
+      while (this.rateWindow.length > 2 && now - this.rateWindow[0][0] > 2500) this.rateWindow.shift();
+    }
+  }
+
+  /** Steps per second over the last ~2 s of point arrivals. */
+  rate() {
+    const w = this.rateWindow;
+    if (w.length < 2) return null;
+    const [t0, s0] = w[0];
+    const [t1, s1] = w[w.length - 1];
+    if (t1 - t0 < 250 || s1 <= s0) return null;
+    return ((s1 - s0) * 1000) / (t1 - t0);
+  }
+
+  close() {
+    if (this.es) this.es.close();
+    this.es = null;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+  }
+}
+
+/** The status line for a run: [text, tone]. `permalink`: the page shows a stored run. */
+export function describeRun(run, permalink) {
+  const step = run.lastStep;
+  if (run.end) {
+    const e = run.end;
+    const at = finite(e.step) ? e.step : step;
+    // Messages may already start with the status ("Diverged at step 57: ..."): say it once.
+    const said = e.message ? String(e.message).replace(/^(diverged|stopped|failed|cancelled)\b[^:]*:\s*/i, "") : "";
+    const message = said ? `: ${said}` : "";
+    switch (e.status) {
+      case "done": {
+        const count = at != null ? ` · ${fmtNum(at + 1)} steps` : "";
+        if (permalink || run.startedAt == null) return [`Done${count}`, "ok"];
+        return [`Done in ${fmtDuration((run.endedAt - run.startedAt) / 1000)}${count}`, "ok"];
+      }
+      case "diverged":
+        return [`Diverged at step ${at ?? "?"}${message}`, "warn"];
+      case "cancelled":
+        if (/^cancelled/i.test(said)) return [said, ""];
+        return [`Cancelled${at != null ? ` at step ${at}` : ""}${message}`, ""];
+      case "timeout":
+        return [`Stopped at step ${at ?? "?"}${message}`, "warn"];
+      case "failed":
+        return [`Failed${message}`, "danger"];
+      default:
+        return [`${e.status}${message}`, ""];
+    }
+  }
+  const again = run.reconnecting ? " · reconnecting…" : "";
+  if (run.status === "queued") {
+    return [run.queuePosition ? `Queued — position ${run.queuePosition}${again}` : `Starting…${again}`, ""];
+  }
+  if (run.status === "paused") return [`Paused at step ${step ?? 0}${again}`, ""];
+  if (!run.device && step == null) return [`Starting…${again}`, ""];
+  const parts = [`Running on ${run.device || "the server"}`];
+  const rate = run.rate();
+  if (rate) parts.push(`${fmtNum(rate, rate >= 100 ? 3 : 2)} steps/s`);
+  const total = run.total;
+  if (step != null) parts.push(total ? `step ${step + 1}/${total}` : `step ${step + 1}`);
+  if (rate && total && step != null && total - 1 - step > 0) parts.push(`~${fmtDuration((total - 1 - step) / rate)} left`);
+  return [parts.join(" · ") + again, ""];
+}
+
+/** The label of a run: its number, then the params where it differs from the reference run
+ * (as they were when it started, with any live change shown as start→end). */
+export function runLabel(run, reference, defaults) {
+  const show = (key) => {
+    const first = run.startParams[key];
+    const last = run.params[key];
+    const text = typeof first === "string" ? first : `${key}=${fmtValue(first)}`;
+    return JSON.stringify(first) === JSON.stringify(last) || last === undefined ? text : `${text}→${fmtValue(last)}`;
+  };
+  const keys = new Set([...Object.keys(run.startParams), ...Object.keys(run.params)]);
+  keys.delete("pace");
+  let parts = [];
+  if (reference && reference !== run) {
+    for (const key of keys) {
+      const same = JSON.stringify(run.startParams[key]) === JSON.stringify(reference.startParams[key])
+        && JSON.stringify(run.params[key]) === JSON.stringify(reference.params[key]);
+      if (!same) parts.push(show(key));
+    }
+    if (!parts.length) return `#${run.num} same params`;
+  } else {
+    // The current run: what differs from the form's defaults.
+    defaults = defaults || {};
+    const differs = (k) => [run.startParams[k], run.params[k]].some((v) => v !== undefined && JSON.stringify(v) !== JSON.stringify(defaults[k]));
+    parts = [...keys].filter((k) => k in defaults && differs(k)).map(show);
+    if (!parts.length) parts = ["lr", "optimizer", "function", "mode", "beta", "rank"].filter((k) => keys.has(k)).map(show);
+  }
+  const more = parts.length > 4 ? " …" : "";
+  return `#${run.num}${parts.length ? ` ${parts.slice(0, 4).join(" ")}` : ""}${more}`;
+}

@@ -1,0 +1,218 @@
+// A run's facts and end-of-run summary as DOM: a suggested LR, text samples, singular values,
+// and any other JSON value as definition lists, lists and tables (all text via textContent).
+
+import { Bars } from "./bars.js";
+import { el } from "./dom.js";
+import { finite, fmtBytes, fmtNum, fmtParam, humanize, isPlainObject } from "./format.js";
+
+/** The facts from a run's start event (and its device) into the panel's facts list. */
+export function renderFacts(panel, run) {
+  const node = panel.factsNode;
+  if (!node) return;
+  node.replaceChildren();
+  const add = (key, value) => {
+    const long = (typeof value === "string" && value.length > 36)
+      || (Array.isArray(value) && value.some((v) => !scalar(v)))
+      || (Array.isArray(value) && value.join(", ").length > 36)
+      || (isPlainObject(value) && Object.keys(value).length > 3);
+    const wrap = el("div", `pg-fact${long ? " is-wide" : ""}`);
+    wrap.append(el("dt", "", humanize(key)));
+    const dd = el("dd");
+    dd.append(renderValue(value, key, 1, true));
+    wrap.append(dd);
+    node.append(wrap);
+  };
+  if (run.device) add("device", run.device);
+  for (const [key, value] of Object.entries(run.facts)) add(key, value);
+}
+
+/** The summary from a run's end event into the panel's summary box. */
+export function renderSummary(panel, summary, run) {
+  const node = panel.summaryNode;
+  if (!node) return;
+  node.replaceChildren();
+  if (panel.bars) panel.bars.dispose();
+  panel.bars = null;
+  const rest = { ...summary };
+  if (!Object.keys(rest).length) return;
+  node.append(el("h3", "pg-summary-title", "Summary"));
+
+  if (finite(rest.suggested_lr)) {
+    const box = el("div", "pg-callout");
+    const head = el("p", "pg-callout-head");
+    head.append(el("span", "", "Suggested learning rate "), el("strong", "pg-num", fmtParam(rest.suggested_lr)));
+    box.append(head);
+    if (rest.suggestion_method != null) box.append(el("p", "pg-callout-body", String(rest.suggestion_method)));
+    node.append(box);
+    delete rest.suggested_lr;
+    delete rest.suggestion_method;
+  }
+
+  if (isPlainObject(rest.samples)) {
+    node.append(renderSamples(rest.samples));
+    delete rest.samples;
+  }
+
+  const sv = rest.singular_values;
+  const values = Array.isArray(sv) ? sv : isPlainObject(sv) && Array.isArray(sv.values) ? sv.values : null;
+  if (values && values.length && values.every(finite)) {
+    const meta = isPlainObject(sv) ? { ...sv } : {};
+    delete meta.values;
+    const rank = finite(run.params.rank) ? run.params.rank : 0;
+    const figure = el("figure", "pg-sv");
+    const energy = finite(meta.energy_top_r) ? ` The first ${rank} hold ${fmtNum(meta.energy_top_r * 100, 3)}% of the energy.` : "";
+    const bars = new Bars(panel, values, rank, `Bar chart of ${values.length} singular values, largest first.${energy}`);
+    const caption = el("figcaption");
+    const where = [meta.layer, meta.of ? `(${meta.of})` : ""].filter(Boolean).join(" ");
+    caption.append(el("strong", "", "Singular values of the update ΔW"), document.createTextNode(where ? ` · ${where}` : ""));
+    if (finite(meta.energy_top_r) && rank) {
+      caption.append(document.createTextNode(` · top ${rank}: `), el("span", "pg-num", `${fmtNum(meta.energy_top_r * 100, 3)}% of the energy`));
+    }
+    figure.append(caption, bars.canvas);
+    delete meta.layer;
+    delete meta.of;
+    delete meta.energy_top_r;
+    if (Object.keys(meta).length) figure.append(renderValue(meta, "singular_values", 1));
+    node.append(figure);
+    panel.bars = bars;
+    requestAnimationFrame(() => bars.draw());
+    delete rest.singular_values;
+  }
+
+  if (Object.keys(rest).length) node.append(renderValue(rest, "", 0));
+}
+
+function renderSamples(samples) {
+  const wrap = el("div", "pg-samples");
+  if (samples.prompt != null) {
+    const prompt = el("p", "pg-sample-prompt");
+    prompt.append(el("span", "", "Prompt "), el("code", "", String(samples.prompt)));
+    wrap.append(prompt);
+  }
+  const grid = el("div", "pg-sample-grid");
+  const box = (title, text, kind) => {
+    const card = el("div", `pg-sample ${kind}`);
+    card.append(el("p", "pg-sample-title", title), el("pre", "", text == null ? "—" : String(text)));
+    grid.append(card);
+  };
+  const each = (label, value, kind) => {
+    if (isPlainObject(value)) for (const [series, text] of Object.entries(value)) box(`${label} · ${series}`, text, kind);
+    else if (value !== undefined) box(label, value, kind);
+  };
+  // before, after, and any variants such as before_nf4, in that order.
+  const keys = Object.keys(samples).filter((k) => /^(before|after)/.test(k));
+  keys.sort((a, b) => (a.startsWith("after") - b.startsWith("after")) || (a.length - b.length));
+  for (const key of keys) {
+    const label = humanize(key).replace(/^./, (c) => c.toUpperCase());
+    each(label, samples[key], key.startsWith("after") ? "is-after" : "is-before");
+  }
+  wrap.append(grid);
+  const rest = Object.fromEntries(Object.entries(samples).filter(([k]) => k !== "prompt" && !keys.includes(k)));
+  if (Object.keys(rest).length) wrap.append(renderValue(rest, "samples", 1));
+  return wrap;
+}
+
+function scalar(value) {
+  return value == null || ["number", "string", "boolean"].includes(typeof value);
+}
+
+/** Any JSON value as readable DOM: numbers to 4 digits, objects as definition lists, ... */
+function renderValue(value, key = "", depth = 0, compact = false) {
+  if (value == null) return el("span", "pg-muted", "—");
+  if (typeof value === "number") {
+    let text = fmtNum(value);
+    if (/bytes$/.test(key) && finite(value)) text = fmtBytes(value);
+    else if (/fraction$/.test(key) && finite(value) && value <= 1) text = `${fmtNum(value * 100, 3)}%`;
+    return el("span", "pg-num", text);
+  }
+  if (typeof value === "boolean") return el("span", "", value ? "yes" : "no");
+  if (typeof value === "string") {
+    if (value.includes("\n")) return el("pre", "pg-pre", value);
+    return el("span", "", value);
+  }
+  if (depth > 5) return el("code", "", JSON.stringify(value));
+  if (Array.isArray(value)) {
+    if (!value.length) return el("span", "pg-muted", "none");
+    if (value.every((v) => typeof v === "number")) {
+      const shown = value.slice(0, 64).map((v) => fmtNum(v, 3)).join(", ");
+      return el("span", "pg-num pg-numbers", value.length > 64 ? `${shown}, … (${value.length} values)` : shown);
+    }
+    if (value.every((v) => typeof v === "string")) {
+      if (compact && value.join(", ").length < 80 && !value.some((v) => v.includes("\n"))) return el("span", "", value.join(", "));
+      const list = el("ul", "pg-list");
+      value.forEach((v) => {
+        const li = el("li");
+        li.append(renderValue(v, key, depth + 1));
+        list.append(li);
+      });
+      return list;
+    }
+    if (value.every((v) => isPlainObject(v) && Object.values(v).every(scalar))) {
+      const keys = [];
+      value.forEach((v) => Object.keys(v).forEach((k) => { if (!keys.includes(k)) keys.push(k); }));
+      if (keys.length <= 8) {
+        const table = renderTable(value, keys);
+        if (compact && value.length > 3) {
+          const details = el("details", "pg-details");
+          details.append(el("summary", "", `${value.length} ${humanize(key) || "items"}`), table);
+          return details;
+        }
+        return table;
+      }
+    }
+    const list = el("ol", "pg-list");
+    value.forEach((v) => {
+      const li = el("li");
+      li.append(renderValue(v, key, depth + 1, compact));
+      list.append(li);
+    });
+    return list;
+  }
+  if (isPlainObject(value)) {
+    const entries = Object.entries(value);
+    if (!entries.length) return el("span", "pg-muted", "—");
+    if (compact && entries.length <= 6 && entries.every(([, v]) => scalar(v))) {
+      const line = el("span", "pg-inline");
+      entries.forEach(([k, v]) => {
+        const part = el("span", "pg-inline-item");
+        part.append(el("span", "pg-inline-key", humanize(k)), renderValue(v, key || k, depth + 1));
+        line.append(part);
+      });
+      return line;
+    }
+    const dl = el("dl", `pg-dl${depth ? " pg-dl-nested" : ""}`);
+    for (const [k, v] of entries) {
+      const row = el("div", "pg-dl-row");
+      row.append(el("dt", "", humanize(k)));
+      const dd = el("dd");
+      dd.append(renderValue(v, k, depth + 1, compact));
+      row.append(dd);
+      dl.append(row);
+    }
+    return dl;
+  }
+  return el("span", "", String(value));
+}
+
+function renderTable(rows, keys) {
+  const wrap = el("div", "pg-table-wrap");
+  const table = el("table", "pg-table");
+  const head = el("tr");
+  keys.forEach((k) => head.append(el("th", "", humanize(k))));
+  const thead = el("thead");
+  thead.append(head);
+  const tbody = el("tbody");
+  rows.forEach((row) => {
+    const tr = el("tr");
+    keys.forEach((k) => {
+      const td = el("td");
+      td.append(renderValue(row[k], k, 3));
+      if (typeof row[k] === "number") td.className = "is-num";
+      tr.append(td);
+    });
+    tbody.append(tr);
+  });
+  table.append(thead, tbody);
+  wrap.append(table);
+  return wrap;
+}
