@@ -97,6 +97,10 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
+                if scope["path"].startswith("/static/"):
+                    # ES modules are imported without a version in their URL: revalidate (a cheap
+                    # 304 by ETag) so an upgrade never mixes old and new modules.
+                    headers.setdefault("Cache-Control", "no-cache")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

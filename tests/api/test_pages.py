@@ -148,3 +148,10 @@ def test_the_web_process_never_imports_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_static_assets_revalidate_by_etag(client) -> None:
+    first = client.get("/static/js/playground.js")
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-cache"
+    again = client.get("/static/js/playground.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
