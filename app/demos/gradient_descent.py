@@ -94,7 +94,8 @@ DEMO = Demo(
     loss_bound=1e12,
     blurb=(
         "A single point rolls downhill on the surface you pick. On the quadratic, plain SGD is stable only "
-        "while lr < 0.1: drag the learning rate past it mid-run and watch the path start to zig-zag outward."
+        "while lr < 0.1: early in a run, drag the learning rate to 0.15 and watch the path zig-zag outward "
+        "until the run diverges."
     ),
     extras={"surfaces": {name: surface_grid(name) for name in SURFACES}},
 )

@@ -78,18 +78,18 @@ def range_test_lr(p: Params, step: int) -> float:
 
 
 def suggest_lr(lrs: list[float], losses: list[float]) -> tuple[float, str]:
-    """Pick the rate where the smoothed loss falls fastest per unit of log learning rate."""
+    """Pick the rate where the smoothed loss falls fastest per unit of log learning rate,
+    looking only below the rate of the lowest smoothed loss (past it the loss blows up)."""
     smooth, average = [], 0.0
     for i, loss in enumerate(losses):  # bias-corrected exponential moving average, beta 0.9
         average = 0.9 * average + 0.1 * loss
         smooth.append(average / (1 - 0.9 ** (i + 1)))
-    best = min(smooth)
-    usable = next((i for i, s in enumerate(smooth) if s > 4 * best and i > smooth.index(best)), len(smooth))
-    slopes = [(smooth[i + 1] - smooth[i]) / (math.log(lrs[i + 1]) - math.log(lrs[i])) for i in range(usable - 1)]
+    lowest = smooth.index(min(smooth))
+    slopes = [(smooth[i + 1] - smooth[i]) / (math.log(lrs[i + 1]) - math.log(lrs[i])) for i in range(lowest)]
     steepest = min(range(len(slopes)), key=slopes.__getitem__) if slopes else 0
     method = (
         "the learning rate where the smoothed loss fell fastest (steepest negative slope against log lr), "
-        "before the loss blew up; a common rule is to train a little below it"
+        f"below the rate of the lowest loss ({lrs[lowest]:.3g}); a common rule is to train a little below it"
     )
     return lrs[steepest], method
 

@@ -36,13 +36,13 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
         models["full"] = copy.deepcopy(base).requires_grad_(True)
     summary = yield from train_series(p, ctl, base, models, count_facts(base, models, adapters, p.rank))
 
-    # Why a low rank suffices: how much of the update's energy lies in its top r directions.
-    name = next(iter(adapters))
     if p.compare_full:
+        # Is the change full fine-tuning makes low-rank? The share of its energy in the top r
+        # directions, against an even spread, tells how much a rank-r adapter could capture.
+        # (LoRA's own update has rank <= r by construction, so it would say nothing.)
+        name = next(iter(adapters))
         delta_w = models["full"].get_submodule(name).weight - base.get_submodule(name).weight
-    else:
-        delta_w = adapters[name].delta_weight()
-    summary["singular_values"] = singular_value_facts(name, "full" if p.compare_full else "lora", delta_w, p.rank)
+        summary["singular_values"] = singular_value_facts(name, "full", delta_w, p.rank)
     return summary
 
 

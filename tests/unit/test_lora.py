@@ -143,3 +143,12 @@ def test_dropout_only_in_train_mode() -> None:
 def test_rank_zero_is_refused() -> None:
     with pytest.raises(ValueError):
         LoRALinear(make_linear(), r=0, alpha=1.0)
+
+
+def test_the_update_has_rank_at_most_r() -> None:
+    torch.manual_seed(0)
+    layer = LoRALinear(nn.Linear(32, 24), r=3, alpha=6)
+    with torch.no_grad():
+        layer.B.normal_()
+    sigma = torch.linalg.svdvals(layer.delta_weight())
+    assert sigma[2] > 1e-3 and sigma[3:].max() < 1e-5 * sigma[0]

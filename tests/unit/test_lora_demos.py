@@ -141,12 +141,10 @@ def test_lora_counts_and_two_interleaved_series(demos: dict[str, Demo]) -> None:
     assert sv["energy_top_r_if_even"] == r / D
 
 
-def test_lora_update_has_rank_at_most_r(demos: dict[str, Demo]) -> None:
-    _, summary, _ = run(demos["lora"], rank=2, steps=5)
-    sv = summary["singular_values"]
-    assert sv["of"] == "lora"
-    assert sv["values"][1] > 0 and max(sv["values"][2:]) < 1e-4 * sv["values"][0]
-    assert sv["energy_top_r"] == pytest.approx(1.0)
+def test_singular_values_only_come_with_full_fine_tuning(demos: dict[str, Demo]) -> None:
+    # LoRA's own update has rank <= r by construction; only the full update's spectrum says anything.
+    _, summary, _ = run(demos["lora"], rank=2, steps=3)
+    assert "singular_values" not in summary
 
 
 def test_live_lr_change_applies_from_the_next_step(demos: dict[str, Demo]) -> None:
