@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +17,17 @@ class Event:
     id: int
     type: str
     data: dict[str, Any]
+    sse: bytes
+    """The event as a Server-Sent Events frame, encoded once however many clients follow."""
 
-    def to_sse(self) -> bytes:
-        payload = json.dumps(self.data, separators=(",", ":"), allow_nan=False)
-        return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
+    @classmethod
+    def create(cls, id_: int, type_: str, data: dict[str, Any]) -> Event:
+        try:
+            payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        except ValueError:  # JSON has no NaN or infinity; only this rare case pays for the walk
+            data = finite_json(data)
+            payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        return cls(id_, type_, data, f"id: {id_}\nevent: {type_}\ndata: {payload}\n\n".encode())
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "event": self.type, "data": self.data}
@@ -36,7 +44,7 @@ class EventLog:
     def append(self, type_: str, data: dict[str, Any]) -> Event:
         if self.closed:
             raise RuntimeError("the event log of a finished run is closed")
-        event = Event(len(self.events) + 1, type_, data)
+        event = Event.create(len(self.events) + 1, type_, data)
         self.events.append(event)
         if type_ == "end":
             self.closed = True
@@ -63,3 +71,14 @@ class EventLog:
                 await asyncio.wait_for(changed.wait(), KEEPALIVE_SECONDS)
             except TimeoutError:
                 yield None
+
+
+def finite_json(value: Any) -> Any:
+    """A copy with every non-finite float replaced by null (a diverged loss, say)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    return value

@@ -204,7 +204,7 @@ async def run_events(run_id: str, request: Request, engine: EngineDep, after: in
     async def stream():
         yield b"retry: 1000\n\n"
         async for event in engine.follow(run, after or 0):
-            yield event.to_sse() if event is not None else b": keep-alive\n\n"
+            yield event.sse if event is not None else b": keep-alive\n\n"
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -75,7 +75,7 @@ class RunStore:
             row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             return None
-        events = [Event(e["id"], e["event"], e["data"]) for e in json.loads(gzip.decompress(row[7]))]
+        events = [Event.create(e["id"], e["event"], e["data"]) for e in json.loads(gzip.decompress(row[7]))]
         return StoredRun(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5], row[6], events)
 
     def count(self) -> int:

@@ -81,6 +81,7 @@ class Run:
         self.started = False
         self.paused = False
         self.single_steps = 0
+        self.pace = _pace(params)
         self.next_step = 0  # the step the next yield will log: changes apply from here
         self.pending: list[Point] = []
         self.last_flush = 0.0  # the first point goes out at once
@@ -127,7 +128,7 @@ class Run:
             steps.close()
         self._ensure_started()
         self._flush()
-        self.conn.send(("end", status, message, _finite(summary)))
+        self.conn.send(("end", status, message, summary))
 
     def _ensure_started(self) -> None:
         if not self.started:
@@ -135,16 +136,20 @@ class Run:
             self.conn.send(("start", self.facts))
 
     def _record(self, points: list[Point]) -> None:
-        self._ensure_started()
-        # A point the demo flagged `diverged` is a series it has stopped itself (one of several
-        # learning rates, say); only points that nobody handled can end the run.
-        bad = [p for p in points if not p.get("diverged") and not _loss_ok(p.get("loss"), self.demo.loss_bound)]
-        self.pending.extend(_finite(p) for p in points)
-        self.next_step = max(int(p["step"]) for p in points) + 1
-        if points and len(bad) == len(points):
-            raise Stop("diverged", _diverged_message(bad[0], self.demo.loss_bound))
-        now = time.monotonic()
-        if now - self.last_flush >= FLUSH_SECONDS:
+        """The hot path: runs once per step, so it does the least it can (no copies)."""
+        if not points:
+            return
+        if not self.started:
+            self._ensure_started()
+        self.pending.extend(points)
+        self.next_step = points[-1]["step"] + 1  # every point of one yield belongs to one step
+        bound = self.demo.loss_bound
+        for point in points:
+            if not _diverged(point, bound):
+                break  # one healthy series keeps the run going
+        else:
+            raise Stop("diverged", _diverged_message(points[0], bound))
+        if time.monotonic() - self.last_flush >= FLUSH_SECONDS:
             self._flush()
 
     def _flush(self) -> None:
@@ -155,6 +160,18 @@ class Run:
 
     def _between_steps(self) -> None:
         """Apply control messages; wait while paused or to keep the requested pace."""
+        if not self.paused and not self.pace:  # full speed: only glance at the pipe now and then
+            now = time.monotonic()
+            if now - self.last_poll < POLL_SECONDS:
+                return
+            self.last_poll = now
+            while self.conn.poll():
+                self._handle(self.conn.recv())
+            if not self.paused and not self.pace:
+                return
+        self._wait_for_turn()
+
+    def _wait_for_turn(self) -> None:
         while True:
             if self.paused:
                 if self.single_steps:
@@ -163,7 +180,7 @@ class Run:
                 self._flush()
                 self._handle(self.conn.recv())
                 continue
-            pace = float(getattr(self._params, "pace", 0) or 0)
+            pace = self.pace
             now = time.monotonic()
             if pace > 0:
                 wait = self.last_step_at + 1 / pace - now
@@ -191,6 +208,7 @@ class Run:
             raise Stop(message[1] if message else "cancelled", _stop_message(message[1] if message else "cancelled"))
         if kind == "change":
             self._params = self._params.model_copy(update=message[1])
+            self.pace = _pace(self._params)
             self._acknowledge(message[1])
         elif kind == "pause":
             self.paused = bool(message[1])
@@ -205,19 +223,18 @@ class Run:
         self.conn.send(("control", self.next_step, changes))
 
 
-def _loss_ok(loss: Any, bound: float) -> bool:
-    return loss is None or (isinstance(loss, int | float) and math.isfinite(loss) and loss <= bound)
+def _pace(params: DemoParams) -> float:
+    """Steps per second the reader asked for; 0 (or no `pace` param) means as fast as possible."""
+    return float(getattr(params, "pace", 0) or 0)
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: non-finite floats become null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+def _diverged(point: Point, bound: float) -> bool:
+    """A loss that is NaN, infinite or past the demo's bound, unless the demo flagged the point
+    `diverged` itself (it stopped that series, one of several learning rates, say)."""
+    loss = point.get("loss")
+    if loss is None or point.get("diverged"):
+        return False
+    return not (-math.inf < loss <= bound and loss < math.inf)  # NaN fails every comparison
 
 
 def _diverged_message(point: Point, bound: float) -> str:
