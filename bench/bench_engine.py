@@ -69,16 +69,14 @@ def bare_rate(name: str, params: dict) -> float:
 
 async def served_rate(client: httpx.AsyncClient, name: str, params: dict) -> float:
     run = (await client.post(f"/api/demos/{name}/runs", json=params)).json()
-    first_at, first_step, last_step, end_at = None, 0, 0, 0.0
+    first_at, first_step, last_at, last_step = None, 0, 0.0, 0
     async for at, event in stream(client, run["id"]):
         if event["event"] == "metrics":
-            steps = [p["step"] for p in event["data"]["points"]]
+            step = event["data"]["points"][-1]["step"]
             if first_at is None:
-                first_at, first_step = at, steps[-1]
-            last_step = steps[-1]
-        elif event["event"] == "end":
-            end_at = at
-    return (last_step - first_step) / (end_at - first_at)
+                first_at, first_step = at, step
+            last_at, last_step = at, step
+    return (last_step - first_step) / (last_at - first_at)
 
 
 async def overhead(client: httpx.AsyncClient) -> None:

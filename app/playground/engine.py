@@ -82,6 +82,7 @@ class Engine:
         self.store: RunStore | None = None
         self._context = multiprocessing.get_context("spawn")
         self._janitor: asyncio.Task | None = None
+        self._saving: set[asyncio.Future] = set()
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -106,8 +107,11 @@ class Engine:
                 self._end(worker.run, "cancelled", "The server shut down.", {})
             self._retire(worker)
         self.workers.clear()
+        if self._saving:
+            await asyncio.gather(*self._saving)
         if self.store:
             self.store.close()
+            self.store = None
 
     def health(self) -> dict[str, Any]:
         return {
@@ -322,18 +326,14 @@ class Engine:
         while len(self.recent) > RECENT_RUNS:
             self.recent.popitem(last=False)
         if self.store:
-            self.store.save(
-                StoredRun(
-                    run.id,
-                    run.demo.name,
-                    status,
-                    run.params,
-                    summary,
-                    run.created,
-                    time.time(),
-                    run.log.events,
-                )
+            record = StoredRun(
+                run.id, run.demo.name, status, run.params, summary, run.created, time.time(), run.log.events
             )
+            # Compressing and writing thousands of points takes milliseconds: do it off the event
+            # loop, so neither pages nor the `end` event wait for the disk. `stop` awaits these.
+            saving = asyncio.get_running_loop().run_in_executor(None, self.store.save, record)
+            self._saving.add(saving)
+            saving.add_done_callback(self._saving.discard)
 
     # --- streaming -----------------------------------------------------------------------
     async def follow(self, run: Run | StoredRun, after: int) -> AsyncIterator[Event | None]:
