@@ -88,7 +88,10 @@ class Demo:
 
 
 class InlineControl:
-    """A `Control` for running a demo in-process: tests, benchmarks, the bare baseline."""
+    """A `Control` for running a demo in-process: tests, benchmarks, the bare baseline.
+
+    The engine's worker extends it with pacing, pausing and messages to the web process.
+    """
 
     def __init__(self, params: DemoParams, device: str = "cpu", cache_dir: Path | None = None) -> None:
         self._params = params

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.demos import load_demos
-from app.demos.base import Demo, DemoParams, Point
+from app.demos.base import Demo, DemoParams, InlineControl, Point
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second reach a client
 POLL_SECONDS = 0.002  # how often a run at full speed looks for control messages
@@ -65,19 +65,16 @@ class Stop(Exception):
         self.message = message
 
 
-class Run:
+class Run(InlineControl):
     """One run inside the worker; it is also the `Control` handle the demo trains against."""
 
     def __init__(
         self, conn: Connection, demo: Demo, params: DemoParams, device: str, cache_dir: Path, max_steps: int
     ) -> None:
+        super().__init__(params, device, cache_dir)
         self.conn = conn
         self.demo = demo
-        self._params = params
-        self._device = device
-        self._cache_dir = cache_dir
         self.max_steps = max_steps
-        self.facts: dict[str, Any] = {}
         self.started = False
         self.paused = False
         self.single_steps = 0
@@ -87,22 +84,9 @@ class Run:
         self.last_flush = 0.0  # the first point goes out at once
         self.last_poll = self.last_step_at = time.monotonic()
 
-    # --- the Control protocol -------------------------------------------------------------
-    @property
-    def params(self) -> DemoParams:
-        return self._params
-
-    @property
-    def device(self) -> str:
-        return self._device
-
-    @property
-    def cache_dir(self) -> Path:
-        return self._cache_dir
-
     def announce(self, **facts: Any) -> None:
-        if not self.started:
-            self.facts.update(facts)
+        if not self.started:  # the start event has gone out: later facts have nowhere to go
+            super().announce(**facts)
 
     # --- the run loop ----------------------------------------------------------------------
     def execute(self) -> None:
@@ -207,7 +191,7 @@ class Run:
         if kind == "stop":
             raise Stop(message[1] if message else "cancelled", _stop_message(message[1] if message else "cancelled"))
         if kind == "change":
-            self._params = self._params.model_copy(update=message[1])
+            self.change(**message[1])
             self.pace = _pace(self._params)
             self._acknowledge(message[1])
         elif kind == "pause":
