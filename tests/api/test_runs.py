@@ -78,7 +78,7 @@ def test_a_live_lr_change_applies_from_the_next_step_and_is_recorded(client) -> 
     assert control[0]["data"] == {"step": applied, "changes": {"lr": 0.04}}
     points = points_of(events)
     seen_before_patch = max(p["step"] for p in points_of(head))
-    assert applied <= seen_before_patch + 3  # at pace 60 the change lands within a step or two of the PATCH
+    assert applied <= seen_before_patch + 10  # at pace 60 it lands a step or two after the PATCH; slack for slow CI
     for point in points:
         t = point["step"]
         assert point["lr"] == (0.01 if t < applied else 0.04)
@@ -97,7 +97,10 @@ def test_pause_single_step_and_resume(client) -> None:
     assert client.get(f"/api/runs/{run_id}").json()["step"] == before  # nothing moves while paused
     stepped = client.patch(f"/api/runs/{run_id}", json={"step_once": True})
     assert stepped.status_code == 200
-    time.sleep(0.3)
+    deadline = time.monotonic() + 5
+    while client.get(f"/api/runs/{run_id}").json()["step"] == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # and then it stays paused: exactly one step
     assert client.get(f"/api/runs/{run_id}").json()["step"] == before + 1
     assert client.patch(f"/api/runs/{run_id}", json={"paused": False}).json()["status"] == "running"
     client.delete(f"/api/runs/{run_id}")
