@@ -38,7 +38,7 @@ def test_gradient_descent_run_live_lr_change_and_csv_export(page) -> None:
     panel = page.locator("#playground-gradient-descent")
     panel.locator('[data-action="run"]').click()
     wait_status(panel, "Running")
-    panel.locator(".pg-status").filter(has_text="step 10").wait_for(timeout=20_000)  # points arrive
+    panel.locator(".pg-status").filter(has_text=re.compile(r"step \d{2,}/")).wait_for(timeout=20_000)  # points arrive
     set_slider(page, "#pg-gradient-descent-lr", math.log10(0.03))
     change = panel.locator(".pg-changes li").first
     change.wait_for(timeout=10_000)
@@ -74,4 +74,17 @@ def test_dpo_beta_change_during_a_run_is_recorded(page) -> None:
     change = panel.locator(".pg-changes li").first
     change.wait_for(timeout=10_000)
     assert "beta" in change.inner_text()
+    panel.locator('[data-action="reset"]').click()
+
+
+def test_preference_pairs_can_be_inspected_while_they_stream(page) -> None:
+    page.goto("/playground")
+    panel = page.locator("#playground-preference-data")
+    panel.scroll_into_view_if_needed()
+    panel.locator('[data-action="run"]').click()
+    table = panel.locator(".pg-examples table")
+    table.wait_for(timeout=20_000)
+    headers = table.locator("th").all_inner_texts()
+    assert [h.lower() for h in headers] == ["prompt", "chosen", "rejected", "r chosen", "r rejected", "flipped"]
+    assert table.locator("tbody tr").count() >= 1
     panel.locator('[data-action="reset"]').click()

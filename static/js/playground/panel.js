@@ -8,7 +8,7 @@ import { download, el } from "./dom.js";
 import { Field } from "./field.js";
 import { csvCell, finite, fmtValue, isPlainObject } from "./format.js";
 import { ACTIVE, Run, describeRun, runLabel } from "./run.js";
-import { renderFacts, renderSummary } from "./summary.js";
+import { renderExamples, renderFacts, renderSummary } from "./summary.js";
 
 // `uPlot` is the global from /static/vendor/uPlot.iife.min.js, loaded before this module.
 
@@ -32,6 +32,9 @@ export class Panel {
     this.errorsNode = section.querySelector(".pg-errors");
     this.factsNode = section.querySelector(".pg-facts");
     this.summaryNode = section.querySelector(".pg-summary");
+    this.examplesNode = el("div", "pg-examples");
+    this.examplesNode.hidden = true;
+    this.summaryNode?.before(this.examplesNode);
     this.runsNode = section.querySelector(".pg-runs");
     this.permalink = section.querySelector(".pg-permalink");
     this.buttons = {};
@@ -445,6 +448,7 @@ export class Panel {
     if (!Array.isArray(data.points)) return;
     if (run.status === "queued") run.status = "running";
     run.addPoints(data.points);
+    if (run === this.current) renderExamples(this.examplesNode, data.points);
     this.schedule();
   }
 
@@ -578,6 +582,8 @@ export class Panel {
     if (this.bars) this.bars.dispose();
     this.bars = null;
     if (this.summaryNode) this.summaryNode.replaceChildren();
+    this.examplesNode.replaceChildren();
+    this.examplesNode.hidden = true;
     this.changesNode.replaceChildren();
     this.changesNode.hidden = true;
     if (this.permalink) this.permalink.hidden = true;

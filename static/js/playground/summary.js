@@ -194,6 +194,23 @@ function renderValue(value, key = "", depth = 0, compact = false) {
   return el("span", "", String(value));
 }
 
+/**
+ * Records that a point carries as a list of objects (a few preference pairs, say), from the
+ * newest point that has any: shown as a table under the charts while the run trains.
+ */
+export function renderExamples(node, points) {
+  for (let i = points.length - 1; i >= 0; i--) {
+    for (const [key, value] of Object.entries(points[i])) {
+      if (Array.isArray(value) && value.length && value.every(isPlainObject)) {
+        const caption = el("p", "pg-summary-title", `Latest ${humanize(key)} (step ${points[i].step})`);
+        node.replaceChildren(caption, renderTable(value, Object.keys(value[0])));
+        node.hidden = false;
+        return;
+      }
+    }
+  }
+}
+
 function renderTable(rows, keys) {
   const wrap = el("div", "pg-table-wrap");
   const table = el("table", "pg-table");
