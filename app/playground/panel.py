@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -55,7 +56,8 @@ def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
         # A log slider moves over log10(value); the page maps it back (see playground.js).
         return Control(kind="log", min=prop.get("ui_min", low), max=high, step="any", **common)
     if low is not None and high is not None and (high - low) <= 10_000:
-        step = 1 if prop.get("type") == "integer" else prop.get("step", (high - low) / 200)
+        # A power of ten about 1/200 of the range, so defaults like 2 or 0.1 sit exactly on a tick.
+        step = 1 if prop.get("type") == "integer" else 10 ** math.floor(math.log10((high - low) / 200))
         return Control(kind="range", min=low, max=high, step=step, **common)
     return Control(kind="number", min=low, max=high, step=1 if prop.get("type") == "integer" else "any", **common)
 

@@ -1,0 +1,36 @@
+"""Panel controls are generated from each demo's params schema."""
+
+from __future__ import annotations
+
+from app.demos import load_demos
+from app.playground.panel import controls
+
+
+def by_name(demo: str) -> dict:
+    return {c.name: c for c in controls(load_demos()[demo])}
+
+
+def test_gradient_descent_controls() -> None:
+    c = by_name("gradient-descent")
+    assert (c["lr"].kind, c["lr"].min, c["lr"].max, c["lr"].live) == ("log", 1e-4, 10, True)
+    assert c["function"].kind == "select"
+    assert c["function"].options == ("quadratic", "rosenbrock", "saddle", "himmelblau")
+    assert (c["steps"].kind, c["steps"].step) == ("range", 1)
+    assert c["momentum"].live and not c["function"].live
+
+
+def test_lists_of_choices_become_checkboxes_and_booleans_a_checkbox() -> None:
+    c = by_name("lora")
+    assert c["targets"].kind == "checkboxes" and "attn_qkv" in c["targets"].options
+    assert c["compare_full"].kind == "checkbox"
+
+
+def test_slider_steps_land_on_round_defaults() -> None:
+    c = by_name("preference-data")
+    temperature = c["temperature"]
+    assert temperature.step == 0.01
+    assert round((temperature.default - temperature.min) / temperature.step, 9).is_integer()
+
+
+def test_unbounded_or_wide_integers_get_a_number_box() -> None:
+    assert by_name("dpo")["seed"].kind == "number"
