@@ -302,3 +302,12 @@ def test_the_lr_range_test_suggests_a_rate_and_says_how(client) -> None:
     assert lrs == sorted(lrs) and lrs[0] == pytest.approx(0.001)
     assert 0.001 < end["summary"]["suggested_lr"] < 10
     assert "steepest" in end["summary"]["suggestion_method"]
+
+
+def test_a_run_whose_last_watcher_leaves_is_cancelled(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, idle_cancel_seconds=0.5) as client:
+        run = start(client, steps=100_000, pace=50)
+        read_events(client, run["id"], limit=3)  # watch for a moment, then close the stream
+        assert client.get(f"/api/runs/{run['id']}").json()["status"] == "running"
+        final = wait_status(client, run["id"], ("cancelled",), timeout=10)
+        assert final["status"] == "cancelled"
