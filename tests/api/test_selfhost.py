@@ -543,31 +543,28 @@ def sigterm_and_time_exit(server: Server) -> float:
     return time.monotonic() - started
 
 
+def assert_sigterm_cancels_and_exits(server: Server, data: Path, run_id: str) -> None:
+    """SIGTERM with a watched run in flight: exit within 10 s, the run stored as cancelled, and the
+    open stream ended by the run's `end` event instead of being cut off."""
+    watcher = Watcher(f"{server.base}/api/runs/{run_id}/events")
+    assert watcher.training.wait(15) and watcher.error is None, watcher.error
+    seconds = sigterm_and_time_exit(server)
+    watcher.thread.join(5)
+    print(f"\nexited {seconds:.1f} s after SIGTERM")
+    assert stored_status(data, run_id) == "cancelled", server.tail()
+    assert watcher.error is None, watcher.error
+    assert watcher.events[-1]["event"] == "end", watcher.events[-1]
+    assert watcher.events[-1]["data"]["status"] == "cancelled"
+
+
 def test_sigterm_cancels_a_watched_run_stores_it_and_exits_within_10_s() -> None:
     with serving() as (server, data):
         run_id = start_run(server, "gradient-descent", steps=5000, pace=20)  # would take ~4 minutes
-        watcher = Watcher(f"{server.base}/api/runs/{run_id}/events")
-        assert watcher.training.wait(15) and watcher.error is None, watcher.error
-        seconds = sigterm_and_time_exit(server)
-        watcher.thread.join(5)
-        print(f"\nexited {seconds:.1f} s after SIGTERM")
-        assert stored_status(data, run_id) == "cancelled", server.tail()
-        # The open stream ends with the run's `end` event instead of being cut off.
-        assert watcher.error is None, watcher.error
-        assert watcher.events[-1]["event"] == "end", watcher.events[-1]
-        assert watcher.events[-1]["data"]["status"] == "cancelled"
+        assert_sigterm_cancels_and_exits(server, data, run_id)
         assert "Exception in ASGI application" not in server.tail(200)
 
 
 def test_sigterm_exits_within_10_s_even_when_a_run_is_stuck_inside_a_step() -> None:
     with serving(extra_demo_modules='["tests.support.demos"]') as (server, data):
         run_id = start_run(server, "counter", steps=100, block_at=5)  # sleeps an hour at step 5
-        watcher = Watcher(f"{server.base}/api/runs/{run_id}/events")
-        assert watcher.training.wait(15) and watcher.error is None, watcher.error
-        seconds = sigterm_and_time_exit(server)
-        watcher.thread.join(5)
-        print(f"\nexited {seconds:.1f} s after SIGTERM")
-        assert stored_status(data, run_id) == "cancelled", server.tail()
-        assert watcher.error is None, watcher.error
-        assert watcher.events[-1]["event"] == "end", watcher.events[-1]
-        assert watcher.events[-1]["data"]["status"] == "cancelled"
+        assert_sigterm_cancels_and_exits(server, data, run_id)
