@@ -181,6 +181,7 @@ DEMO = Demo(
     live=frozenset({"pace"}),
     charts=(
         Chart("Training loss by step", ("loss",), log_y=True),
+        Chart("Training accuracy by step", ("accuracy",)),
         Chart("Learning rate by step", ("lr",), log_y=True),
         Chart("Loss against learning rate (range test)", ("loss",), x="lr", log_x=True, log_y=True),
     ),
