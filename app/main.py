@@ -35,12 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if glossary.problems:
         raise ContentError("content has problems:\n" + "\n".join(map(str, glossary.problems)))
     templates = make_templates(asset_version())
-    panel = panel_renderer(templates, demos, glossary)
+    panel = panel_renderer(templates, demos)
     site = build_site(glossary, templates, panel)
     site.pages["/playground"] = Page.build(
         site.render("playground.html", demos=demos.values(), panels={name: panel(name) for name in demos})
     )
-    engine = Engine(settings, demos)
+    engine = Engine(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

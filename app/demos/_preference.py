@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.demos.base import Point
+from app.demos.base import Point, log_slider
 
 Noise = Annotated[
     float, Field(ge=0, le=0.5, description="Probability that an annotator's label is flipped (label noise).")
@@ -21,7 +21,7 @@ Beta = Annotated[
         gt=0,
         le=10,
         description="β: the KL penalty, how strongly the policy is held to the reference.",
-        json_schema_extra={"scale": "log", "ui_min": 1e-3},
+        json_schema_extra=log_slider(1e-3),
     ),
 ]
 PolicyLR = Annotated[
@@ -30,7 +30,7 @@ PolicyLR = Annotated[
         gt=0,
         le=0.1,
         description="Adam learning rate of the policy.",
-        json_schema_extra={"scale": "log", "ui_min": 1e-5},
+        json_schema_extra=log_slider(1e-5),
     ),
 ]
 Pace = Annotated[float, Field(ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 Point = dict[str, Any]
 """One logged step: at least `step` and `loss`; multi-series demos add `series`.
@@ -26,9 +26,24 @@ unless the point carries `"diverged": True`: then the demo has stopped that seri
 
 
 class DemoParams(BaseModel):
-    """Base of every demo's params: unknown fields and NaN or infinite numbers are errors."""
+    """Base of every demo's params: unknown fields, NaN or infinite numbers, and true/false
+    where a number belongs are all errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic would read JSON `true` as the number 1: a learning rate of `true` is a mistake.
+        if isinstance(value, bool) and cls.model_fields[info.field_name].annotation is not bool:
+            raise ValueError("must be a number, not true or false")
+        return value
+
+
+def log_slider(ui_min: float) -> dict[str, Any]:
+    """`json_schema_extra` for a number that spans decades (a learning rate, beta): the panel draws
+    a log-scale slider from `ui_min`, since the field's own lower bound is often an open 0."""
+    return {"scale": "log", "ui_min": ui_min}
 
 
 class Control(Protocol):

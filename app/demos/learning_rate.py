@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from app.demos.base import Chart, Control, Demo, DemoParams
+from app.demos.base import Chart, Control, Demo, DemoParams, log_slider
 
 LOSS_BOUND = 50.0  # cross-entropy of two classes starts near ln 2; 50 means the run blew up
 
@@ -25,14 +25,14 @@ class Params(DemoParams):
         gt=0,
         le=10,
         description="Smallest learning rate.",
-        json_schema_extra={"scale": "log", "ui_min": 1e-4},
+        json_schema_extra=log_slider(1e-4),
     )
     lr_max: float = Field(
         10.0,
         gt=0,
         le=10,
         description="Largest learning rate.",
-        json_schema_extra={"scale": "log", "ui_min": 1e-4},
+        json_schema_extra=log_slider(1e-4),
     )
     series: int = Field(5, ge=1, le=6, description="How many learning rates to compare (log-spaced).")
     schedule: Literal["constant", "step", "cosine", "warmup_cosine"] = Field(

@@ -7,7 +7,7 @@ from collections.abc import Generator
 from pydantic import Field
 
 from app.demos._preference import Noise, NPairs, Pace, Seed
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider
 
 HELD_OUT_PAIRS = 2000
 
@@ -20,7 +20,7 @@ class Params(DemoParams):
         gt=0,
         le=1,
         description="Adam learning rate of the reward model.",
-        json_schema_extra={"scale": "log", "ui_min": 1e-5},
+        json_schema_extra=log_slider(1e-5),
     )
     steps: int = Field(150, ge=1, le=2000)
     pace: Pace = 20

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from app.glossary.content import LEVELS
 from app.glossary.search import MAX_QUERY
 from app.glossary.site import Site, term_json
-from app.web import Page
+from app.web import Page, describe_errors
 
 router = APIRouter()
 
@@ -38,8 +38,8 @@ def _prebuilt(request: Request, key: str) -> Response:
 def home(request: Request) -> Response:
     level = request.query_params.get("level")
     if level is not None and level not in LEVELS:
-        detail = [{"field": "level", "message": f"level: must be one of {', '.join(LEVELS)}", "type": "enum"}]
-        return JSONResponse({"detail": detail}, 422)
+        errors = [{"loc": ("level",), "msg": f"must be one of {', '.join(LEVELS)}", "type": "enum"}]
+        return JSONResponse({"detail": describe_errors(errors)}, 422)
     return _prebuilt(request, "/" if level is None else f"/?level={level}")
 
 

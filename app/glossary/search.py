@@ -8,6 +8,7 @@ distance over candidates from the trigram index), so "gradeint" still finds "gra
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import sqlite3
@@ -81,7 +82,7 @@ class SearchIndex:
             db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", row)
             vocabulary.update(w.lower() for text in row[1:] for w in _WORD.findall(text) if len(w) > 1)
         db.executemany("INSERT INTO words VALUES (?)", [(w,) for w in sorted(vocabulary)])
-        self._vocabulary = frozenset(vocabulary)
+        self._vocabulary = sorted(vocabulary)
 
     def search(self, query: str, limit: int = 20) -> list[Hit]:
         words = [w.lower() for w in _WORD.findall(query)][:12]
@@ -98,7 +99,7 @@ class SearchIndex:
     def _correct(self, words: list[str]) -> tuple[list[str], list[str]]:
         fixed, corrected = [], []
         for word in words:
-            if word in self._vocabulary or self._has_prefix(word):
+            if self._starts_a_word(word):
                 fixed.append(word)
                 continue
             better = self._closest(word)
@@ -107,10 +108,10 @@ class SearchIndex:
                 corrected.append(better)
         return fixed, corrected
 
-    def _has_prefix(self, word: str) -> bool:
-        if len(word) < 3:
-            return False
-        return self._db.execute("SELECT 1 FROM words WHERE word MATCH ? LIMIT 1", (f'"{word}"',)).fetchone() is not None
+    def _starts_a_word(self, word: str) -> bool:
+        """True if `word` is an indexed word or the start of one ("grad" while typing "gradient")."""
+        i = bisect.bisect_left(self._vocabulary, word)
+        return i < len(self._vocabulary) and self._vocabulary[i].startswith(word)
 
     def _closest(self, word: str) -> str | None:
         if len(word) < 4:

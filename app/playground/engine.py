@@ -13,7 +13,7 @@ import multiprocessing
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -71,9 +71,8 @@ class Worker:
 
 
 class Engine:
-    def __init__(self, settings: Settings, demos: Mapping[str, Demo]) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.demos = demos
         self.runs: dict[str, Run] = {}
         self.recent: OrderedDict[str, Run] = OrderedDict()
         self.queue: deque[Run] = deque()
@@ -279,8 +278,8 @@ class Engine:
         if run.finished:
             raise RunFinished
         if run.status == "queued":
-            if "step_once" in changes:
-                raise RunFinished  # nothing to step yet; treated like a conflict by the route
+            if "paused" in changes or "step_once" in changes:
+                raise RunFinished  # nothing to pause or step yet: the route answers 409
             self._on_control_queued(run, changes)
             return 0
         assert run.worker is not None
@@ -297,8 +296,7 @@ class Engine:
         return steps[0]
 
     def _on_control_queued(self, run: Run, changes: dict[str, Any]) -> None:
-        params = {k: v for k, v in changes.items() if k != "paused"}
-        run.params = run.params | params
+        run.params = run.params | changes
         run.log.append("control", {"step": 0, "changes": changes})
 
     def cancel(self, run_id: str) -> None:
@@ -338,7 +336,7 @@ class Engine:
     # --- streaming -----------------------------------------------------------------------
     async def follow(self, run: Run | StoredRun, after: int) -> AsyncIterator[Event | None]:
         if isinstance(run, StoredRun):
-            for event in EventLog(run.events, closed=True).events[after:]:
+            for event in run.events[after:]:
                 yield event
             return
         run.clients += 1
@@ -367,6 +365,6 @@ def _control_messages(changes: dict[str, Any]) -> list[tuple]:
         messages.append(("change", params))
     if "paused" in changes:
         messages.append(("pause", changes["paused"]))
-    if changes.get("step_once"):
+    if "step_once" in changes:  # validated: only ever true
         messages.append(("step_once",))
     return messages

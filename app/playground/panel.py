@@ -11,7 +11,6 @@ from typing import Any
 from jinja2 import Environment
 
 from app.demos.base import Demo
-from app.glossary.content import Glossary
 
 PanelRenderer = Callable[..., str]
 
@@ -83,7 +82,7 @@ def demo_json(demo: Demo, with_extras: bool = False) -> dict[str, Any]:
     return data
 
 
-def panel_renderer(templates: Environment, demos: Mapping[str, Demo], glossary: Glossary) -> PanelRenderer:
+def panel_renderer(templates: Environment, demos: Mapping[str, Demo]) -> PanelRenderer:
     template = templates.get_template("partials/panel.html")
 
     def render(name: str, run_id: str | None = None) -> str:
@@ -94,9 +93,11 @@ def panel_renderer(templates: Environment, demos: Mapping[str, Demo], glossary: 
             "live": sorted(demo.live),
             "runId": run_id,
         }
-        terms = [glossary.terms[t] for t in demo.terms if t in glossary.terms]
-        return template.render(
-            demo=demo, controls=controls(demo), config=json.dumps(config), terms=terms, run_id=run_id
-        )
+        return template.render(demo=demo, controls=controls(demo), config=json.dumps(config), run_id=run_id)
 
-    return render
+    blank = {name: render(name) for name in demos}  # a fresh panel is the same on every page showing it
+
+    def panel(name: str, run_id: str | None = None) -> str:
+        return render(name, run_id) if run_id else blank[name]
+
+    return panel

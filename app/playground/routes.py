@@ -19,7 +19,8 @@ from app.web import describe_errors
 router = APIRouter()
 
 MAX_BODY_BYTES = 64 * 1024
-CONTROL_FIELDS = {"paused": bool, "step_once": bool}
+CONTROL_FIELDS = frozenset({"paused", "step_once"})
+MAX_EVENT_ID_DIGITS = 18  # far past any run's length, and short enough to parse safely
 
 
 def get_engine(request: Request) -> Engine:
@@ -145,9 +146,12 @@ def _validate_changes(run: Run, changes: dict[str, Any]) -> dict[str, Any]:
     live = sorted(run.demo.live)
     errors: list[dict] = []
     for name, value in changes.items():
-        if name in CONTROL_FIELDS:
+        if name == "paused":
             if not isinstance(value, bool):
                 errors.append({"loc": (name,), "msg": "must be true or false", "type": "bool_type"})
+        elif name == "step_once":
+            if value is not True:
+                errors.append({"loc": (name,), "msg": "must be true (it asks for one step)", "type": "literal_error"})
         elif name not in run.demo.Params.model_fields:
             errors.append({"loc": (name,), "msg": f"unknown field; live fields are {live}", "type": "extra"})
         elif name not in run.demo.live:
@@ -195,10 +199,12 @@ async def run_events(run_id: str, request: Request, engine: EngineDep, after: in
     run = find_run(engine, run_id)
     last_id = request.headers.get("last-event-id")
     if last_id is not None:
-        if not last_id.isdigit():
-            raise unprocessable([{"loc": ("Last-Event-ID",), "msg": "must be a non-negative integer", "type": "int"}])
+        if not (last_id.isascii() and last_id.isdigit() and len(last_id) <= MAX_EVENT_ID_DIGITS):
+            raise unprocessable(
+                [{"loc": ("Last-Event-ID",), "msg": "must be a non-negative integer", "type": "int_parsing"}]
+            )
         after = int(last_id)
-    if after is not None and after < 0:
+    if after is not None and not 0 <= after < 10**MAX_EVENT_ID_DIGITS:
         raise unprocessable([{"loc": ("after",), "msg": "must be >= 0", "type": "greater_than_equal"}])
 
     async def stream():

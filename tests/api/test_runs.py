@@ -311,3 +311,39 @@ def test_a_run_whose_last_watcher_leaves_is_cancelled(tmp_path) -> None:
         assert client.get(f"/api/runs/{run['id']}").json()["status"] == "running"
         final = wait_status(client, run["id"], ("cancelled",), timeout=10)
         assert final["status"] == "cancelled"
+
+
+def test_more_bad_live_changes_are_4xx(client) -> None:
+    run = start(client, "gradient-descent", steps=5000, pace=10)
+    wait_status(client, run["id"], ("running",))
+    for body, field in [({"step_once": False}, "step_once"), ({"lr": True}, "lr"), ({"paused": 1}, "paused")]:
+        response = client.patch(f"/api/runs/{run['id']}", json=body)
+        assert response.status_code == 422, body
+        assert response.json()["detail"][0]["field"] == field
+    too_long = "9" * 5000  # would overflow int parsing; must be a clear 422, not a crash
+    assert client.get(f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": too_long}).status_code == 422
+    assert client.get(f"/api/runs/{run['id']}/events", params={"after": 10**30}).status_code == 422
+    client.delete(f"/api/runs/{run['id']}")
+
+
+def test_booleans_are_not_numbers(client) -> None:
+    response = client.post("/api/demos/gradient-descent/runs", json={"lr": True})
+    assert response.status_code == 422
+    assert response.json()["detail"][0] == {
+        "field": "lr",
+        "message": "lr: Value error, must be a number, not true or false",
+        "type": "value_error",
+    }
+
+
+def test_a_queued_run_cannot_be_paused_or_stepped_yet(tmp_path) -> None:
+    with running_app(tmp_path, workers=1) as client:
+        first = start(client, steps=100_000, pace=5)
+        wait_status(client, first["id"], ("running",))
+        queued = start(client, steps=10)
+        for body in ({"paused": True}, {"step_once": True}):
+            response = client.patch(f"/api/runs/{queued['id']}", json=body)
+            assert response.status_code == 409 and "queued" in response.json()["detail"]
+        changed = client.patch(f"/api/runs/{queued['id']}", json={"lr": 0.5})
+        assert changed.status_code == 200 and changed.json()["params"]["lr"] == 0.5
+        client.delete(f"/api/runs/{first['id']}")
