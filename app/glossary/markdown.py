@@ -19,6 +19,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+MATH_TOKENS = {"math_inline": False, "math_inline_double": True, "math_block": True, "math_block_label": True}
+"""dollarmath's token types, each with whether it is display math."""
 TERM_LINK = re.compile(r"^/terms/(?P<slug>[a-z0-9-]+)(?:#[\w-]+)?$")
 
 
@@ -80,35 +82,19 @@ class MarkdownRenderer:
                 permalinkSymbol="#",
             )
         )
-        self._md.add_render_rule("math_inline", self._math_rule(display=False))
-        self._md.add_render_rule("math_inline_double", self._math_rule(display=True))
-        self._md.add_render_rule("math_block", self._math_rule(display=True))
-        self._md.add_render_rule("math_block_label", self._math_rule(display=True))
+        for math_type in MATH_TOKENS:
+            self._md.add_render_rule(math_type, _math_rule)
         self._md.add_render_rule("link_open", self._link_rule)
 
     def render(self, source: str) -> Rendered:
-        env: dict = {"errors": []}
-        tokens = self._md.parse(source, env)
-        html_out = self._md.renderer.render(tokens, self._md.options, env)
+        tokens = self._md.parse(source)
+        math_errors = _convert_math(tokens)  # before rendering, while each token's line is known
         return Rendered(
-            html=html_out,
+            html=self._md.renderer.render(tokens, self._md.options, {}),
             headings=_headings(tokens),
             term_links=list(_term_links(tokens)),
-            math_errors=env["errors"],
+            math_errors=math_errors,
         )
-
-    @staticmethod
-    def _math_rule(display: bool):
-        def rule(_self, tokens: list[Token], idx: int, _options, env) -> str:
-            token = tokens[idx]
-            try:
-                mathml = render_math(token.content.strip(), display)
-            except MathError as error:
-                env["errors"].append((str(error), _line_of(tokens, idx)))
-                return f'<code class="math-error">{html.escape(token.content)}</code>'
-            return f'<div class="math-display">{mathml}</div>' if display and token.block else mathml
-
-        return rule
 
     @staticmethod
     def _link_rule(self_, tokens: list[Token], idx: int, options, env) -> str:
@@ -120,12 +106,33 @@ class MarkdownRenderer:
         return self_.renderToken(tokens, idx, options, env)
 
 
-def _line_of(tokens: list[Token], idx: int) -> int:
-    """1-based source line of a token: its own map, or the nearest block before it."""
-    for token in reversed(tokens[: idx + 1]):
-        if token.map:
-            return token.map[0] + 1
-    return 1
+def _blocks_with_lines(tokens: list[Token]):
+    """Each token with its 1-based source line; inline tokens take their paragraph's line."""
+    for block in tokens:
+        line = (block.map[0] + 1) if block.map else 1
+        yield block, line
+        for child in block.children or []:
+            yield child, line
+
+
+def _convert_math(tokens: list[Token]) -> list[tuple[str, int]]:
+    """Converts every formula once, into token.meta["mathml"]; returns (message, line) of failures."""
+    errors = []
+    for token, line in _blocks_with_lines(tokens):
+        if token.type in MATH_TOKENS:
+            try:
+                token.meta["mathml"] = render_math(token.content.strip(), MATH_TOKENS[token.type])
+            except MathError as error:
+                errors.append((str(error), line))
+    return errors
+
+
+def _math_rule(_self, tokens: list[Token], idx: int, _options, _env) -> str:
+    token = tokens[idx]
+    mathml = token.meta.get("mathml")
+    if mathml is None:  # did not convert: show the source, marked (check reports it)
+        return f'<code class="math-error">{html.escape(token.content)}</code>'
+    return f'<div class="math-display">{mathml}</div>' if token.block else mathml
 
 
 def _headings(tokens: list[Token]) -> list[tuple[str, str]]:
@@ -138,13 +145,8 @@ def _headings(tokens: list[Token]) -> list[tuple[str, str]]:
 
 
 def _term_links(tokens: list[Token]):
-    for block in tokens:
-        if block.type != "inline" or not block.children:
-            continue
-        line = (block.map[0] + 1) if block.map else 1
-        for child in block.children:
-            if child.type == "link_open":
-                href = child.attrGet("href") or ""
-                if href.startswith("/terms/") or href.startswith("/terms"):
-                    match = TERM_LINK.match(href)
-                    yield (match.group("slug") if match else href, line)
+    for token, line in _blocks_with_lines(tokens):
+        href = (token.attrGet("href") or "") if token.type == "link_open" else ""
+        if href.startswith("/terms"):
+            match = TERM_LINK.match(href)
+            yield (match.group("slug") if match else href, line)

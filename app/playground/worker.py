@@ -179,17 +179,14 @@ class Run(InlineControl):
                     continue
                 if self.last_step_at + 1 / pace > time.monotonic():
                     continue  # woke early only to flush
-            elif now - self.last_poll >= POLL_SECONDS:
-                self.last_poll = now
-                while self.conn.poll():
-                    self._handle(self.conn.recv())
             self.last_step_at = time.monotonic()
-            return
+            return  # at pace 0 (resumed at full speed) `_between_steps` does the polling
 
-    def _handle(self, message: tuple) -> None:
-        kind = message[0] if message else "stop"
+    def _handle(self, message: tuple | None) -> None:
+        kind = message[0] if message else "stop"  # None (the engine retiring us) also stops the run
         if kind == "stop":
-            raise Stop(message[1] if message else "cancelled", _stop_message(message[1] if message else "cancelled"))
+            status = message[1] if message else "cancelled"
+            raise Stop(status, _stop_message(status))
         if kind == "change":
             self.change(**message[1])
             self.pace = _pace(self._params)
@@ -223,11 +220,8 @@ def _diverged(point: Point, bound: float) -> bool:
 
 def _diverged_message(point: Point, bound: float) -> str:
     loss = point.get("loss")
-    what = (
-        "stopped being a finite number"
-        if not isinstance(loss, int | float) or not math.isfinite(loss)
-        else (f"grew past {bound:g}")
-    )
+    finite = isinstance(loss, int | float) and math.isfinite(loss)
+    what = f"grew past {bound:g}" if finite else "stopped being a finite number"
     lr = point.get("lr")
     rate = f" at learning rate {lr:g}" if isinstance(lr, int | float) else ""
     return (

@@ -201,3 +201,11 @@ def test_code_is_highlighted_and_headings_get_stable_anchors(tmp_path: Path) -> 
     html = load_glossary([tmp_path], []).terms["x"].body.html
     assert '<h2 id="the-math">' in html
     assert '<span class="n">x</span>' in html
+
+
+def test_an_inline_formula_error_names_its_own_line(tmp_path: Path) -> None:
+    folder = write_category(tmp_path)
+    path = write_term(folder, "x", body="First paragraph.\n\nSecond, with $\\nosuch{x}$ inline.\n")
+    [problem] = problems_for(tmp_path)
+    line = path.read_text().splitlines().index("Second, with $\\nosuch{x}$ inline.") + 1
+    assert problem.startswith(f"{path}:{line}: unknown LaTeX macro \\nosuch")
