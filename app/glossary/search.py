@@ -126,7 +126,12 @@ class SearchIndex:
         return scored[0][2] if scored and scored[0][0] <= allowed else None
 
     def _ranked(self, words: list[str]) -> list[tuple[str, str]]:
-        match = " AND ".join(f'"{w}"*' for w in words)
+        # Every word first; when no term has them all, any of them (a 404's slug, say).
+        return self._ranked_by(" AND ".join(f'"{w}"*' for w in words)) or self._ranked_by(
+            " OR ".join(f'"{w}"*' for w in words)
+        )
+
+    def _ranked_by(self, match: str) -> list[tuple[str, str]]:
         tiers = [("{title aliases}", 0), ("summary", 1), ("body", 2)]
         seen: dict[str, tuple[int, float, str]] = {}
         for column, tier in tiers:

@@ -74,3 +74,8 @@ def test_damerau_levenshtein_counts_a_swap_as_one_edit() -> None:
     assert damerau_levenshtein("distilation", "distillation") == 1
     assert damerau_levenshtein("abc", "abc") == 0
     assert damerau_levenshtein("kitten", "sitting") == 3
+
+
+def test_when_no_term_has_every_word_any_word_will_do(index: SearchIndex) -> None:
+    slugs = [h.term.slug for h in index.search("zzqxv lora")]
+    assert slugs[0] == "lora"
