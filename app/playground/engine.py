@@ -27,7 +27,7 @@ from app.settings import Settings
 ACTIVE = ("queued", "running", "paused")
 KILL_GRACE_SECONDS = 1.0
 ACK_TIMEOUT_SECONDS = 2.0
-RECENT_RUNS = 256  # finished runs kept in memory; older ones are read back from the store
+RECENT_RUNS = 32  # finished runs kept in memory (a big one holds MBs of points); older ones come from the store
 
 
 class QueueFull(Exception):
