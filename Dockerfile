@@ -9,7 +9,7 @@
 # Container Toolkit, so both flavors share the same slim base. compose.yaml builds both.
 #
 # The container runs as a non-root user and works with a read-only root filesystem: it writes
-# only to /data (the run store and cached base models: a volume) and to /tmp (mount a tmpfs).
+# only to /data (the run store: a volume) and to /tmp (mount a tmpfs).
 
 ARG PYTHON_VERSION=3.12
 ARG NODE_VERSION=22
@@ -42,7 +42,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp \
     TMPDIR=/tmp \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
-    MODELTERMS_DATA_DIR=/data
+    MODELTERMS_DATA_DIR=/data \
+    MODELTERMS_ARTIFACTS_DIR=/opt/modelterms/artifacts
 
 RUN groupadd --system --gid 10001 modelterms \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
@@ -73,6 +74,10 @@ COPY static ./static
 COPY --from=assets /build/static/vendor ./static/vendor
 RUN pip install --no-cache-dir --no-deps --editable . \
  && python -m compileall -q app
+
+# Base models and other artifacts are built now and baked in, read-only: the first run of every
+# demo starts at once, and a fresh volume loses nothing.
+RUN modelterms prepare
 
 USER 10001:10001
 VOLUME ["/data"]

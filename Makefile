@@ -5,9 +5,13 @@ PYTHON    ?= python3
 INSTALLED := $(VENV)/.installed
 VENDORED  := static/vendor/.copied
 
-.PHONY: setup run test lint check bench clean
+.PHONY: setup prepare run test lint check bench clean
 
-setup: $(INSTALLED) $(VENDORED)
+setup: $(INSTALLED) $(VENDORED) prepare
+
+# Base models and other artifacts the demos need: built once, skipped when already whole.
+prepare: $(INSTALLED)
+	$(BIN)/modelterms prepare
 
 $(INSTALLED): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,4 +49,4 @@ bench: setup
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor
+	rm -rf $(VENV) node_modules static/vendor artifacts

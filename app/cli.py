@@ -1,9 +1,10 @@
-"""`modelterms serve | check`: run the server, or validate all content."""
+"""`modelterms serve | check | prepare`: run the server, validate all content, build artifacts."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from app.settings import Settings
 
@@ -80,6 +81,38 @@ def check(_args: argparse.Namespace) -> int:
     return 0
 
 
+def prepare(_args: argparse.Namespace) -> int:
+    """Build every artifact a demo declares that is missing (or not whole), with a progress bar."""
+    from app.demos import load_demos
+    from app.demos.artifacts import ArtifactStore
+
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")  # torch's; no builder needs NumPy
+    settings = Settings()
+    store = ArtifactStore(settings.artifacts_dir)
+    artifacts = {a.filename: a for demo in load_demos(settings.extra_demo_modules).values() for a in demo.artifacts}
+    for artifact in artifacts.values():
+        if store.ready(artifact):
+            print(f"ok: {artifact.title} ({store.path(artifact)})")
+            continue
+        print(f"preparing {artifact.title}, one time ({artifact.filename})")
+        try:
+            store.build(artifact, _progress_bar)
+        except Exception as error:  # a failed build names itself; the next prepare retries
+            print(f"\nmodelterms: could not prepare {artifact.title}: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
+        print(f"\nok: {artifact.title} ({store.path(artifact)})")
+    return 0
+
+
+def _progress_bar(done: int, total: int, width: int = 40) -> None:
+    # Redrawn in place on a terminal; in a log (CI, docker build) only every tenth is printed.
+    if not sys.stdout.isatty() and done not in (total, *range(0, total, max(total // 10, 1))):
+        return
+    filled = width * done // max(total, 1)
+    end = "\r" if sys.stdout.isatty() else "\n"
+    print(f"  [{'#' * filled}{'.' * (width - filled)}] step {done} of {total}", end=end, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modelterms", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.set_defaults(run=serve)
     check_cmd = commands.add_parser("check", help="validate all content; exits non-zero on problems")
     check_cmd.set_defaults(run=check)
+    prepare_cmd = commands.add_parser("prepare", help="build the artifacts the demos need (base models); idempotent")
+    prepare_cmd.set_defaults(run=prepare)
     args = parser.parse_args(argv)
     return args.run(args)
 

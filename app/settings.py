@@ -18,7 +18,10 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address the server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
-    data_dir: Path = Field(ROOT / "data", description="Run store (SQLite) and cached base models.")
+    data_dir: Path = Field(ROOT / "data", description="Run store (SQLite).")
+    artifacts_dir: Path = Field(
+        ROOT / "artifacts", description="Prepared artifacts (base models, teachers), built by `modelterms prepare`."
+    )
     content_dirs: list[Path] = Field(
         default_factory=lambda: [ROOT / "content"],
         description="Markdown term folders, JSON list; a later folder overrides a term of an earlier one.",

@@ -29,7 +29,8 @@ import torch
 
 from app.demos import load_demos
 from app.demos._adapt import BATCH_SIZE, adam_state_bytes, train_step, with_lora
-from app.demos.base import default_cache_dir, run_inline
+from app.demos._charlm import BASE_MODEL
+from app.demos.base import default_artifacts, run_inline
 from app.demos.qlora import QUANTIZED
 from app.ml import charlm
 from app.ml.charlm import CharLM
@@ -71,10 +72,12 @@ def step_seconds(models: dict[str, CharLM], lr: float) -> tuple[dict[str, float]
 def main(fresh: bool, repeats: int) -> None:
     torch.set_num_threads(1)
     if fresh:
-        os.environ["MODELTERMS_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-lora-")
-    cached = any(default_cache_dir().glob("charlm-*.pt"))
-    (wall, cpu), base = timed(charlm.pretrained_base, default_cache_dir())
-    print(f"base: {'loaded' if cached else 'pretrained'} in {wall:.2f} s wall, {cpu:.2f} s CPU (1 thread)")
+        os.environ["MODELTERMS_ARTIFACTS_DIR"] = tempfile.mkdtemp(prefix="bench-lora-")
+    store = default_artifacts()
+    prepared = store.ready(BASE_MODEL)
+    (wall, cpu), path = timed(store.ensure, BASE_MODEL)
+    base = charlm.load_model(path)
+    print(f"base: {'loaded' if prepared else 'pretrained'} in {wall:.2f} s wall, {cpu:.2f} s CPU (1 thread)")
 
     demos = load_demos()
     p = demos["lora"].Params()

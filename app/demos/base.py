@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
+from app.demos.artifacts import Artifact, ArtifactStore
+
 Point = dict[str, Any]
 """One logged step: at least `step` and `loss`; multi-series demos add `series`.
 
@@ -57,9 +59,10 @@ class Control(Protocol):
     def device(self) -> str:
         """'cpu' or 'cuda': where tensors of this run belong."""
 
-    @property
-    def cache_dir(self) -> Path:
-        """A folder of the server's data directory where a demo may cache artefacts (a base model)."""
+    def artifact(self, artifact: Artifact) -> Path:
+        """The file of a prepared artifact the demo declared (in `Demo.artifacts`), ready to load.
+
+        The engine builds a missing one before the run starts, outside its budget."""
 
     def announce(self, **facts: Any) -> None:
         """Add demo-specific facts (parameter counts, ...) to the run's `start` event.
@@ -95,6 +98,8 @@ class Demo:
     loss_bound: float = math.inf
     """A loss above this bound ends the run as `diverged`, like a non-finite loss."""
     blurb: str = ""
+    artifacts: tuple[Artifact, ...] = ()
+    """What the demo needs prepared before a run can start (see app.demos.artifacts)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
     """Free-form facts the panel template may use (e.g. the surfaces to draw)."""
 
@@ -108,10 +113,10 @@ class InlineControl:
     The engine's worker extends it with pacing, pausing and messages to the web process.
     """
 
-    def __init__(self, params: DemoParams, device: str = "cpu", cache_dir: Path | None = None) -> None:
+    def __init__(self, params: DemoParams, device: str = "cpu", artifacts: ArtifactStore | None = None) -> None:
         self._params = params
         self._device = device
-        self._cache_dir = cache_dir or default_cache_dir()
+        self._artifacts = artifacts or default_artifacts()
         self.facts: dict[str, Any] = {}
 
     @property
@@ -122,9 +127,9 @@ class InlineControl:
     def device(self) -> str:
         return self._device
 
-    @property
-    def cache_dir(self) -> Path:
-        return self._cache_dir
+    def artifact(self, artifact: Artifact) -> Path:
+        # In-process runs (tests, benchmarks) build what is missing on the spot.
+        return self._artifacts.ensure(artifact)
 
     def announce(self, **facts: Any) -> None:
         self.facts.update(facts)
@@ -134,11 +139,11 @@ class InlineControl:
         self._params = self._params.model_copy(update=changes)
 
 
-def default_cache_dir() -> Path:
-    """The cache folder the server uses, under MODELTERMS_DATA_DIR (read now, so tests may set it)."""
+def default_artifacts() -> ArtifactStore:
+    """The artifacts folder the server uses, MODELTERMS_ARTIFACTS_DIR (read now, so tests may set it)."""
     from app.settings import Settings
 
-    return Settings().data_dir / "models"
+    return ArtifactStore(Settings().artifacts_dir)
 
 
 def run_inline(demo: Demo, params: DemoParams, device: str = "cpu") -> tuple[list[Point], dict, InlineControl]:

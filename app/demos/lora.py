@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from app.demos._adapt import AdaptParams, count_facts, train_series, with_lora
+from app.demos._charlm import BASE_MODEL
 from app.demos.base import Chart, Control, Demo, Point
 
 if TYPE_CHECKING:
@@ -27,9 +28,9 @@ class Params(AdaptParams):
 def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
     import copy
 
-    from app.ml.charlm import pretrained_base
+    from app.ml.charlm import load_model
 
-    base = pretrained_base(ctl.cache_dir)
+    base = load_model(ctl.artifact(BASE_MODEL))
     lora, adapters = with_lora(base, p, use_rslora=p.use_rslora, dropout=p.dropout)
     models = {"lora": lora}
     if p.compare_full:
@@ -68,6 +69,7 @@ DEMO = Demo(
     Params=Params,
     train=train,
     live=frozenset({"lr", "pace"}),
+    artifacts=(BASE_MODEL,),
     charts=(Chart("Task B loss", ("loss",), log_y=True), Chart("Task A loss (forgetting)", ("loss_a",))),
     blurb="A tiny character transformer, pretrained on English, learns to write leetspeak "
     "through rank-r updates B·A of its frozen layers.",

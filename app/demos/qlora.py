@@ -21,6 +21,7 @@ from app.demos._adapt import (
     train_series,
     with_lora,
 )
+from app.demos._charlm import BASE_MODEL
 from app.demos.base import Chart, Control, Demo, Point
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     from app.ml.memory import bits_per_param
     from app.ml.nf4 import quantize_linears, stored_bytes
 
-    base = charlm.pretrained_base(ctl.cache_dir)
+    base = charlm.load_model(ctl.artifact(BASE_MODEL))
     nf4_base = copy.deepcopy(base)
     names = charlm.layer_names(base, QUANTIZED)
     quantize_linears(nf4_base, names, p.blocksize, p.double_quant)
@@ -94,6 +95,7 @@ DEMO = Demo(
     Params=Params,
     train=train,
     live=frozenset({"lr", "pace"}),
+    artifacts=(BASE_MODEL,),
     charts=(Chart("Task B loss", ("loss",), log_y=True), Chart("Task A loss (forgetting)", ("loss_a",))),
     blurb="The same leetspeak adaptation, with the frozen base stored in 4-bit NormalFloat: "
     "under a quarter of its fp32 memory, with the adapters still in full precision.",

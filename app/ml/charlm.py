@@ -1,70 +1,25 @@
 """A tiny character-level transformer and the two tasks of the adaptation playgrounds.
 
-Task A is plain English about training (our own sentences, below). Task B is the same text in
-leetspeak ("th3 l34rn1ng r4t3"): a new style that a reader spots at once in a generated sample,
-yet a small change for the model: four letters swapped for digits. The base model is
-pretrained on task A once, deterministically, and cached on disk under a hash of everything
-that shapes its weights, so every later run starts at once.
+The texts are in app.ml.texts. The base model is pretrained on task A once, deterministically,
+as a prepared artifact (app.demos._charlm declares it; `build_base` below makes it), so every
+run starts at once from the same weights.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
-import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-CORPUS = " ".join(
-    [
-        "A language model learns by guessing the next character and being told how wrong it was.",
-        "The loss measures that surprise, and gradient descent nudges every weight a little to make",
-        "the surprise smaller. The learning rate sets the size of each nudge: too small and training",
-        "crawls, too large and the loss jumps around or explodes. Adam keeps a running mean of each",
-        "gradient and of its square, so every weight gets a step size of its own. Warmup starts with",
-        "a tiny learning rate while those running means are still noisy, and a cosine schedule lowers",
-        "it again near the end. A batch is a handful of examples whose gradients are averaged, which",
-        "makes each step less noisy. Weight decay pulls weights toward zero, so the model prefers",
-        "simple answers. Dropout switches off random units during training, so no unit can rely on",
-        "one partner. Pretraining on a large text teaches a model grammar and facts; fine tuning then",
-        "adapts it to a narrower task. Full fine tuning updates every weight and needs optimizer state",
-        "for each of them. LoRA freezes the base weights and learns a small low rank update instead:",
-        "two thin matrices whose product is added to a frozen layer. Because B starts at zero, the",
-        "adapted model begins exactly where the base model was. QLoRA stores the frozen base in four",
-        "bits, with a scale for every block of weights, and trains the same small adapters on top.",
-        "Quantization rounds each weight to the nearest of a few levels, and NF4 places those levels",
-        "where normally distributed weights are dense. A model that learns a new task can forget the",
-        "old one; watching the old loss shows how much was lost. Evaluation on held out text tells us",
-        "whether the model learned patterns or only memorized its examples. When the loss on training",
-        "text falls but the held out loss rises, the model is overfitting. Gradient clipping caps the",
-        "norm of the gradient, so one bad batch cannot throw the weights far away. Mixed precision runs",
-        "most of the math in sixteen bits and keeps a master copy of the weights in thirty two bits.",
-        "A checkpoint saves the weights and the optimizer state, so a long run can stop and resume.",
-        "Tokens are the units a model reads; here every token is a single character, so the",
-        "vocabulary is small. Attention lets each position look back at earlier positions and decide",
-        "which ones matter. The feed forward layer then transforms each position on its own. Residual",
-        "connections add each layer's output to its input, which keeps gradients flowing through deep",
-        "stacks. Layer normalization rescales activations, so each layer sees numbers of a steady size.",
-    ]
-)
+from app.ml.texts import TEXT_A, TEXT_B, to_task_b  # noqa: F401  (re-exported for the demos)
 
-
-def to_task_b(text: str) -> str:
-    """Task B's style: leetspeak, every a e i o (either case) written as 4 3 1 0."""
-    return text.translate(str.maketrans("AaEeIiOo", "44331100"))
-
-
-TEXT_A = CORPUS
-TEXT_B = to_task_b(CORPUS)
-
-# Shapes the cached weights together with the text: any change here means a new cache file.
-PRETRAIN = {"steps": 600, "batch_size": 32, "lr": 3e-3, "seed": 1234, "version": 1}
+Progress = Callable[[int, int], None]  # progress(done, total), as a long build goes
 
 
 class Vocab:
@@ -199,51 +154,40 @@ def generate(model: CharLM, prompt: str, n_chars: int) -> str:
     return VOCAB.decode(idx[0])
 
 
-def pretrain(model: CharLM, data: Tensor) -> None:
+def pretrain(model: CharLM, data: Tensor, recipe: Mapping[str, Any], progress: Progress) -> None:
     """Adam with a cosine decay to 10%: enough for the model to recite most of task A."""
-    steps, lr = PRETRAIN["steps"], PRETRAIN["lr"]
-    gen = torch.Generator().manual_seed(PRETRAIN["seed"])
+    steps, lr = recipe["steps"], recipe["lr"]
+    gen = torch.Generator().manual_seed(recipe["seed"])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     for step in range(steps):
         for g in opt.param_groups:
             g["lr"] = lr * (0.55 + 0.45 * math.cos(math.pi * step / steps))
-        x, y = random_batch(data, PRETRAIN["batch_size"], model.cfg.block_size, gen)
+        x, y = random_batch(data, recipe["batch_size"], model.cfg.block_size, gen)
         loss = lm_loss(model, x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        progress(step + 1, steps)
 
 
-def cache_key(cfg: CharLMConfig) -> str:
-    """Hash of the text, the vocabulary, the architecture and the pretraining recipe."""
-    blob = json.dumps([TEXT_A, VOCAB.chars, asdict(cfg), PRETRAIN], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def pretrained_base(cache_dir: Path) -> CharLM:
-    """The task-A base model (on the CPU, in eval mode, all weights trainable).
-
-    Trained the first time it is needed and cached as cache_dir/charlm-<hash>.pt. The file is
-    written to a temporary name and renamed into place, so two processes that race both end
-    with a whole file (the same weights: training is seeded).
-    """
-    cfg = CharLMConfig(vocab_size=len(VOCAB))
-    path = Path(cache_dir) / f"charlm-{cache_key(cfg)}.pt"
+def build_base(path: Path, recipe: Mapping[str, Any], progress: Progress) -> None:
+    """The artifact's builder: pretrain the base model on task A and save it (config and weights)."""
+    cfg = CharLMConfig(vocab_size=len(VOCAB), **recipe["config"])
     with torch.random.fork_rng(devices=[]):  # a seeded init that leaves the caller's RNG alone
-        torch.manual_seed(PRETRAIN["seed"])
+        torch.manual_seed(recipe["seed"])
         model = CharLM(cfg)
-    if path.exists():
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    else:
-        pretrain(model, VOCAB.encode(TEXT_A))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(model.state_dict(), tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+    pretrain(model, VOCAB.encode(TEXT_A), recipe, progress)
+    save_model(model, path)
+
+
+def save_model(model: CharLM, path: Path) -> None:
+    torch.save({"config": asdict(model.cfg), "state": model.state_dict()}, path)
+
+
+def load_model(path: Path) -> CharLM:
+    """A saved model (on the CPU, in eval mode, all weights trainable)."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = CharLM(CharLMConfig(**saved["config"]))
+    model.load_state_dict(saved["state"])
     return model.eval()

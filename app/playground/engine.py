@@ -129,7 +129,7 @@ class Engine:
             args=(
                 child,
                 self.settings.device,
-                self.settings.data_dir / "models",
+                self.settings.artifacts_dir,
                 list(self.settings.extra_demo_modules),
             ),
             daemon=True,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.demos import load_demos
+from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second reach a client
@@ -30,7 +31,7 @@ POLL_SECONDS = 0.002  # how often a run at full speed looks for control messages
 WORKER_NICENESS = 5
 
 
-def worker_main(conn: Connection, device_setting: str, cache_dir: Path, extra_demo_modules: list[str]) -> None:
+def worker_main(conn: Connection, device_setting: str, artifacts_dir: Path, extra_demo_modules: list[str]) -> None:
     # torch looks for NumPy at import and warns when it is absent; no demo needs it.
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
     import torch
@@ -54,7 +55,7 @@ def worker_main(conn: Connection, device_setting: str, cache_dir: Path, extra_de
         if message[0] == "run":
             _, demo_name, params, max_steps = message
             demo = demos[demo_name]
-            Run(conn, demo, demo.parse(params), device, cache_dir, max_steps).execute()
+            Run(conn, demo, demo.parse(params), device, ArtifactStore(artifacts_dir), max_steps).execute()
         # Controls that arrive after their run ended are stale: ignore them.
 
 
@@ -69,9 +70,9 @@ class Run(InlineControl):
     """One run inside the worker; it is also the `Control` handle the demo trains against."""
 
     def __init__(
-        self, conn: Connection, demo: Demo, params: DemoParams, device: str, cache_dir: Path, max_steps: int
+        self, conn: Connection, demo: Demo, params: DemoParams, device: str, artifacts: ArtifactStore, max_steps: int
     ) -> None:
-        super().__init__(params, device, cache_dir)
+        super().__init__(params, device, artifacts)
         self.conn = conn
         self.demo = demo
         self.max_steps = max_steps

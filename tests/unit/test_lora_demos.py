@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 import torch
 from pydantic import ValidationError
 
 from app.demos import load_demos
-from app.demos.base import Demo, InlineControl, Point, default_cache_dir, run_inline
+from app.demos._charlm import BASE_MODEL
+from app.demos.base import Demo, InlineControl, Point, default_artifacts, run_inline
 from app.ml import charlm
 from app.ml.charlm import CharLM
 
@@ -26,13 +26,9 @@ BASE_PARAMS = V * D + 64 * D + LAYER_NORMS * 2 * D + 2 * sum(i * o + o for i, o 
 
 
 @pytest.fixture(scope="module", autouse=True)
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CharLM]:
-    """One base for the whole module, pretrained with a short recipe (so its own cache file):
-    these tests check the playgrounds' mechanics, not the base's fluency."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MODELTERMS_DATA_DIR", str(tmp_path_factory.mktemp("data")))
-        mp.setitem(charlm.PRETRAIN, "steps", 200)
-        yield charlm.pretrained_base(default_cache_dir())
+def base() -> CharLM:
+    """The prepared base model (`make test` prepares it first; built here if it is missing)."""
+    return charlm.load_model(default_artifacts().ensure(BASE_MODEL))
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +47,7 @@ def losses(points: list[Point], series: str, key: str = "loss") -> list[float]:
 def test_modules_do_not_import_torch() -> None:
     code = (
         "import sys, app.demos._adapt, app.demos.lora, app.demos.qlora; "
-        "assert 'torch' not in sys.modules and 'app.ml' not in sys.modules"
+        "assert 'torch' not in sys.modules and 'app.ml.charlm' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -211,9 +207,9 @@ def test_qlora_alone_learns_task_b(demos: dict[str, Demo]) -> None:
     assert sum(loss[-5:]) / 5 < 0.6 * loss[0]
 
 
-def test_base_is_cached_once_and_reloaded_unchanged(base: CharLM) -> None:
-    files = sorted(default_cache_dir().iterdir())
-    assert [f.suffix for f in files] == [".pt"]  # no temporary file left behind
-    again = charlm.pretrained_base(default_cache_dir())
+def test_saved_base_reloads_unchanged(base: CharLM, tmp_path) -> None:
+    charlm.save_model(base, tmp_path / "base.pt")
+    again = charlm.load_model(tmp_path / "base.pt")
+    assert again.cfg == base.cfg
     for (name, tensor), (_, reloaded) in zip(base.state_dict().items(), again.state_dict().items(), strict=True):
         assert torch.equal(tensor, reloaded), name

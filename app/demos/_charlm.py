@@ -1,0 +1,26 @@
+"""The prepared character model that the language-model playgrounds start from.
+
+Not a demo (no DEMO). Torch-free, like every demo module: the engine reads the recipe here to
+know whether the artifact is ready; app.ml.charlm.build_base makes it.
+"""
+
+from __future__ import annotations
+
+from app.demos.artifacts import Artifact
+from app.ml import texts
+
+BASE_MODEL = Artifact(
+    name="charlm-base",
+    title="the base model",
+    builder="app.ml.charlm:build_base",
+    recipe={
+        "text_a": texts.sha256(texts.TEXT_A),
+        "vocab": "".join(sorted(set(texts.TEXT_A + texts.TEXT_B))),
+        "config": {"block_size": 64, "n_layer": 2, "n_head": 4, "d_model": 64},
+        "steps": 600,
+        "batch_size": 32,
+        "lr": 3e-3,
+        "seed": 1234,
+        "version": 2,
+    },
+)
