@@ -90,3 +90,8 @@ def wrk(url: str, seconds: int = 5, connections: int = 20) -> dict[str, float]:
         value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         result[f"p{pct}_ms"] = float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
     return result
+
+
+def auth(run: dict) -> dict[str, str]:
+    """The header PATCH and DELETE need: the control token from the run's POST answer."""
+    return {"Authorization": f"Bearer {run['control_token']}"}

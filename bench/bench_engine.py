@@ -17,7 +17,7 @@ import time
 
 import httpx
 import torch
-from _harness import BIN, ROOT, server, wait_healthy, wrk
+from _harness import BIN, ROOT, auth, server, wait_healthy, wrk
 
 sys.path.insert(0, str(ROOT))
 from app.demos import load_demos
@@ -123,11 +123,13 @@ async def live_change(client: httpx.AsyncClient, changes: int = 20) -> None:
     round_trips, applied = [], []
     for i in range(changes):
         sent = time.perf_counter()
-        reply = (await client.patch(f"/api/runs/{run['id']}", json={"lr": 0.001 * (1 + (i % 2))})).json()
+        reply = (
+            await client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.001 * (1 + (i % 2))})
+        ).json()
         round_trips.append((time.perf_counter() - sent) * 1000)
         applied.append(reply["applies_from_step"])
         await asyncio.sleep(0.1)
-    await client.delete(f"/api/runs/{run['id']}")
+    await client.delete(f"/api/runs/{run['id']}", headers=auth(run))
     await reader
     # Every change must apply at the step right after the last step logged before it.
     exact = 0
@@ -152,7 +154,7 @@ async def page_latency_under_training(client: httpx.AsyncClient, base: str) -> N
     await asyncio.sleep(0.3)
     busy = await asyncio.to_thread(wrk, f"{base}/terms/gradient-descent", 5)
     for run in runs:
-        await client.delete(f"/api/runs/{run['id']}")
+        await client.delete(f"/api/runs/{run['id']}", headers=auth(run))
     await asyncio.gather(*readers)
     print(
         f"term page p99: idle {idle['p99_ms']:.2f} ms, while 2 runs train at pace 0 {busy['p99_ms']:.2f} ms, "

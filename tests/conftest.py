@@ -56,6 +56,11 @@ def read_events(client: TestClient, run_id: str, after: int = 0, limit: int | No
     return events
 
 
+def auth(run: dict) -> dict[str, str]:
+    """The header that PATCH and DELETE need: the control token from the run's POST answer."""
+    return {"Authorization": f"Bearer {run['control_token']}"}
+
+
 def points_of(events: list[dict]) -> list[dict]:
     return [p for e in events if e["event"] == "metrics" for p in e["data"]["points"]]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import secrets
 import time
 import uuid
 from collections import OrderedDict, deque
@@ -56,6 +57,8 @@ class Run:
     summary: dict[str, Any] = field(default_factory=dict)
     acks: deque[asyncio.Future] = field(default_factory=deque)
     deadline: asyncio.TimerHandle | None = None
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    """Given to the run's creator only; PATCH and DELETE need it (the permalink is read-only)."""
 
     @property
     def finished(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -92,6 +93,21 @@ def run_json(engine: Engine, run: Run | StoredRun) -> dict[str, Any]:
     }
 
 
+def require_control(run: Run | StoredRun, request: Request) -> None:
+    """PATCH and DELETE belong to whoever started the run: they must show its control token."""
+    if isinstance(run, StoredRun):
+        return  # finished runs take no control; the handler answers for them
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(
+            401,
+            "Authorization: send 'Bearer <token>' with the control token that the POST starting this run returned.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not secrets.compare_digest(token.encode(), run.control_token.encode()):
+        raise HTTPException(403, "Authorization: this control token does not belong to this run.")
+
+
 def find_run(engine: Engine, run_id: str) -> Run | StoredRun:
     run = engine.get(run_id) if len(run_id) <= 64 else None
     if run is None:
@@ -128,6 +144,7 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
     body = {
         "id": run.id,
         "status": run.status,
+        "control_token": run.control_token,
         "events_url": f"/api/runs/{run.id}/events",
         "queue_position": engine.position(run),
         "url": f"/runs/{run.id}",
@@ -175,6 +192,7 @@ def _validate_changes(run: Run, changes: dict[str, Any]) -> dict[str, Any]:
 @router.patch("/api/runs/{run_id}", tags=["playground"])
 async def change_run(run_id: str, request: Request, engine: EngineDep) -> dict:
     run = find_run(engine, run_id)
+    require_control(run, request)
     changes = await read_json_object(request)
     if isinstance(run, StoredRun) or run.finished:
         raise HTTPException(409, f"Run '{run_id}' has finished ({run.status}); start a new run to change it.")
@@ -187,8 +205,10 @@ async def change_run(run_id: str, request: Request, engine: EngineDep) -> dict:
 
 
 @router.delete("/api/runs/{run_id}", tags=["playground"])
-def cancel_run(run_id: str, engine: EngineDep) -> dict:
+async def cancel_run(run_id: str, request: Request, engine: EngineDep) -> dict:
+    # async: the engine's state changes only on the event loop (a sync handler runs in a thread).
     run = find_run(engine, run_id)
+    require_control(run, request)
     if isinstance(run, Run):
         engine.cancel(run.id)
     return {"id": run.id, "status": run.status}

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.conftest import points_of, read_events, running_app
+from tests.conftest import auth, points_of, read_events, running_app
 
 
 def start(client, demo: str = "counter", **params) -> dict:
@@ -70,7 +70,7 @@ def test_metric_events_are_batched(client) -> None:
 def test_a_live_lr_change_applies_from_the_next_step_and_is_recorded(client) -> None:
     run = start(client, "gradient-descent", steps=120, pace=60, lr=0.01, x0=2.0, y0=1.0)
     head = read_events(client, run["id"], limit=4)
-    response = client.patch(f"/api/runs/{run['id']}", json={"lr": 0.04})
+    response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.04})
     assert response.status_code == 200
     applied = response.json()["applies_from_step"]
     events = head + read_events(client, run["id"], after=head[-1]["id"])
@@ -90,20 +90,20 @@ def test_pause_single_step_and_resume(client) -> None:
     run = start(client, steps=100_000, pace=100)
     run_id = run["id"]
     read_events(client, run_id, limit=3)
-    paused = client.patch(f"/api/runs/{run_id}", json={"paused": True})
+    paused = client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"paused": True})
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
     before = client.get(f"/api/runs/{run_id}").json()["step"]
     time.sleep(0.3)
     assert client.get(f"/api/runs/{run_id}").json()["step"] == before  # nothing moves while paused
-    stepped = client.patch(f"/api/runs/{run_id}", json={"step_once": True})
+    stepped = client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"step_once": True})
     assert stepped.status_code == 200
     deadline = time.monotonic() + 5
     while client.get(f"/api/runs/{run_id}").json()["step"] == before and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.3)  # and then it stays paused: exactly one step
     assert client.get(f"/api/runs/{run_id}").json()["step"] == before + 1
-    assert client.patch(f"/api/runs/{run_id}", json={"paused": False}).json()["status"] == "running"
-    client.delete(f"/api/runs/{run_id}")
+    assert client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"paused": False}).json()["status"] == "running"
+    client.delete(f"/api/runs/{run_id}", headers=auth(run))
     events = read_events(client, run_id)
     changes = [e["data"]["changes"] for e in events if e["event"] == "control"]
     assert changes == [{"paused": True}, {"step_once": True}, {"paused": False}]
@@ -111,10 +111,10 @@ def test_pause_single_step_and_resume(client) -> None:
 
 def test_cancel_is_idempotent(client) -> None:
     run = start(client, steps=100_000, pace=50)
-    assert client.delete(f"/api/runs/{run['id']}").status_code == 200
+    assert client.delete(f"/api/runs/{run['id']}", headers=auth(run)).status_code == 200
     end = read_events(client, run["id"])[-1]
     assert end["data"]["status"] == "cancelled"
-    again = client.delete(f"/api/runs/{run['id']}")
+    again = client.delete(f"/api/runs/{run['id']}", headers=auth(run))
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
 
 
@@ -129,7 +129,7 @@ def test_a_too_large_learning_rate_diverges_with_a_lesson(client) -> None:
 def test_patch_of_a_finished_run_is_409(client) -> None:
     run = start(client, steps=5)
     read_events(client, run["id"])
-    response = client.patch(f"/api/runs/{run['id']}", json={"lr": 0.2})
+    response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.2})
     assert response.status_code == 409 and "finished" in response.json()["detail"]
 
 
@@ -190,12 +190,14 @@ def test_patch_of_unknown_or_non_live_fields_is_422(client) -> None:
         ({"paused": "yes"}, "paused", "true or false"),
         ({}, "body", "at least one"),
     ]:
-        response = client.patch(f"/api/runs/{run['id']}", json=body)
+        response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=body)
         assert response.status_code == 422, body
         assert response.json()["detail"][0]["field"] == field and words in response.json()["detail"][0]["message"]
-    bad_json = client.patch(f"/api/runs/{run['id']}", content=b"[1,", headers={"content-type": "application/json"})
+    bad_json = client.patch(
+        f"/api/runs/{run['id']}", content=b"[1,", headers={"content-type": "application/json", **auth(run)}
+    )
     assert bad_json.status_code == 422
-    client.delete(f"/api/runs/{run['id']}")
+    client.delete(f"/api/runs/{run['id']}", headers=auth(run))
 
 
 def test_bad_resume_positions_are_422(client) -> None:
@@ -232,7 +234,7 @@ def test_queue_full_is_429_with_retry_after(tmp_path) -> None:
         assert third.status_code == 429
         assert int(third.headers["retry-after"]) >= 1
         assert "try again" in third.json()["detail"]
-        client.delete(f"/api/runs/{first['id']}")
+        client.delete(f"/api/runs/{first['id']}", headers=auth(first))
         assert read_events(client, second["id"])[-1]["data"]["status"] == "done"
 
 
@@ -317,13 +319,13 @@ def test_more_bad_live_changes_are_4xx(client) -> None:
     run = start(client, "gradient-descent", steps=5000, pace=10)
     wait_status(client, run["id"], ("running",))
     for body, field in [({"step_once": False}, "step_once"), ({"lr": True}, "lr"), ({"paused": 1}, "paused")]:
-        response = client.patch(f"/api/runs/{run['id']}", json=body)
+        response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=body)
         assert response.status_code == 422, body
         assert response.json()["detail"][0]["field"] == field
     too_long = "9" * 5000  # would overflow int parsing; must be a clear 422, not a crash
     assert client.get(f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": too_long}).status_code == 422
     assert client.get(f"/api/runs/{run['id']}/events", params={"after": 10**30}).status_code == 422
-    client.delete(f"/api/runs/{run['id']}")
+    client.delete(f"/api/runs/{run['id']}", headers=auth(run))
 
 
 def test_booleans_are_not_numbers(client) -> None:
@@ -342,8 +344,32 @@ def test_a_queued_run_cannot_be_paused_or_stepped_yet(tmp_path) -> None:
         wait_status(client, first["id"], ("running",))
         queued = start(client, steps=10)
         for body in ({"paused": True}, {"step_once": True}):
-            response = client.patch(f"/api/runs/{queued['id']}", json=body)
+            response = client.patch(f"/api/runs/{queued['id']}", headers=auth(queued), json=body)
             assert response.status_code == 409 and "queued" in response.json()["detail"]
-        changed = client.patch(f"/api/runs/{queued['id']}", json={"lr": 0.5})
+        changed = client.patch(f"/api/runs/{queued['id']}", headers=auth(queued), json={"lr": 0.5})
         assert changed.status_code == 200 and changed.json()["params"]["lr"] == 0.5
-        client.delete(f"/api/runs/{first['id']}")
+        client.delete(f"/api/runs/{first['id']}", headers=auth(first))
+
+
+def test_only_the_runs_creator_may_change_or_cancel_it(client) -> None:
+    run = start(client, steps=100_000, pace=50)
+    url = f"/api/runs/{run['id']}"
+    for headers, status in (({}, 401), ({"Authorization": "Bearer not-the-token"}, 403)):
+        assert client.patch(url, json={"lr": 0.2}, headers=headers).status_code == status
+        refused = client.delete(url, headers=headers)
+        assert refused.status_code == status and "control token" in refused.json()["detail"].lower()
+    assert client.get(url).json()["status"] in ("queued", "running")  # a stranger changed nothing
+    assert "control_token" not in client.get(url).json()  # the permalink never hands it out
+    assert client.delete(url, headers=auth(run)).status_code == 200
+
+
+def test_cancelling_a_queued_run_is_stored_as_cancelled(tmp_path) -> None:
+    with running_app(tmp_path, workers=1) as client:
+        first = start(client, steps=100_000, pace=5)
+        wait_status(client, first["id"], ("running",))
+        queued = start(client, steps=10)
+        response = client.delete(f"/api/runs/{queued['id']}", headers=auth(queued))
+        assert response.status_code == 200 and response.json()["status"] == "cancelled"
+        client.delete(f"/api/runs/{first['id']}", headers=auth(first))
+    with running_app(tmp_path, workers=1) as client:  # after a restart: from the store
+        assert client.get(f"/api/runs/{queued['id']}").json()["status"] == "cancelled"

@@ -328,6 +328,7 @@ export class Panel {
       }
     }
     const run = new Run(body.id, ++this.runCount, params);
+    run.controlToken = body.control_token || null;
     run.status = body.status || "queued";
     run.queuePosition = body.queue_position ?? null;
     this.current = run;
@@ -532,7 +533,7 @@ export class Panel {
   }
 
   patch(run, changes) {
-    return api(`/api/runs/${encodeURIComponent(run.id)}`, { method: "PATCH", json: changes });
+    return api(`/api/runs/${encodeURIComponent(run.id)}`, { method: "PATCH", json: changes, headers: run.authorization });
   }
 
   async togglePause() {
@@ -563,7 +564,7 @@ export class Panel {
   reset() {
     const run = this.current;
     if (run) {
-      if (run.active) api(`/api/runs/${encodeURIComponent(run.id)}`, { method: "DELETE" });
+      if (run.active) api(`/api/runs/${encodeURIComponent(run.id)}`, { method: "DELETE", headers: run.authorization });
       run.close();
     }
     this.current = null;

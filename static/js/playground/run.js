@@ -28,6 +28,12 @@ export class Run {
     this.rateWindow = [];
     this.es = null;
     this.poll = null;
+    this.controlToken = null; // from the POST answer: only the run's creator may change or cancel it
+  }
+
+  /** Headers for PATCH and DELETE: the control token, when this page started the run. */
+  get authorization() {
+    return this.controlToken ? { Authorization: `Bearer ${this.controlToken}` } : {};
   }
 
   get total() {
