@@ -84,6 +84,8 @@ class Chart:
     x: str = "step"
     log_y: bool = False
     log_x: bool = False
+    x_choices: tuple[str, ...] = ()
+    """Other point keys the reader may switch the x axis to (e.g. "tokens", "flops", "seconds")."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ class Demo:
     loss_bound: float = math.inf
     """A loss above this bound ends the run as `diverged`, like a non-finite loss."""
     blurb: str = ""
+    feeds: tuple[str, ...] = ()
+    """Point keys whose text values (a generated sample, completions) stream into the panel's
+    feed as they arrive, newest first, labelled with their step (and series)."""
     artifacts: tuple[Artifact, ...] = ()
     """What the demo needs prepared before a run can start (see app.demos.artifacts)."""
     extras: Mapping[str, Any] = field(default_factory=dict)

@@ -75,6 +75,7 @@ def demo_json(demo: Demo, with_extras: bool = False) -> dict[str, Any]:
         "params_schema": demo.Params.model_json_schema(),
         "live_params": sorted(demo.live),
         "charts": [asdict(c) for c in demo.charts],
+        "feeds": list(demo.feeds),
         "runs_url": f"/api/demos/{demo.name}/runs",
     }
     if with_extras:
@@ -90,6 +91,7 @@ def panel_renderer(templates: Environment, demos: Mapping[str, Demo]) -> PanelRe
         config = {
             "name": demo.name,
             "charts": [asdict(c) for c in demo.charts],
+            "feeds": list(demo.feeds),
             "live": sorted(demo.live),
             "runId": run_id,
         }
