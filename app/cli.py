@@ -23,6 +23,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import ContentError, create_app
+    from app.playground.store import RunStore, StoreError
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     settings = Settings(**overrides)
@@ -39,8 +40,9 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 0
     try:
+        RunStore(settings.data_dir / "runs.sqlite3", settings.keep_runs).close()  # writable? say so now
         app = create_app(settings)
-    except ContentError as error:
+    except (ContentError, StoreError) as error:
         print(f"modelterms: refusing to start: {error}", file=sys.stderr)
         return 2
 

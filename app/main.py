@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
-        return {"status": "ok", "terms": len(glossary.terms), "demos": len(demos), **engine.health()}
+        health = engine.health()
+        status = "ok" if health["store"] == "ok" else "degraded"  # runs train, but are not being saved
+        return {"status": status, "terms": len(glossary.terms), "demos": len(demos), **health}
 
     app.include_router(glossary_router)
     app.include_router(playground_router)

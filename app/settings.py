@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,12 +31,43 @@ class Settings(BaseSettings):
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="Training worker processes."
     )
-    queue_size: int = Field(32, ge=0, le=10_000, description="Runs that may wait for a worker.")
+    runs_per_worker: int = Field(
+        128, ge=1, le=4096, description="Runs one worker process holds at once, their steps interleaved."
+    )
+    runs_per_client: int = Field(4, ge=1, le=10_000, description="Active runs one client (address) may have.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (JSON list) of reverse proxies whose X-Forwarded-For names the client.",
+    )
+    queue_size: int = Field(32, ge=0, le=10_000, description="Runs that may wait when every slot is taken.")
     max_steps: int = Field(20_000, ge=1, description="Hard cap on steps per run.")
-    max_run_seconds: float = Field(120.0, gt=0, description="Wall-time budget per run.")
+    max_run_seconds: float = Field(
+        120.0, gt=0, description="Compute budget per run: CPU seconds of its own steps (waiting is free)."
+    )
+    max_run_wall_seconds: float = Field(1800.0, gt=0, description="Wall-time limit per run, paused time included.")
+    max_step_seconds: float = Field(
+        10.0, gt=0, description="A single step running longer gets its worker killed and replaced."
+    )
     idle_cancel_seconds: float = Field(30.0, gt=0, description="Cancel a run no client watched this long.")
     keep_runs: int = Field(1000, ge=1, description="Finished runs kept in the store (oldest go first).")
     extra_demo_modules: list[str] = Field(default_factory=list, description="Extra demo modules (tests).")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/8)") from None
+        return values
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
 
 
 @lru_cache

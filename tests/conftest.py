@@ -13,11 +13,15 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import ROOT, Settings
 
-TEST_DEMOS = ["tests.support.demos"]
+TEST_DEMOS = ["tests.support.demos", "tests.support.prepared"]
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
-    values = {"data_dir": data_dir, "workers": 1, "extra_demo_modules": TEST_DEMOS} | overrides
+    # One test client starts many runs: the per-client limit is tested on its own. A step may take
+    # long on a loaded test machine: the hung-step limit is tested on its own too.
+    values = {"data_dir": data_dir, "workers": 1, "runs_per_client": 1000, "max_step_seconds": 60}
+    values |= {"extra_demo_modules": TEST_DEMOS}
+    values |= overrides
     return Settings(**values)
 
 

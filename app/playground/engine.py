@@ -1,40 +1,70 @@
-"""The run engine: worker processes, admission, budgets, live control, event logs, storage.
+"""The run engine: admission, worker processes that each hold many runs, budgets, live control,
+prepared artifacts, event logs and storage.
 
-Everything here runs on the web server's event loop and never imports torch; the
-workers (app.playground.worker) do the training. A worker's pipe is watched with
-`loop.add_reader`, so messages are handled as they arrive, with no polling thread.
+Everything here runs on the web server's event loop (every state change happens there) and
+never imports torch; the workers (app.playground.worker) do the training. A worker's pipe is read
+with `loop.add_reader` as messages arrive; messages to a worker go through a small sender thread
+(`WorkerLink`), so a worker busy inside a long step can never block the loop. What is sent is
+bounded: per run at most one batch of live changes is in flight, and changes that arrive
+meanwhile collapse into the next batch (the latest value of each field wins).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import math
 import multiprocessing
+import queue
 import secrets
+import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import Event, EventLog
+from app.playground.preparing import Preparation
 from app.playground.store import RunStore, StoredRun
 from app.playground.worker import worker_main
 from app.settings import Settings
 
 ACTIVE = ("queued", "running", "paused")
-KILL_GRACE_SECONDS = 1.0
 ACK_TIMEOUT_SECONDS = 2.0
+WATCHDOG_SECONDS = 0.25
+STOP_GRACE_SECONDS = 3.0
 RECENT_RUNS = 32  # finished runs kept in memory (a big one holds MBs of points); older ones come from the store
+INTERRUPTED = "The server stopped during this run, so it could not finish. Start it again."
+
+log = logging.getLogger("modelterms.engine")
 
 
-class QueueFull(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("queue full")
+class Refused(Exception):
+    """A run that cannot be admitted now; `retry_after` in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
         self.retry_after = retry_after
+
+
+class QueueFull(Refused):
+    pass
+
+
+class ClientLimit(Refused):
+    pass
+
+
+class ShuttingDown(Exception):
+    pass
 
 
 class RunFinished(Exception):
@@ -46,6 +76,8 @@ class Run:
     id: str
     demo: Demo
     params: dict[str, Any]
+    client: str = ""
+    seq: int = 0  # names the run on the wire to its worker
     created: float = field(default_factory=time.time)
     status: str = "queued"
     log: EventLog = field(default_factory=EventLog)
@@ -55,8 +87,12 @@ class Run:
     clients: int = 0
     last_watched: float = field(default_factory=time.monotonic)
     summary: dict[str, Any] = field(default_factory=dict)
-    acks: deque[asyncio.Future] = field(default_factory=deque)
     deadline: asyncio.TimerHandle | None = None
+    waiting_for: set[str] = field(default_factory=set)  # artifacts still being prepared
+    # Live control: changes not yet sent (collapsed), and the PATCHes waiting on each batch.
+    outbox: dict[str, Any] = field(default_factory=dict)
+    outbox_waiters: list[asyncio.Future] = field(default_factory=list)
+    inflight_waiters: list[asyncio.Future] | None = None  # None: no batch in flight
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     """Given to the run's creator only; PATCH and DELETE need it (the permalink is read-only)."""
 
@@ -64,69 +100,142 @@ class Run:
     def finished(self) -> bool:
         return self.status not in ACTIVE
 
+    def record(self) -> StoredRun:
+        return StoredRun(
+            self.id, self.demo.name, self.status, self.params, self.summary, self.created, time.time(), self.step, 0
+        )
+
+
+class WorkerLink:
+    """Sends to one worker from a thread of its own: a blocking send never stalls the loop."""
+
+    _CLOSE = object()
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._outgoing: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._send_all, name="modelterms-worker-link", daemon=True)
+        self._thread.start()
+
+    def send(self, message: tuple | None) -> None:
+        self._outgoing.put(message)
+
+    def close(self) -> None:
+        self._outgoing.put(self._CLOSE)
+        self._thread.join(1)
+
+    def _send_all(self) -> None:
+        while (message := self._outgoing.get()) is not self._CLOSE:
+            try:
+                self.conn.send(message)
+            except (OSError, ValueError):  # the worker is gone: its reader notices and replaces it
+                return
+
 
 @dataclass
 class Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
+    link: WorkerLink
+    watchdog: Any  # shared doubles: [start of the current step (monotonic) or 0, its run's seq]
     device: str | None = None  # set when the worker reports ready
-    run: Run | None = None
+    runs: dict[int, Run] = field(default_factory=dict)
 
 
 class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.runs: dict[str, Run] = {}
+        self.runs: dict[str, Run] = {}  # active runs
         self.recent: OrderedDict[str, Run] = OrderedDict()
         self.queue: deque[Run] = deque()
         self.workers: list[Worker] = []
+        self.preparing: dict[str, Preparation] = {}  # by artifact file name
+        self.artifacts = ArtifactStore(settings.artifacts_dir)
         self.accepting = False
         self.store: RunStore | None = None
+        self.store_error: str | None = None
         self._context = multiprocessing.get_context("spawn")
-        self._janitor: asyncio.Task | None = None
-        self._saving: set[asyncio.Future] = set()
+        self._tasks: list[asyncio.Task] = []
+        self._pending_writes: set[asyncio.Future] = set()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="modelterms-store")  # one: writes stay in order
+        self._seq = 0
+
+    @property
+    def capacity(self) -> int:
+        return self.settings.workers * self.settings.runs_per_worker
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         self.store = RunStore(self.settings.data_dir / "runs.sqlite3", self.settings.keep_runs)
+        interrupted = self.store.fail_interrupted(INTERRUPTED)
+        if interrupted:
+            log.warning("%d runs were cut off when the server last stopped; stored as failed", interrupted)
         for _ in range(self.settings.workers):
             self._spawn_worker()
-        self._janitor = asyncio.create_task(self._cancel_unwatched())
+        self._tasks = [
+            asyncio.create_task(self._every(self._idle_cancel_period(), self._cancel_unwatched)),
+            asyncio.create_task(self._every(WATCHDOG_SECONDS, self._check_hung_steps)),
+        ]
         self.accepting = True
 
     async def stop(self) -> None:
-        """Stop admitting, end every active run as cancelled (stored), stop the workers."""
+        """Stop admitting, end every active run as cancelled (stored), stop the workers. Each part
+        runs whatever failed before it: the workers always end."""
+        if not self.accepting and not self.workers:
+            return
         self.accepting = False
-        if self._janitor:
-            self._janitor.cancel()
-        for run in list(self.runs.values()):
-            self.cancel(run.id)
-        deadline = time.monotonic() + 3.0
-        while any(w.run for w in self.workers) and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        for worker in self.workers:
-            if worker.run:
-                self._end(worker.run, "cancelled", "The server shut down.", {})
-            self._retire(worker)
-        self.workers.clear()
-        if self._saving:
-            await asyncio.gather(*self._saving)
-        if self.store:
-            self.store.close()
-            self.store = None
+        for task in self._tasks:
+            task.cancel()
+        try:
+            for run in list(self.runs.values()):
+                self.cancel(run.id)
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            while any(w.runs for w in self.workers) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        except Exception:
+            log.exception("cancelling runs at shutdown failed")
+        finally:
+            for worker in list(self.workers):
+                with _logged("stopping a worker"):
+                    for run in list(worker.runs.values()):
+                        self._end(run, "cancelled", "The server shut down.", {})
+                    self._retire(worker)
+            self.workers.clear()
+            for preparation in list(self.preparing.values()):
+                with _logged("stopping an artifact build"):
+                    preparation.close()
+            self.preparing.clear()
+            with _logged("saving the last runs"):
+                if self._pending_writes:
+                    await asyncio.wait(self._pending_writes, timeout=10)
+            self._writer.shutdown(wait=True)
+            if self.store:
+                self.store.close()
+                self.store = None
 
     def health(self) -> dict[str, Any]:
         return {
             "workers": len(self.workers),
             "workers_ready": sum(w.device is not None for w in self.workers),
             "device": next((w.device for w in self.workers if w.device), None),
+            "capacity": self.capacity,
             "running": sum(1 for r in self.runs.values() if r.status in ("running", "paused")),
             "queued": len(self.queue),
+            "preparing": sorted(p.artifact.title for p in self.preparing.values()),
+            "store": self.store_error or "ok",
         }
+
+    async def _every(self, seconds: float, job: Callable[[], None]) -> None:
+        """A background job that survives its own errors (each one is logged)."""
+        while True:
+            await asyncio.sleep(seconds)
+            with _logged(f"background job {job.__name__}"):
+                job()
 
     # --- workers -------------------------------------------------------------------------
     def _spawn_worker(self) -> Worker:
         parent, child = self._context.Pipe()
+        watchdog = self._context.RawArray("d", 2)
         process = self._context.Process(
             target=worker_main,
             args=(
@@ -134,36 +243,43 @@ class Engine:
                 self.settings.device,
                 self.settings.artifacts_dir,
                 list(self.settings.extra_demo_modules),
+                watchdog,
             ),
             daemon=True,
             name="modelterms-worker",
         )
         process.start()
         child.close()
-        worker = Worker(process, parent)
+        worker = Worker(process, parent, WorkerLink(parent), watchdog)
         self.workers.append(worker)
         asyncio.get_running_loop().add_reader(parent.fileno(), self._on_readable, worker)
         return worker
 
     def _retire(self, worker: Worker) -> None:
-        loop = asyncio.get_running_loop()
-        loop.remove_reader(worker.conn.fileno())
-        with contextlib.suppress(OSError, ValueError):  # the worker may be gone already
-            worker.conn.send(None)
-        worker.conn.close()
+        asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+        worker.link.send(None)  # exit
+        worker.link.close()
         worker.process.join(0.5)
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join(1)
+        worker.conn.close()
 
-    def _replace(self, worker: Worker) -> None:
-        """Kill a worker whose run will not stop (or that died) and start a fresh one."""
+    def _replace(self, worker: Worker, hung: Run | None = None, why: str = "") -> None:
+        """Kill a worker (a step hung, or it died) and start a fresh one. Its runs end: the hung
+        one as `timeout`, every other one as `failed`, saying so."""
         asyncio.get_running_loop().remove_reader(worker.conn.fileno())
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(1)
+        worker.link.close()
         worker.conn.close()
         self.workers.remove(worker)
+        for run in list(worker.runs.values()):
+            if run is hung:
+                self._end(run, "timeout", why, {})
+            else:
+                self._end(run, "failed", f"The worker process training this run was restarted: {why}", {})
         if self.accepting:
             self._spawn_worker()
 
@@ -172,10 +288,7 @@ class Engine:
             while worker.conn.poll():
                 self._on_message(worker, worker.conn.recv())
         except (EOFError, OSError):
-            run = worker.run
-            if run:
-                self._end(run, "failed", "The worker process died during this run.", {})
-            self._replace(worker)
+            self._replace(worker, why="it stopped unexpectedly (killed by the system, perhaps for memory).")
             self._dispatch()
 
     def _on_message(self, worker: Worker, message: tuple) -> None:
@@ -184,54 +297,85 @@ class Engine:
             worker.device = message[1]
             self._dispatch()
             return
-        run = worker.run
+        run = worker.runs.get(message[1])
         if run is None:
             return
         if kind == "points":
-            run.step = message[1][-1]["step"]
-            run.log.append("metrics", {"points": message[1]})
+            run.step = message[2][-1]["step"]
+            run.log.append("metrics", {"points": message[2]})
         elif kind == "start":
             run.log.append(
                 "start",
-                {"demo": run.demo.name, "params": run.params, "device": worker.device, **message[1]},
+                {"demo": run.demo.name, "params": run.params, "device": worker.device, **message[2]},
             )
         elif kind == "control":
-            self._on_control(run, message[1], message[2])
+            self._on_control(run, message[2], message[3])
         elif kind == "end":
-            worker.run = None
-            self._end(run, message[1], message[2], message[3])
+            self._end(run, message[2], message[3], message[4])
             self._dispatch()
 
-    def _on_control(self, run: Run, step: int, changes: dict[str, Any]) -> None:
-        if "paused" in changes:
-            run.status = "paused" if changes["paused"] else "running"
-        run.params = run.params | {k: v for k, v in changes.items() if k in run.params}
-        run.log.append("control", {"step": step, "changes": changes})
-        if run.acks:
-            future = run.acks.popleft()
-            if not future.done():
-                future.set_result(step)
+    def _check_hung_steps(self) -> None:
+        """A step that runs past the limit never gives control back: kill its worker."""
+        limit = min(self.settings.max_step_seconds, self.settings.max_run_seconds)
+        now = time.monotonic()
+        for worker in list(self.workers):
+            started, seq = worker.watchdog[0], int(worker.watchdog[1])
+            if started and now - started > limit:
+                hung = worker.runs.get(seq)
+                self._replace(
+                    worker,
+                    hung,
+                    f"one step of a run took longer than {limit:g} s and never gave control back, so it was stopped.",
+                )
+        self._dispatch()
 
     # --- admission -----------------------------------------------------------------------
-    def submit(self, demo: Demo, params: dict[str, Any]) -> Run:
+    def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> Run:
         if not self.accepting:
-            raise QueueFull(retry_after=5)
-        idle = sum(1 for w in self.workers if w.run is None)
-        if len(self.queue) >= self.settings.queue_size + max(idle - len(self.queue), 0):
-            raise QueueFull(retry_after=self._retry_after())
-        run = Run(uuid.uuid4().hex[:12], demo, params)
+            raise ShuttingDown
+        limit = self.settings.runs_per_client
+        mine = [r for r in self.runs.values() if r.client == client]
+        if len(mine) >= limit:
+            raise ClientLimit(
+                f"You already have {limit} runs training; stop one or wait for one to finish.",
+                self._retry_after(mine, 0),
+            )
+        if len(self.runs) >= self.capacity + self.settings.queue_size:
+            retry = self._retry_after(list(self.runs.values()), len(self.runs) - self.capacity)
+            raise QueueFull(
+                f"The server is busy: all {self.capacity} training slots are taken and "
+                f"{self.settings.queue_size} runs are already waiting. Please try again in about {retry} s.",
+                retry,
+            )
+        self._seq += 1
+        run = Run(uuid.uuid4().hex[:12], demo, params, client, self._seq)
         self.runs[run.id] = run
-        self.queue.append(run)
-        self._dispatch()
+        self._write(self._store_call("accept", run.record()))
+        missing = [a for a in demo.artifacts if not self.artifacts.ready(a)]
+        if missing:
+            for artifact in missing:
+                self._prepare(artifact, run)
+        else:
+            self.queue.append(run)
+            self._dispatch()
         return run
 
-    def _retry_after(self) -> int:
-        """Seconds until a slot is likely free: the soonest wall-time budget of a running run."""
+    def _retry_after(self, runs: list[Run], ahead: int) -> int:
+        """Seconds until a run of `runs` is likely to end, past `ahead` others: from each run's
+        steps left and the rate it has been stepping at (or its pace)."""
         now = time.monotonic()
-        remaining = [
-            self.settings.max_run_seconds - (now - w.run.started_at) for w in self.workers if w.run and w.run.started_at
-        ]
-        return max(1, int(min(remaining, default=5)))
+        ends = sorted(self._expected_seconds_left(r, now) for r in runs)
+        return max(1, math.ceil(ends[min(max(ahead, 0), len(ends) - 1)])) if ends else 1
+
+    def _expected_seconds_left(self, run: Run, now: float) -> float:
+        total = min(run.params.get("steps") or self.settings.max_steps, self.settings.max_steps)
+        pace = run.params.get("pace") or 0
+        if run.status == "paused":
+            return self.settings.idle_cancel_seconds  # may be long; a guess that does not promise much
+        if run.started_at is not None and run.step > 0:
+            rate = run.step / max(now - run.started_at, 1e-3)
+            return (total - run.step) / rate
+        return total / pace if pace else min(self.settings.max_run_seconds, 30.0)
 
     def position(self, run: Run) -> int | None:
         try:
@@ -240,40 +384,74 @@ class Engine:
             return None
 
     def _dispatch(self) -> None:
-        for worker in self.workers:
-            if not self.queue:
+        cap = self.settings.runs_per_worker
+        while self.queue:
+            ready = [w for w in self.workers if w.device is not None and len(w.runs) < cap]
+            if not ready:
                 return
-            if worker.run is None and worker.device is not None:
-                self._start(worker, self.queue.popleft())
+            self._start(min(ready, key=lambda w: len(w.runs)), self.queue.popleft())
 
     def _start(self, worker: Worker, run: Run) -> None:
-        worker.run, run.worker = run, worker
+        worker.runs[run.seq], run.worker = run, worker
         run.status = "running"
         run.started_at = time.monotonic()
-        worker.conn.send(("run", run.demo.name, run.params, self.settings.max_steps))
-        run.deadline = asyncio.get_running_loop().call_later(self.settings.max_run_seconds, self._on_deadline, run)
+        cpu_budget = self.settings.max_run_seconds
+        worker.link.send(("run", run.seq, run.demo.name, run.params, self.settings.max_steps, cpu_budget))
+        loop = asyncio.get_running_loop()
+        run.deadline = loop.call_later(self.settings.max_run_wall_seconds, self._on_wall_deadline, run)
 
-    def _on_deadline(self, run: Run) -> None:
-        if run.finished or run.worker is None:
-            return
-        worker = run.worker
-        worker.conn.send(("stop", "timeout"))
-        # A demo stuck inside one step never reads its pipe: kill and replace its worker.
-        asyncio.get_running_loop().call_later(KILL_GRACE_SECONDS, self._kill_if_stuck, worker, run)
+    def _on_wall_deadline(self, run: Run) -> None:
+        if not run.finished and run.worker is not None:
+            run.worker.link.send(("stop", run.seq, "timeout"))
 
-    def _kill_if_stuck(self, worker: Worker, run: Run) -> None:
-        if worker.run is not run:
-            return
-        worker.run = None
-        self._end(run, "timeout", "Stopped: the run used up its wall-time budget and did not yield control.", {})
-        self._replace(worker)
+    # --- prepared artifacts --------------------------------------------------------------
+    def _prepare(self, artifact: Artifact, run: Run) -> None:
+        preparation = self.preparing.get(artifact.filename)
+        if preparation is None:
+            preparation = Preparation(
+                artifact, self.settings.artifacts_dir, self._context, self._on_prepare_progress, self._on_prepared
+            )
+            self.preparing[artifact.filename] = preparation
+        preparation.waiting.append(run)
+        run.waiting_for.add(artifact.filename)
+        run.log.append(
+            "prepare",
+            {"artifact": artifact.title, "done": 0, "total": None, "message": f"Preparing {artifact.title}, one time…"},
+        )
+
+    def _on_prepare_progress(self, preparation: Preparation, done: int, total: int) -> None:
+        data = {
+            "artifact": preparation.artifact.title,
+            "done": done,
+            "total": total,
+            "message": preparation.message(done, total),
+        }
+        for run in preparation.waiting:
+            if not run.finished:
+                run.log.append("prepare", data)
+
+    def _on_prepared(self, preparation: Preparation, error: str | None) -> None:
+        artifact = preparation.artifact
+        self.preparing.pop(artifact.filename, None)
+        for run in preparation.waiting:
+            if run.finished:
+                continue
+            run.waiting_for.discard(artifact.filename)
+            if error is not None or not self.artifacts.ready(artifact):
+                reason = error or "the built file did not check out"
+                self._end(run, "failed", f"Could not prepare {artifact.title}: {reason}. Try again.", {})
+            elif not run.waiting_for:
+                self.queue.append(run)
         self._dispatch()
 
     # --- control -------------------------------------------------------------------------
-    def get(self, run_id: str) -> Run | StoredRun | None:
-        run = self.runs.get(run_id) or self.recent.get(run_id)
+    def get_active(self, run_id: str) -> Run | None:
+        return self.runs.get(run_id) or self.recent.get(run_id)
+
+    async def get(self, run_id: str) -> Run | StoredRun | None:
+        run = self.get_active(run_id)
         if run is None and self.store is not None:
-            return self.store.load(run_id)
+            return await self._read(self.store.status, run_id)
         return run
 
     async def change(self, run: Run, changes: dict[str, Any]) -> int:
@@ -283,91 +461,138 @@ class Engine:
         if run.status == "queued":
             if "paused" in changes or "step_once" in changes:
                 raise RunFinished  # nothing to pause or step yet: the route answers 409
-            self._on_control_queued(run, changes)
+            run.params = run.params | changes
+            run.log.append("control", {"step": 0, "changes": changes})
             return 0
-        assert run.worker is not None
-        messages = _control_messages(changes)
-        loop = asyncio.get_running_loop()
-        futures = [loop.create_future() for _ in messages]
-        run.acks.extend(futures)  # the worker acknowledges each message, in order
-        for message in messages:
-            run.worker.conn.send(message)
+        future = asyncio.get_running_loop().create_future()
+        step_once = run.outbox.get("step_once", 0) + (1 if changes.get("step_once") else 0)
+        run.outbox |= {k: v for k, v in changes.items() if k != "step_once"}
+        if step_once:
+            run.outbox["step_once"] = step_once
+        run.outbox_waiters.append(future)
+        self._send_controls(run)
         try:
-            steps = await asyncio.wait_for(asyncio.gather(*futures), ACK_TIMEOUT_SECONDS)
+            return await asyncio.wait_for(asyncio.shield(future), ACK_TIMEOUT_SECONDS)
         except TimeoutError:
             return run.step + 1
-        return steps[0]
 
-    def _on_control_queued(self, run: Run, changes: dict[str, Any]) -> None:
-        run.params = run.params | changes
-        run.log.append("control", {"step": 0, "changes": changes})
+    def _send_controls(self, run: Run) -> None:
+        """Send the collapsed changes as one batch, unless a batch is still in flight."""
+        if run.inflight_waiters is not None or not run.outbox or run.worker is None:
+            return
+        run.worker.link.send(("control", run.seq, run.outbox))
+        run.inflight_waiters, run.outbox_waiters, run.outbox = run.outbox_waiters, [], {}
+
+    def _on_control(self, run: Run, step: int, changes: dict[str, Any]) -> None:
+        if "paused" in changes:
+            run.status = "paused" if changes["paused"] else "running"
+        run.params = run.params | {k: v for k, v in changes.items() if k in run.params}
+        shown = changes | ({"step_once": True} if changes.get("step_once") else {})
+        run.log.append("control", {"step": step, "changes": shown})
+        for future in run.inflight_waiters or ():
+            if not future.done():
+                future.set_result(step)
+        run.inflight_waiters = None
+        self._send_controls(run)
 
     def cancel(self, run_id: str) -> None:
         run = self.runs.get(run_id)
         if run is None or run.finished:
             return
-        if run.status == "queued":
+        if run.worker is not None:
+            run.worker.link.send(("stop", run.seq, "cancelled"))
+            return
+        with contextlib.suppress(ValueError):
             self.queue.remove(run)
-            self._end(run, "cancelled", "Cancelled before it started.", {})
-        elif run.worker is not None:
-            run.worker.conn.send(("stop", "cancelled"))
+        self._end(run, "cancelled", "Cancelled before it started.", {})
 
     def _end(self, run: Run, status: str, message: str, summary: dict[str, Any]) -> None:
         if run.finished:
             return
         if run.deadline:
             run.deadline.cancel()
+        if run.worker is not None:
+            run.worker.runs.pop(run.seq, None)
         run.status, run.summary, run.worker = status, summary, None
-        for future in run.acks:
+        for future in [*(run.inflight_waiters or ()), *run.outbox_waiters]:
             if not future.done():
                 future.set_exception(RunFinished())
-        run.log.append("end", {"status": status, "message": message, "step": run.step, "summary": summary})
         self.runs.pop(run.id, None)
         self.recent[run.id] = run
         while len(self.recent) > RECENT_RUNS:
             self.recent.popitem(last=False)
-        if self.store:
-            record = StoredRun(
-                run.id, run.demo.name, status, run.params, summary, run.created, time.time(), run.log.events
-            )
-            # Compressing and writing thousands of points takes milliseconds: do it off the event
-            # loop, so neither pages nor the `end` event wait for the disk. `stop` awaits these.
-            saving = asyncio.get_running_loop().run_in_executor(None, self.store.save, record)
-            self._saving.add(saving)
-            saving.add_done_callback(self._saving.discard)
+        end = {"status": status, "message": message, "step": run.step, "summary": summary}
+        final = Event.create(len(run.log.events) + 1, "end", end)
+        # The `end` event goes out once the run is stored, so a watcher can be told if it was not.
+        saving = self._write(self._store_call("finish", run.record(), [*run.log.events, final]))
+        saving.add_done_callback(lambda done: self._announce_end(run, end, done))
+
+    def _announce_end(self, run: Run, end: dict[str, Any], saving: asyncio.Future) -> None:
+        if saving.cancelled() or saving.exception() is not None:
+            end = end | {
+                "message": f"{end['message']} (This run could not be saved, so its link will not work after "
+                "the server restarts.)".lstrip(),
+                "saved": False,
+            }
+        run.log.append("end", end)
+
+    # --- the store, off the loop ---------------------------------------------------------
+    def _store_call(self, method: str, *args: Any) -> Callable[[], None]:
+        def call() -> None:
+            if self.store is not None:
+                getattr(self.store, method)(*args)
+
+        return call
+
+    def _write(self, call: Callable[[], None]) -> asyncio.Future:
+        """A store write in the one writer thread; a failure is logged and reported by /healthz."""
+        future = asyncio.get_running_loop().run_in_executor(self._writer, call)
+        self._pending_writes.add(future)
+        future.add_done_callback(self._on_written)
+        return future
+
+    def _on_written(self, future: asyncio.Future) -> None:
+        self._pending_writes.discard(future)
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            self.store_error = f"cannot write runs: {type(error).__name__}"
+            log.error("the run store could not be written", exc_info=error)
+
+    async def _read(self, call: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, call, *args)
 
     # --- streaming -----------------------------------------------------------------------
-    async def follow(self, run: Run | StoredRun, after: int) -> AsyncIterator[Event | None]:
+    async def follow(self, run: Run | StoredRun, after: int) -> AsyncIterator[bytes | None]:
+        """SSE frames after event `after`, then (for an active run) the live tail; None is a
+        keep-alive tick."""
         if isinstance(run, StoredRun):
-            for event in run.events[after:]:
-                yield event
+            frames = await self._read(self.store.replay, run.id) if self.store else []
+            for frame in frames[after:]:
+                yield frame
             return
         run.clients += 1
         run.last_watched = time.monotonic()
         try:
             async for event in run.log.follow(after):
-                yield event
+                yield event.sse if event is not None else None
         finally:
             run.clients -= 1
             run.last_watched = time.monotonic()
 
-    async def _cancel_unwatched(self) -> None:
+    def _idle_cancel_period(self) -> float:
+        return min(1.0, self.settings.idle_cancel_seconds / 4)
+
+    def _cancel_unwatched(self) -> None:
         """Cancel runs nobody has watched for `idle_cancel_seconds`: a closed tab frees its slot."""
-        while True:
-            await asyncio.sleep(min(1.0, self.settings.idle_cancel_seconds / 4))
-            now = time.monotonic()
-            for run in list(self.runs.values()):
-                if run.clients == 0 and now - run.last_watched > self.settings.idle_cancel_seconds:
-                    self.cancel(run.id)
+        now = time.monotonic()
+        for run in list(self.runs.values()):
+            if run.clients == 0 and now - run.last_watched > self.settings.idle_cancel_seconds:
+                self.cancel(run.id)
 
 
-def _control_messages(changes: dict[str, Any]) -> list[tuple]:
-    messages: list[tuple] = []
-    params = {k: v for k, v in changes.items() if k not in ("paused", "step_once")}
-    if params:
-        messages.append(("change", params))
-    if "paused" in changes:
-        messages.append(("pause", changes["paused"]))
-    if "step_once" in changes:  # validated: only ever true
-        messages.append(("step_once",))
-    return messages
+@contextlib.contextmanager
+def _logged(what: str):
+    try:
+        yield
+    except Exception:
+        log.exception("%s failed", what)

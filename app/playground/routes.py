@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from app.demos.base import Demo
 from app.glossary.routes import SiteDep
-from app.playground.engine import Engine, QueueFull, Run, RunFinished
+from app.playground.engine import Engine, Refused, Run, RunFinished, ShuttingDown
 from app.playground.panel import demo_json
 from app.playground.store import StoredRun
 from app.web import describe_errors
@@ -68,15 +68,15 @@ async def read_json_object(request: Request) -> dict[str, Any]:
 
 def run_json(engine: Engine, run: Run | StoredRun) -> dict[str, Any]:
     if isinstance(run, StoredRun):
-        step = next((e.data.get("step") for e in reversed(run.events) if e.type == "end"), None)
         return {
             "id": run.id,
             "demo": run.demo,
             "status": run.status,
             "params": run.params,
-            "step": step,
+            "step": run.step,
             "summary": run.summary,
-            "events": len(run.events),
+            "events": run.event_count,
+            "events_url": f"/api/runs/{run.id}/events",
             "url": f"/runs/{run.id}",
         }
     return {
@@ -91,6 +91,16 @@ def run_json(engine: Engine, run: Run | StoredRun) -> dict[str, Any]:
         "events_url": f"/api/runs/{run.id}/events",
         "url": f"/runs/{run.id}",
     }
+
+
+def client_address(request: Request) -> str:
+    """Who a run belongs to for the per-client limit: the peer's address or, when the peer is a
+    trusted reverse proxy, the first address in its X-Forwarded-For (a stranger cannot spoof it)."""
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and request.app.state.settings.is_trusted_proxy(peer):
+        return forwarded.split(",")[0].strip() or peer
+    return peer
 
 
 def require_control(run: Run | StoredRun, request: Request) -> None:
@@ -108,8 +118,8 @@ def require_control(run: Run | StoredRun, request: Request) -> None:
         raise HTTPException(403, "Authorization: this control token does not belong to this run.")
 
 
-def find_run(engine: Engine, run_id: str) -> Run | StoredRun:
-    run = engine.get(run_id) if len(run_id) <= 64 else None
+async def find_run(engine: Engine, run_id: str) -> Run | StoredRun:
+    run = await engine.get(run_id) if len(run_id) <= 64 else None
     if run is None:
         raise HTTPException(404, f"No run '{run_id}'.")
     return run
@@ -133,14 +143,11 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
     except ValidationError as error:
         raise unprocessable(error.errors()) from None
     try:
-        run = engine.submit(demo, params.model_dump(mode="json"))
-    except QueueFull as full:
-        raise HTTPException(
-            429,
-            f"All {engine.settings.workers} training slots are busy and {engine.settings.queue_size} runs "
-            f"are already waiting. Please try again in about {full.retry_after} s.",
-            headers={"Retry-After": str(full.retry_after)},
-        ) from None
+        run = engine.submit(demo, params.model_dump(mode="json"), client_address(request))
+    except ShuttingDown:
+        raise HTTPException(503, "The server is shutting down; try again in a moment.", {"Retry-After": "5"}) from None
+    except Refused as refused:
+        raise HTTPException(429, refused.message, headers={"Retry-After": str(refused.retry_after)}) from None
     body = {
         "id": run.id,
         "status": run.status,
@@ -153,8 +160,8 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
 
 
 @router.get("/api/runs/{run_id}", tags=["playground"])
-def get_run(run_id: str, engine: EngineDep) -> dict:
-    return run_json(engine, find_run(engine, run_id))
+async def get_run(run_id: str, engine: EngineDep) -> dict:
+    return run_json(engine, await find_run(engine, run_id))
 
 
 def _validate_changes(run: Run, changes: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +198,7 @@ def _validate_changes(run: Run, changes: dict[str, Any]) -> dict[str, Any]:
 
 @router.patch("/api/runs/{run_id}", tags=["playground"])
 async def change_run(run_id: str, request: Request, engine: EngineDep) -> dict:
-    run = find_run(engine, run_id)
+    run = await find_run(engine, run_id)
     require_control(run, request)
     changes = await read_json_object(request)
     if isinstance(run, StoredRun) or run.finished:
@@ -207,7 +214,7 @@ async def change_run(run_id: str, request: Request, engine: EngineDep) -> dict:
 @router.delete("/api/runs/{run_id}", tags=["playground"])
 async def cancel_run(run_id: str, request: Request, engine: EngineDep) -> dict:
     # async: the engine's state changes only on the event loop (a sync handler runs in a thread).
-    run = find_run(engine, run_id)
+    run = await find_run(engine, run_id)
     require_control(run, request)
     if isinstance(run, Run):
         engine.cancel(run.id)
@@ -216,7 +223,7 @@ async def cancel_run(run_id: str, request: Request, engine: EngineDep) -> dict:
 
 @router.get("/api/runs/{run_id}/events", tags=["playground"], response_class=StreamingResponse)
 async def run_events(run_id: str, request: Request, engine: EngineDep, after: int | None = None) -> Response:
-    run = find_run(engine, run_id)
+    run = await find_run(engine, run_id)
     last_id = request.headers.get("last-event-id")
     if last_id is not None:
         if not (last_id.isascii() and last_id.isdigit() and len(last_id) <= MAX_EVENT_ID_DIGITS):
@@ -229,8 +236,8 @@ async def run_events(run_id: str, request: Request, engine: EngineDep, after: in
 
     async def stream():
         yield b"retry: 1000\n\n"
-        async for event in engine.follow(run, after or 0):
-            yield event.sse if event is not None else b": keep-alive\n\n"
+        async for frame in engine.follow(run, after or 0):
+            yield frame if frame is not None else b": keep-alive\n\n"
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
@@ -242,8 +249,8 @@ def playground_page(request: Request, site: SiteDep) -> Response:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
-def run_page(run_id: str, site: SiteDep, engine: EngineDep, request: Request) -> HTMLResponse:
-    run = find_run(engine, run_id)
+async def run_page(run_id: str, site: SiteDep, engine: EngineDep, request: Request) -> HTMLResponse:
+    run = await find_run(engine, run_id)
     demo = request.app.state.demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
     if demo is None:
         raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")

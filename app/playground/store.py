@@ -1,87 +1,198 @@
-"""Finished runs in SQLite, so a shared link still shows its curve after a restart."""
+"""Runs in SQLite: stored when accepted, completed when they end, so a shared link still works
+after a restart and a run in flight when the server died is reported, not lost.
+
+What a status answer needs (status, params, summary, step, event count) are columns; the events
+are kept as their encoded Server-Sent Events frames (gzip), so a replay is decompress-and-split,
+with no JSON parsing, and the frames of recently replayed runs are cached. Every method blocks:
+the engine calls them in threads, never on the event loop.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
+import logging
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.playground.events import Event
 
+log = logging.getLogger("modelterms.store")
+
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
+CREATE TABLE IF NOT EXISTS run_records (
     id TEXT PRIMARY KEY,
     demo TEXT NOT NULL,
     status TEXT NOT NULL,
     params TEXT NOT NULL,
-    summary TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '{}',
     created REAL NOT NULL,
-    finished REAL NOT NULL,
-    events BLOB NOT NULL
+    finished REAL,
+    step INTEGER,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    frames BLOB
 );
-CREATE INDEX IF NOT EXISTS runs_finished ON runs (finished);
+CREATE INDEX IF NOT EXISTS run_records_created ON run_records (created);
 """
+ACTIVE = ("queued", "running", "paused")
+REPLAY_CACHE_RUNS = 16
+FRAME_END = b"\n\n"  # every SSE frame ends so, and JSON data never holds a raw newline
+
+
+class StoreError(RuntimeError):
+    """The run store cannot be opened or written (a read-only or full data dir, say)."""
 
 
 @dataclass(frozen=True)
 class StoredRun:
+    """A run as the store knows it: everything but its events (see `RunStore.replay`)."""
+
     id: str
     demo: str
     status: str
     params: dict[str, Any]
     summary: dict[str, Any]
     created: float
-    finished: float
-    events: list[Event]
+    finished: float | None
+    step: int | None
+    event_count: int
 
 
 class RunStore:
     def __init__(self, path: Path, keep: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._keep = keep
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._cache: OrderedDict[str, list[bytes]] = OrderedDict()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+            self._migrate_version_1()
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot open the run store {path}: {error}") from None
 
-    def save(self, run: StoredRun) -> None:
-        blob = gzip.compress(json.dumps([e.to_json() for e in run.events], allow_nan=False).encode(), 5)
+    # --- writes ------------------------------------------------------------------------------
+    def accept(self, run: StoredRun) -> None:
+        """A run the engine has just accepted: permalinks work from this moment on."""
+        row = (run.id, run.demo, run.status, json.dumps(run.params), run.created)
+        self._write(
+            "INSERT OR REPLACE INTO run_records (id, demo, status, params, created) VALUES (?, ?, ?, ?, ?)", row
+        )
+
+    def finish(self, run: StoredRun, events: list[Event]) -> None:
+        """A run that ended, with every event it had; oldest runs beyond `keep` go."""
+        frames = gzip.compress(b"".join(e.sse for e in events), 5)
         row = (
-            run.id,
             run.demo,
             run.status,
             json.dumps(run.params),
-            json.dumps(run.summary),
+            json.dumps(run.summary, allow_nan=False),
             run.created,
             run.finished,
-            blob,
+            run.step,
+            len(events),
+            frames,
+            run.id,
         )
         with self._lock:
-            self._db.execute("BEGIN")
-            self._db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-            # Retention: keep only the newest `keep` runs.
-            self._db.execute(
-                "DELETE FROM runs WHERE id NOT IN (SELECT id FROM runs ORDER BY finished DESC LIMIT ?)",
-                (self._keep,),
-            )
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("BEGIN")
+                cursor = self._db.execute(
+                    "UPDATE run_records SET demo=?, status=?, params=?, summary=?, created=?, finished=?, step=?, "
+                    "event_count=?, frames=? WHERE id=?",
+                    row,
+                )
+                if cursor.rowcount == 0:
+                    self._db.execute(
+                        "INSERT INTO run_records (demo, status, params, summary, created, finished, step, "
+                        "event_count, frames, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        row,
+                    )
+                self._db.execute(
+                    "DELETE FROM run_records WHERE id NOT IN "
+                    "(SELECT id FROM run_records ORDER BY created DESC LIMIT ?)",
+                    (self._keep,),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
-    def load(self, run_id: str) -> StoredRun | None:
+    def fail_interrupted(self, message: str) -> int:
+        """At start-up: runs stored as active were cut off when the server stopped; end them."""
         with self._lock:
-            row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            rows = self._db.execute(
+                f"SELECT id FROM run_records WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE
+            ).fetchall()
+        for (run_id,) in rows:
+            end = Event.create(1, "end", {"status": "failed", "message": message, "step": None, "summary": {}})
+            self._write(
+                "UPDATE run_records SET status='failed', event_count=1, frames=?, "
+                "finished=strftime('%s','now') WHERE id=?",
+                (gzip.compress(end.sse), run_id),
+            )
+        return len(rows)
+
+    def _write(self, sql: str, args: tuple) -> None:
+        with self._lock:
+            self._db.execute(sql, args)
+
+    # --- reads -------------------------------------------------------------------------------
+    def status(self, run_id: str) -> StoredRun | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, demo, status, params, summary, created, finished, step, event_count "
+                "FROM run_records WHERE id = ?",
+                (run_id,),
+            ).fetchone()
         if row is None:
             return None
-        events = [Event.create(e["id"], e["event"], e["data"]) for e in json.loads(gzip.decompress(row[7]))]
-        return StoredRun(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5], row[6], events)
+        return StoredRun(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), *row[5:])
+
+    def replay(self, run_id: str) -> list[bytes]:
+        """The run's SSE frames in order (frame i is event i + 1); cached for the next reader."""
+        with self._lock:
+            frames = self._cache.get(run_id)
+            if frames is not None:
+                self._cache.move_to_end(run_id)
+                return frames
+            row = self._db.execute("SELECT frames FROM run_records WHERE id = ?", (run_id,)).fetchone()
+        if row is None or row[0] is None:
+            return []
+        frames = [f + FRAME_END for f in gzip.decompress(row[0]).split(FRAME_END) if f]
+        with self._lock:
+            self._cache[run_id] = frames
+            while len(self._cache) > REPLAY_CACHE_RUNS:
+                self._cache.popitem(last=False)
+        return frames
 
     def count(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM run_records").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _migrate_version_1(self) -> None:
+        """Stores written before run_records kept every event as JSON in a table `runs`."""
+        old = self._db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='runs'").fetchone()
+        if old is None:
+            return
+        moved = 0
+        rows = self._db.execute("SELECT id, demo, status, params, summary, created, finished, events FROM runs")
+        for row in rows.fetchall():
+            raw = json.loads(gzip.decompress(row[7]))
+            events = [Event.create(e["id"], e["event"], e["data"]) for e in raw]
+            step = next((e.data.get("step") for e in reversed(events) if e.type == "end"), None)
+            record = StoredRun(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5], row[6], step, 0)
+            self.finish(record, events)
+            moved += 1
+        self._db.execute("DROP TABLE runs")
+        log.info("run store: moved %d runs to the new layout", moved)

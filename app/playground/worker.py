@@ -1,23 +1,38 @@
-"""The worker process: torch loaded once, then runs one demo at a time for the engine.
+"""The worker process: torch loaded once, then many runs at a time, their steps interleaved.
 
-Messages from the engine (tuples over a Pipe):
-  ("run", demo_name, params, max_steps)           start a run
-  ("change", changes)                            live params, from the next step
-  ("pause", bool) / ("step_once",)               pause, resume, single step while paused
-  ("stop", status)                               end now as 'cancelled' or 'timeout'
-  None                                           exit
+Each run is its demo's generator; one step is one `next()`. The scheduler steps whichever run is
+due: a paced run at its next due time (it waits in a heap), otherwise the unpaced runs in turn,
+one step each (a round-robin deque), so none starves. A paused run is in neither until it is
+resumed or asked for a single step. A run is charged for the CPU time of its own steps, never for
+the time it waits for its turn.
+
+Messages from the engine (tuples over a Pipe), `seq` naming the run:
+  ("run", seq, demo_name, params, max_steps, cpu_budget)   start a run
+  ("control", seq, changes)     live params and/or "paused": bool and/or "step_once": n
+  ("stop", seq, status)         end now as 'cancelled' or 'timeout'
+  None                          end every run as cancelled and exit
 Messages to the engine:
-  ("ready", device) once; then per run ("start", facts), ("points", [...]),
-  ("control", step, changes), ("end", status, message, summary).
+  ("ready", device) once; then per run ("start", seq, facts), ("points", seq, [...]),
+  ("control", seq, step, changes), ("end", seq, status, message, summary).
+
+While a step runs, `watchdog[0]` holds its start (time.monotonic, shared by every process on the
+host) and `watchdog[1]` its run's seq, so the engine can see a step that hangs and kill us.
 """
 
 from __future__ import annotations
 
+import heapq
+import importlib
+import logging
 import math
 import os
+import pkgutil
 import signal
 import time
+import uuid
 import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -26,12 +41,16 @@ from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 
-FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second reach a client
-POLL_SECONDS = 0.002  # how often a run at full speed looks for control messages
+FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
+POLL_SECONDS = 0.002  # how often a worker at full speed looks for messages
 WORKER_NICENESS = 5
 
+log = logging.getLogger("modelterms.worker")
 
-def worker_main(conn: Connection, device_setting: str, artifacts_dir: Path, extra_demo_modules: list[str]) -> None:
+
+def worker_main(
+    conn: Connection, device_setting: str, artifacts_dir: Path, extra_demo_modules: list[str], watchdog: Any
+) -> None:
     # torch looks for NumPy at import and warns when it is absent; no demo needs it.
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
     import torch
@@ -44,19 +63,17 @@ def worker_main(conn: Connection, device_setting: str, artifacts_dir: Path, extr
     os.nice(WORKER_NICENESS)  # pages stay fast while runs train: the web process wins the CPU
     device = "cuda" if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available()) else "cpu"
     demos = load_demos(extra_demo_modules)
+    _warm_up()
     conn.send(("ready", device))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, KeyboardInterrupt):
-            return
-        if message is None:
-            return
-        if message[0] == "run":
-            _, demo_name, params, max_steps = message
-            demo = demos[demo_name]
-            Run(conn, demo, demo.parse(params), device, ArtifactStore(artifacts_dir), max_steps).execute()
-        # Controls that arrive after their run ended are stale: ignore them.
+    Scheduler(conn, demos, device, ArtifactStore(artifacts_dir), watchdog).serve()
+
+
+def _warm_up() -> None:
+    """Import the training code now, so the first run of each demo does not pay for it."""
+    import app.ml
+
+    for module in pkgutil.iter_modules(app.ml.__path__):
+        importlib.import_module(f"app.ml.{module.name}")
 
 
 class Stop(Exception):
@@ -70,139 +87,257 @@ class Run(InlineControl):
     """One run inside the worker; it is also the `Control` handle the demo trains against."""
 
     def __init__(
-        self, conn: Connection, demo: Demo, params: DemoParams, device: str, artifacts: ArtifactStore, max_steps: int
+        self,
+        seq: int,
+        demo: Demo,
+        params: DemoParams,
+        device: str,
+        artifacts: ArtifactStore,
+        max_steps: int,
+        cpu_budget: float,
     ) -> None:
         super().__init__(params, device, artifacts)
-        self.conn = conn
+        self.seq = seq
         self.demo = demo
         self.max_steps = max_steps
-        self.started = False
+        self.cpu_budget = cpu_budget
+        self.cpu_seconds = 0.0
+        self.taken = 0  # steps taken: `next()` calls that returned points
+        self.started = False  # the start event has gone out
         self.paused = False
         self.single_steps = 0
         self.pace = _pace(params)
+        self.due = 0.0  # when a paced run may take its next step
         self.next_step = 0  # the step the next yield will log: changes apply from here
         self.pending: list[Point] = []
-        self.last_flush = 0.0  # the first point goes out at once
-        self.last_poll = self.last_step_at = time.monotonic()
+        self.last_flush = -math.inf  # the first point goes out at once
+        self.ticket = 0  # see Scheduler.schedule
+        self.steps: Iterator = demo.train(params, self)
 
     def announce(self, **facts: Any) -> None:
         if not self.started:  # the start event has gone out: later facts have nowhere to go
             super().announce(**facts)
 
-    # --- the run loop ----------------------------------------------------------------------
-    def execute(self) -> None:
-        status, message, summary = "done", "", {}
-        steps = self.demo.train(self._params, self)
+    def apply(self, changes: dict[str, Any]) -> None:
+        params = {k: v for k, v in changes.items() if k not in ("paused", "step_once")}
+        if params:
+            self.change(**params)
+            self.pace = _pace(self._params)
+        if "paused" in changes:
+            self.paused = bool(changes["paused"])
+            self.single_steps = 0
+        if changes.get("step_once"):
+            self.single_steps += int(changes["step_once"])
+
+    @property
+    def runnable(self) -> bool:
+        return not self.paused or self.single_steps > 0
+
+
+class Scheduler:
+    """Runs many demos' generators in one process, stepping whichever is due."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        demos: dict[str, Demo],
+        device: str,
+        artifacts: ArtifactStore,
+        watchdog: Any,
+        clock: Callable[[], float] = time.monotonic,
+        cpu_clock: Callable[[], float] = time.thread_time,
+    ) -> None:
+        self.conn = conn
+        self.demos = demos
+        self.device = device
+        self.artifacts = artifacts
+        self.watchdog = watchdog
+        self.clock = clock
+        self.cpu_clock = cpu_clock
+        self.runs: dict[int, Run] = {}
+        self.round_robin: deque[tuple[int, Run]] = deque()  # unpaced runnable runs, next on the left
+        # Places in line are (due, seq, ticket, run) in the heap and (ticket, run) in the deque; a
+        # place whose ticket is older than its run's is void (the run was rescheduled or ended).
+        self.paced: list[tuple[float, int, int, Run]] = []
+        self.last_poll = -math.inf
+        self.exiting = False
+
+    # --- the loop ----------------------------------------------------------------------------
+    def serve(self) -> None:
+        while not self.exiting:
+            self.poll_messages()
+            if not self.step_next():
+                self.wait()
+        for run in list(self.runs.values()):
+            self.finish(run, "cancelled", "The server shut down.")
+
+    def poll_messages(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self.last_poll < POLL_SECONDS:
+            return
+        self.last_poll = now
+        while not self.exiting and self.conn.poll():
+            self.handle(self.conn.recv())
+
+    def wait(self) -> None:
+        """Nothing is due: sleep until the next paced step or a message.
+
+        No run waits here with points unsent for long: a run sends its points at least every
+        FLUSH_SECONDS while it steps, and all of them when it pauses or ends."""
+        timeout = max(self.paced[0][0] - self.clock(), 0) if self.paced else None
+        if timeout is None or timeout > FLUSH_SECONDS:
+            self.flush_all()  # a long sleep ahead: send what is pending first
+        if self.conn.poll(timeout):
+            self.poll_messages(force=True)
+
+    def step_next(self) -> bool:
+        """Take one step of the run that is due; False when none is."""
+        now = self.clock()
+        run = None
+        while self.paced and self.paced[0][0] <= now:
+            _, _, ticket, candidate = heapq.heappop(self.paced)
+            if candidate.ticket == ticket:
+                run = candidate
+                break
+        while run is None and self.round_robin:
+            ticket, candidate = self.round_robin.popleft()
+            if candidate.ticket == ticket:
+                run = candidate
+        if run is None:
+            return False
+        self.step(run, now)
+        return True
+
+    def step(self, run: Run, now: float) -> None:
+        if run.paused:
+            run.single_steps -= 1
+        self.watchdog[1] = run.seq
+        self.watchdog[0] = now
+        cpu_start = self.cpu_clock()
         try:
-            for taken in range(self.max_steps + 1):
-                self._between_steps()
-                try:
-                    out = next(steps)
-                except StopIteration as finished:
-                    summary = finished.value or {}
-                    break
-                if taken == self.max_steps:
-                    status, message = "done", f"Stopped at the server's budget of {self.max_steps} steps."
-                    break
-                self._record(out if isinstance(out, list) else [out])
-        except Stop as stop:
-            status, message = stop.status, stop.message
-        except Exception as error:  # a bug in a demo must end its run, never the worker
-            status, message = "failed", f"{type(error).__name__}: {error}"
+            out = next(run.steps)
+        except StopIteration as finished:
+            self.finish(run, "done", "", finished.value or {})
+            return
+        except Exception as error:  # a bug in a demo ends its run, never the worker
+            self.finish(run, "failed", _failure_message(run, error))
+            return
         finally:
-            steps.close()
-        self._ensure_started()
-        self._flush()
-        self.conn.send(("end", status, message, summary))
+            self.watchdog[0] = 0.0
+            run.cpu_seconds += self.cpu_clock() - cpu_start
+        try:
+            self.record(run, out if isinstance(out, list) else [out])
+        except Stop as stop:
+            self.finish(run, stop.status, stop.message)
+            return
+        run.taken += 1
+        if run.taken >= run.max_steps:
+            self.finish(run, "done", f"Stopped at the server's budget of {run.max_steps} steps.")
+        elif run.cpu_seconds > run.cpu_budget:
+            self.finish(run, "timeout", f"Stopped: the run used up its budget of {run.cpu_budget:g} s of compute.")
+        else:
+            if not run.runnable:
+                self.flush(run)  # a single step while paused: show it now, nothing follows soon
+            self.schedule(run, stepped_at=now)
 
-    def _ensure_started(self) -> None:
-        if not self.started:
-            self.started = True
-            self.conn.send(("start", self.facts))
+    def schedule(self, run: Run, stepped_at: float | None = None) -> None:
+        """Put a run in line (anew: any place it held before is void). A paced run goes to the heap
+        at its next due time, an unpaced one to the back of the round robin; a paused one nowhere.
+        `stepped_at`: the run has just taken a step then (else it may step at once)."""
+        run.ticket += 1
+        if run.seq not in self.runs or not run.runnable:
+            return
+        if not run.pace:
+            self.round_robin.append((run.ticket, run))
+            return
+        interval = 1 / run.pace
+        if stepped_at is None:
+            run.due = self.clock()
+        elif run.due < stepped_at - interval:
+            run.due = stepped_at + interval  # fell far behind: catch up by one step, not in a burst
+        else:
+            run.due += interval  # on time: keep the pace exactly on average
+        heapq.heappush(self.paced, (run.due, run.seq, run.ticket, run))
 
-    def _record(self, points: list[Point]) -> None:
+    # --- points ------------------------------------------------------------------------------
+    def record(self, run: Run, points: list[Point]) -> None:
         """The hot path: runs once per step, so it does the least it can (no copies)."""
         if not points:
             return
-        if not self.started:
-            self._ensure_started()
-        self.pending.extend(points)
-        self.next_step = points[-1]["step"] + 1  # every point of one yield belongs to one step
-        bound = self.demo.loss_bound
+        self.ensure_started(run)
+        run.pending.extend(points)
+        run.next_step = points[-1]["step"] + 1  # every point of one yield belongs to one step
+        bound = run.demo.loss_bound
         for point in points:
             if not _diverged(point, bound):
                 break  # one healthy series keeps the run going
         else:
             raise Stop("diverged", _diverged_message(points[0], bound))
-        if time.monotonic() - self.last_flush >= FLUSH_SECONDS:
-            self._flush()
+        if self.clock() - run.last_flush >= FLUSH_SECONDS:
+            self.flush(run)
 
-    def _flush(self) -> None:
-        if self.pending:
-            self.conn.send(("points", self.pending))
-            self.pending = []
-        self.last_flush = time.monotonic()
+    def ensure_started(self, run: Run) -> None:
+        if not run.started:
+            run.started = True
+            self.conn.send(("start", run.seq, run.facts))
 
-    def _between_steps(self) -> None:
-        """Apply control messages; wait while paused or to keep the requested pace."""
-        if not self.paused and not self.pace:  # full speed: only glance at the pipe now and then
-            now = time.monotonic()
-            if now - self.last_poll < POLL_SECONDS:
-                return
-            self.last_poll = now
-            while self.conn.poll():
-                self._handle(self.conn.recv())
-            if not self.paused and not self.pace:
-                return
-        self._wait_for_turn()
+    def flush_all(self) -> None:
+        for run in self.runs.values():
+            if run.pending:
+                self.flush(run)
 
-    def _wait_for_turn(self) -> None:
-        while True:
-            if self.paused:
-                if self.single_steps:
-                    self.single_steps -= 1
-                    return
-                self._flush()
-                self._handle(self.conn.recv())
-                continue
-            pace = self.pace
-            now = time.monotonic()
-            if pace > 0:
-                wait = self.last_step_at + 1 / pace - now
-                if self.pending and wait > 0:  # a watched run shows its points without delay
-                    flush_in = self.last_flush + FLUSH_SECONDS - now
-                    if flush_in <= 0:
-                        self._flush()
-                    else:
-                        wait = min(wait, flush_in)
-                if self.conn.poll(max(wait, 0)):
-                    self._handle(self.conn.recv())
-                    continue
-                if self.last_step_at + 1 / pace > time.monotonic():
-                    continue  # woke early only to flush
-            self.last_step_at = time.monotonic()
-            return  # at pace 0 (resumed at full speed) `_between_steps` does the polling
+    def flush(self, run: Run) -> None:
+        if run.pending:
+            self.conn.send(("points", run.seq, run.pending))
+            run.pending = []
+        run.last_flush = self.clock()
 
-    def _handle(self, message: tuple | None) -> None:
-        kind = message[0] if message else "stop"  # None (the engine retiring us) also stops the run
+    # --- messages ----------------------------------------------------------------------------
+    def handle(self, message: tuple | None) -> None:
+        if message is None:
+            self.exiting = True
+            return
+        kind, seq = message[0], message[1]
+        if kind == "run":
+            self.start(seq, *message[2:])
+            return
+        run = self.runs.get(seq)
+        if run is None:
+            return  # a message for a run that has just ended: stale
         if kind == "stop":
-            status = message[1] if message else "cancelled"
-            raise Stop(status, _stop_message(status))
-        if kind == "change":
-            self.change(**message[1])
-            self.pace = _pace(self._params)
-            self._acknowledge(message[1])
-        elif kind == "pause":
-            self.paused = bool(message[1])
-            self.single_steps = 0
-            self._acknowledge({"paused": self.paused})
-        elif kind == "step_once":
-            self._acknowledge({"step_once": True})
-            self.single_steps = 1
+            self.finish(run, message[2], _stop_message(message[2], run))
+        elif kind == "control":
+            changes = message[2]
+            before = (run.runnable, run.pace)
+            run.apply(changes)
+            self.flush(run)  # the points before a change must precede its control event
+            self.conn.send(("control", seq, run.next_step, changes))
+            if (run.runnable, run.pace) != before:
+                self.schedule(run)  # resumed, paused, stepped once or re-paced: a new place in line
 
-    def _acknowledge(self, changes: dict[str, Any]) -> None:
-        self._flush()  # the points before a change must precede its control event
-        self.conn.send(("control", self.next_step, changes))
+    def start(self, seq: int, demo_name: str, params: dict, max_steps: int, cpu_budget: float) -> None:
+        demo = self.demos[demo_name]
+        cpu_start = self.cpu_clock()
+        try:
+            run = Run(seq, demo, demo.parse(params), self.device, self.artifacts, max_steps, cpu_budget)
+        except Exception as error:
+            self.conn.send(("start", seq, {}))
+            self.conn.send(("end", seq, "failed", _failure_message(None, error), {}))
+            return
+        run.cpu_seconds += self.cpu_clock() - cpu_start
+        self.runs[seq] = run
+        self.schedule(run)
+
+    def finish(self, run: Run, status: str, message: str, summary: dict | None = None) -> None:
+        self.runs.pop(run.seq, None)
+        run.ticket += 1  # void its place in line
+        try:
+            run.steps.close()
+        except Exception:  # a demo's cleanup that fails must not take the others down
+            log.exception("closing run %s failed", run.seq)
+        self.ensure_started(run)
+        self.flush(run)
+        self.conn.send(("end", run.seq, status, message, summary or {}))
 
 
 def _pace(params: DemoParams) -> float:
@@ -231,8 +366,15 @@ def _diverged_message(point: Point, bound: float) -> str:
     )
 
 
-def _stop_message(status: str) -> str:
-    return {
-        "timeout": "Stopped: the run used up its wall-time budget.",
-        "cancelled": "Cancelled.",
-    }.get(status, status)
+def _failure_message(run: Run | None, error: Exception) -> str:
+    """What a reader may see of a bug: a plain sentence and an id; the details go to the log."""
+    error_id = uuid.uuid4().hex[:8]
+    log.error("run failed (error id %s)", error_id, exc_info=error)
+    where = f" at step {run.next_step}" if run is not None else " while starting"
+    return f"The demo failed{where} because of an error on the server (error id {error_id})."
+
+
+def _stop_message(status: str, run: Run) -> str:
+    if status == "timeout":
+        return "Stopped: the run reached its wall-time limit."
+    return {"cancelled": "Cancelled."}.get(status, status)

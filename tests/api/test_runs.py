@@ -224,7 +224,7 @@ def test_the_learning_rate_demo_runs_series_side_by_side(client) -> None:
 
 
 def test_queue_full_is_429_with_retry_after(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, queue_size=1) as client:
+    with running_app(tmp_path, workers=1, runs_per_worker=1, queue_size=1) as client:
         first = start(client, steps=100_000, pace=5)
         wait_status(client, first["id"], ("running",))
         second = start(client, steps=10, pace=0)
@@ -248,11 +248,21 @@ def test_a_run_that_never_yields_is_killed_at_its_wall_time(tmp_path) -> None:
         assert read_events(client, follow_up["id"])[-1]["data"]["status"] == "done"
 
 
-def test_a_slow_run_ends_as_timeout_when_its_budget_runs_out(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, max_run_seconds=1.0) as client:
+def test_a_run_is_charged_for_its_own_compute_not_for_waiting(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, max_run_seconds=0.5) as client:
+        busy = start(client, steps=100_000, spin_ms=5)  # 5 ms of CPU a step: out of budget in ~100 steps
+        idle = start(client, steps=40, pace=40)  # 1 s of waiting between cheap steps: well past 0.5 s
+        end = read_events(client, busy["id"])[-1]["data"]
+        assert end["status"] == "timeout" and "budget of 0.5 s of compute" in end["message"]
+        assert 50 <= end["step"] <= 150
+        assert read_events(client, idle["id"])[-1]["data"]["status"] == "done"
+
+
+def test_a_run_ends_at_its_wall_time_limit(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, max_run_wall_seconds=1.0) as client:
         run = start(client, steps=100_000, pace=20)
         end = read_events(client, run["id"])[-1]
-        assert end["data"]["status"] == "timeout" and "budget" in end["data"]["message"]
+        assert end["data"]["status"] == "timeout" and "wall-time limit" in end["data"]["message"]
 
 
 def test_a_run_nobody_watches_is_cancelled(tmp_path) -> None:
@@ -339,7 +349,7 @@ def test_booleans_are_not_numbers(client) -> None:
 
 
 def test_a_queued_run_cannot_be_paused_or_stepped_yet(tmp_path) -> None:
-    with running_app(tmp_path, workers=1) as client:
+    with running_app(tmp_path, workers=1, runs_per_worker=1) as client:
         first = start(client, steps=100_000, pace=5)
         wait_status(client, first["id"], ("running",))
         queued = start(client, steps=10)
@@ -364,7 +374,7 @@ def test_only_the_runs_creator_may_change_or_cancel_it(client) -> None:
 
 
 def test_cancelling_a_queued_run_is_stored_as_cancelled(tmp_path) -> None:
-    with running_app(tmp_path, workers=1) as client:
+    with running_app(tmp_path, workers=1, runs_per_worker=1) as client:
         first = start(client, steps=100_000, pace=5)
         wait_status(client, first["id"], ("running",))
         queued = start(client, steps=10)

@@ -425,7 +425,7 @@ def iter_events(response: httpx.Response, deadline: float) -> Iterator[dict]:
 
 def stored_status(data_dir: Path, run_id: str) -> str | None:
     with sqlite3.connect(data_dir / "runs.sqlite3", timeout=5) as db:
-        row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = db.execute("SELECT status FROM run_records WHERE id = ?", (run_id,)).fetchone()
     return row[0] if row else None
 
 

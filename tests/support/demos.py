@@ -14,14 +14,18 @@ class CounterParams(DemoParams):
     lr: float = Field(0.1, gt=0, le=1)
     pace: float = Field(0, ge=0, le=1000)
     block_at: int = Field(-1, ge=-1, description="Step at which to block forever without yielding.")
+    spin_ms: float = Field(0, ge=0, le=1000, description="CPU time each step burns (busy loop).")
 
 
 def count(p: CounterParams, ctl: Control):
-    """Loss falls as 1/(step+1); blocks inside a step when asked, to test the wall-time kill."""
+    """Loss falls as 1/(step+1); burns CPU or blocks inside a step when asked, to test budgets."""
     ctl.announce(kind="counter")
     for step in range(p.steps):
         if step == p.block_at:
             time.sleep(3600)
+        spin_until = time.thread_time() + p.spin_ms / 1000
+        while time.thread_time() < spin_until:
+            pass
         yield {"step": step, "loss": 1 / (step + 1), "lr": ctl.params.lr}
     return {"counted": p.steps}
 

@@ -1,0 +1,128 @@
+"""Faults: a killed worker, a hung step, a killed server, a full pipe at SIGTERM, a store that fails."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import httpx
+
+from app.settings import ROOT
+from tests.api.test_selfhost import BIN, Server, free_port, scratch_dir, serving, sigterm_and_time_exit, start_run
+from tests.conftest import auth, read_events, running_app
+
+ENV_BASE = {"PATH": f"{BIN}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT)}
+
+
+def start(client, **params) -> dict:
+    response = client.post("/api/demos/counter/runs", json=params)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def worker_pids(client) -> list[int]:
+    return [w.process.pid for w in client.app.state.engine.workers]
+
+
+def test_a_killed_worker_fails_its_runs_saying_so_and_is_replaced(tmp_path) -> None:
+    with running_app(tmp_path, workers=1) as client:
+        runs = [start(client, steps=100_000, pace=20) for _ in range(3)]
+        read_events(client, runs[0]["id"], limit=3)
+        os.kill(worker_pids(client)[0], signal.SIGKILL)
+        for run in runs:
+            end = read_events(client, run["id"])[-1]["data"]
+            assert end["status"] == "failed" and "restarted" in end["message"], end
+        assert read_events(client, start(client, steps=5)["id"])[-1]["data"]["status"] == "done"
+
+
+def test_a_hung_step_times_out_its_run_and_the_others_on_its_worker_fail_saying_why(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, max_step_seconds=1.0) as client:
+        bystander = start(client, steps=100_000, pace=20)
+        read_events(client, bystander["id"], limit=3)
+        hung = start(client, steps=100, block_at=3)
+        end = read_events(client, hung["id"])[-1]["data"]
+        assert end["status"] == "timeout" and "longer than 1 s" in end["message"]
+        other = read_events(client, bystander["id"])[-1]["data"]
+        assert other["status"] == "failed" and "restarted" in other["message"] and "longer than 1 s" in other["message"]
+        assert read_events(client, start(client, steps=5)["id"])[-1]["data"]["status"] == "done"
+
+
+def test_a_store_that_cannot_be_written_is_reported_to_watchers_and_health(tmp_path) -> None:
+    with running_app(tmp_path, workers=1) as client:
+        store = client.app.state.engine.store
+
+        def disk_full(*_args) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        store.finish = disk_full
+        end = read_events(client, start(client, steps=5)["id"])[-1]["data"]
+        assert end["status"] == "done" and end["saved"] is False
+        assert "could not be saved" in end["message"]
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded" and "cannot write runs" in health["store"]
+
+
+def test_a_data_dir_that_cannot_be_written_is_a_one_line_refusal(tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = os.environ | ENV_BASE | {"MODELTERMS_DATA_DIR": str(blocker / "data")}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("modelterms: refusing to start: cannot open the run store")
+
+
+def test_runs_in_flight_when_the_server_is_killed_are_failed_at_the_next_start() -> None:
+    with scratch_dir() as scratch:
+        env = os.environ | ENV_BASE | {"MODELTERMS_DATA_DIR": str(scratch / "data"), "MODELTERMS_WORKERS": "1"}
+        command = [str(BIN / "modelterms"), "serve", "--port", str(port := free_port())]
+        server = Server(command, env, port, scratch / "first.log")
+        try:
+            server.wait_ready()
+            run_id = start_run(server, "gradient-descent", steps=5000, pace=20)
+            time.sleep(0.5)
+            assert httpx.get(f"{server.base}/api/runs/{run_id}", timeout=5).json()["status"] == "running"
+        finally:
+            server.stop()  # SIGKILL to the server and its workers: nothing could end the run
+        again = Server(command, env, port, scratch / "second.log")
+        try:
+            again.wait_ready()
+            run = httpx.get(f"{again.base}/api/runs/{run_id}", timeout=5).json()
+            assert run["status"] == "failed"
+            with httpx.stream("GET", f"{again.base}/api/runs/{run_id}/events", timeout=10) as response:
+                body = response.read().decode()
+            assert "event: end" in body and "The server stopped during this run" in body
+        finally:
+            again.stop()
+
+
+def test_sigterm_ends_everything_even_with_a_flood_of_changes_to_a_busy_worker() -> None:
+    with serving(extra_demo_modules='["tests.support.demos"]', max_step_seconds="60") as (server, _data):
+        response = httpx.post(f"{server.base}/api/demos/counter/runs", json={"steps": 100, "block_at": 3}, timeout=10)
+        run = response.json()
+        time.sleep(1.0)  # the worker is now inside its hour-long step and reads nothing
+
+        def change(i: int) -> int:
+            body = {"lr": 0.01 * (1 + i % 50)}
+            reply = httpx.patch(f"{server.base}/api/runs/{run['id']}", json=body, headers=auth(run), timeout=10)
+            return reply.status_code
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(change, range(400)))
+        assert set(statuses) == {200}, sorted(set(statuses))
+        assert httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200
+        seconds = sigterm_and_time_exit(server)
+        print(f"\nexited {seconds:.1f} s after SIGTERM with 400 changes queued for a stuck worker")
+        assert "Traceback" not in server.tail(200)

@@ -1,0 +1,187 @@
+"""The worker's scheduler on a fake clock: many runs in one process, steps interleaved."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from pydantic import Field
+
+from app.demos.artifacts import ArtifactStore
+from app.demos.base import Control, Demo, DemoParams
+from app.playground.worker import Scheduler
+
+STEP_COST = 0.001  # seconds each step takes on the fake clock
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeConn:
+    """The worker's end of the pipe: messages in, messages out, no process."""
+
+    def __init__(self) -> None:
+        self.inbox: list = []
+        self.sent: list = []
+
+    def poll(self, timeout: float | None = 0) -> bool:
+        return bool(self.inbox)
+
+    def recv(self):
+        return self.inbox.pop(0)
+
+    def send(self, message) -> None:
+        self.sent.append(message)
+
+
+class TickParams(DemoParams):
+    steps: int = Field(10_000, ge=1)
+    pace: float = Field(0, ge=0)
+    nan_at: int = Field(-1, ge=-1)
+    lr: float = Field(0.1, gt=0)
+
+
+def make_scheduler() -> tuple[Scheduler, FakeConn, FakeClock]:
+    clock, conn = FakeClock(), FakeConn()
+
+    def tick(p: TickParams, ctl: Control):
+        for step in range(p.steps):
+            clock.now += STEP_COST  # the step's own work, on the wall and CPU clocks alike
+            yield {"step": step, "loss": math.nan if step == p.nan_at else 1.0, "lr": ctl.params.lr}
+
+    demo = Demo(name="tick", title="tick", terms=(), Params=TickParams, train=tick, live=frozenset({"lr", "pace"}))
+    scheduler = Scheduler(conn, {"tick": demo}, "cpu", ArtifactStore(Path("/nonexistent")), [0.0, 0.0], clock, clock)
+    return scheduler, conn, clock
+
+
+def start(conn: FakeConn, seq: int, cpu_budget: float = 1e9, max_steps: int = 10**9, **params) -> None:
+    conn.inbox.append(("run", seq, "tick", params, max_steps, cpu_budget))
+
+
+def drive(scheduler: Scheduler, clock: FakeClock, seconds: float) -> None:
+    """The serve loop, with the fake clock jumping to the next due step instead of sleeping."""
+    until = clock.now + seconds
+    while clock.now < until:
+        scheduler.poll_messages(force=True)
+        if not scheduler.step_next():
+            clock.now = min(scheduler.paced[0][0], until) if scheduler.paced else until
+
+
+def steps_by_run(conn: FakeConn) -> Counter:
+    return Counter({seq: 0 for kind, seq, *_ in conn.sent if kind == "start"}) + Counter(
+        seq for kind, seq, *rest in conn.sent if kind == "points" for _ in rest[0]
+    )
+
+
+def ends(conn: FakeConn) -> dict[int, tuple]:
+    return {m[1]: m[2:] for m in conn.sent if m[0] == "end"}
+
+
+def test_paced_runs_keep_their_pace() -> None:
+    scheduler, conn, clock = make_scheduler()
+    for seq, pace in ((1, 10), (2, 30), (3, 240)):
+        start(conn, seq, pace=pace)
+    drive(scheduler, clock, 2.0)
+    scheduler.flush_all()
+    counts = steps_by_run(conn)
+    assert counts[1] == pytest.approx(20, abs=1)
+    assert counts[2] == pytest.approx(60, abs=1)
+    assert counts[3] == pytest.approx(480, abs=2)
+
+
+def test_unpaced_runs_share_the_time_equally() -> None:
+    scheduler, conn, clock = make_scheduler()
+    for seq in (1, 2, 3):
+        start(conn, seq)
+    drive(scheduler, clock, 0.9)  # 900 steps of 1 ms
+    scheduler.flush_all()
+    assert set(steps_by_run(conn).values()) == {300}
+
+
+def test_a_paced_run_keeps_its_pace_beside_runs_at_full_speed() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, pace=30)
+    start(conn, 2)
+    start(conn, 3)
+    drive(scheduler, clock, 1.0)
+    scheduler.flush_all()
+    counts = steps_by_run(conn)
+    assert counts[1] == pytest.approx(30, abs=1)
+    assert abs(counts[2] - counts[3]) <= 1 and counts[2] + counts[3] + counts[1] == pytest.approx(1000, abs=2)
+
+
+def test_pause_and_single_step() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, pace=50)
+    start(conn, 2, pace=50)
+    drive(scheduler, clock, 0.2)
+    conn.inbox.append(("control", 1, {"paused": True}))
+    drive(scheduler, clock, 0.01)
+    paused_at = steps_by_run(conn)[1]
+    drive(scheduler, clock, 1.0)
+    assert steps_by_run(conn)[1] == paused_at  # paused: no steps, and the others go on
+    conn.inbox.append(("control", 1, {"step_once": 1}))
+    drive(scheduler, clock, 0.5)
+    assert steps_by_run(conn)[1] == paused_at + 1  # exactly one, sent at once
+    conn.inbox.append(("control", 1, {"paused": False}))
+    drive(scheduler, clock, 1.0)
+    scheduler.flush_all()
+    assert steps_by_run(conn)[1] == pytest.approx(paused_at + 1 + 50, abs=1)
+    acks = [(m[2], m[3]) for m in conn.sent if m[0] == "control"]
+    assert [changes for _, changes in acks] == [{"paused": True}, {"step_once": 1}, {"paused": False}]
+    assert acks[1][0] == paused_at  # the single step is the next step after the pause
+
+
+def test_a_live_change_applies_from_the_step_its_acknowledgement_names() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, pace=100)
+    drive(scheduler, clock, 0.1)
+    conn.inbox.append(("control", 1, {"lr": 0.5}))
+    drive(scheduler, clock, 0.1)
+    scheduler.flush_all()
+    applies_from = next(m[2] for m in conn.sent if m[0] == "control")
+    points = [p for m in conn.sent if m[0] == "points" for p in m[2]]
+    assert [p["lr"] for p in points] == [0.1] * applies_from + [0.5] * (len(points) - applies_from)
+
+
+def test_a_run_that_ends_or_diverges_leaves_the_others_running() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, steps=5)
+    start(conn, 2, nan_at=3)
+    start(conn, 3, pace=100)
+    drive(scheduler, clock, 1.0)
+    scheduler.flush_all()
+    finished = ends(conn)
+    assert finished[1][0] == "done" and finished[2][0] == "diverged"
+    assert 3 not in finished and steps_by_run(conn)[3] == pytest.approx(100, abs=1)
+
+
+def test_a_run_is_charged_only_for_its_own_steps() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, cpu_budget=0.05)  # 50 steps of 1 ms
+    for seq in range(2, 6):
+        start(conn, seq)  # four others take turns, so the wall clock runs five times as fast
+    drive(scheduler, clock, 0.3)
+    status, message, _ = ends(conn)[1]
+    assert status == "timeout" and "0.05 s of compute" in message
+    assert steps_by_run(conn)[1] == pytest.approx(51, abs=1)
+
+
+def test_stop_and_step_budget() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, max_steps=7)
+    start(conn, 2, pace=10)
+    drive(scheduler, clock, 0.5)
+    conn.inbox.append(("stop", 2, "cancelled"))
+    drive(scheduler, clock, 0.1)
+    finished = ends(conn)
+    assert finished[1][0] == "done" and "budget of 7 steps" in finished[1][1]
+    assert finished[2][0] == "cancelled"
+    assert not scheduler.runs and not scheduler.step_next()
