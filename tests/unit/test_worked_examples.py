@@ -535,7 +535,7 @@ def scaling_laws() -> list[str]:
         f"removes about {fixed(chinchilla_loss(PUBLISHED, *small) - chinchilla_loss(PUBLISHED, *large), 2)} nats",
         f"$C = {sci(budget, 2)}$:",
         f"the two fits disagree by {fixed(REFIT[0] - PUBLISHED[0], 2)}",
-        f"its exponents give $a \\approx {fixed(beta / (alpha + beta), 2)}$",
+        f"its rounded exponents give $a \\approx {fixed(beta / (alpha + beta), 2)}$",
         f"The refit gives $a \\approx {fixed(REFIT[4] / (REFIT[3] + REFIT[4]), 2)}$",
     ]
     for name, fit, ratio_digits in (("published", PUBLISHED, 0), ("refit", REFIT, 1)):
@@ -550,7 +550,7 @@ def scaling_laws() -> list[str]:
     gopher = (2.8e11, 3e11)
     out += [
         f"({d_small / n_small:.0f} tokens per parameter at ${sci(6 * small[0] * small[1], 2)}$)",
-        f"gains only {fixed(gain, 3)} nats from its own split",
+        f"gains only {fixed(gain, 3)} nats over Chinchilla's",
         f"about {percent(1 - 6 * gopher[0] * gopher[1] / budget)} less compute (${sci(6 * gopher[0] * gopher[1], 2)}$)",
         f"$L \\approx {fixed(chinchilla_loss(PUBLISHED, *gopher), 3)}$ (published) and "
         f"$L \\approx {fixed(chinchilla_loss(REFIT, *gopher), 3)}$ (refit)",
