@@ -3,6 +3,7 @@
 // (state.js); the markup comes from the server (templates/partials/panel.html).
 
 import { finite, fmtParam } from "./format.js";
+import { checkValue } from "./state.js";
 
 export class Field {
   constructor(node, spec) {
@@ -81,6 +82,14 @@ export class Field {
       default:
         return input.value;
     }
+  }
+
+  /** Why the value held breaks the field's spec, as a sentence, or null. */
+  problem() {
+    const value = this.value();
+    if (!this.spec || value === undefined) return null;
+    const problem = checkValue(this.spec, value);
+    return problem && `${this.spec.title} ${problem}.`;
   }
 
   /** Set a value that fits the field's spec (see state.js). */

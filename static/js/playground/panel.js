@@ -2,8 +2,8 @@
 // session (the server) and the views (controls, status, charts, runs, run views) together.
 // Rules live in those modules; this one only connects them.
 
-import { api, describeFailure } from "./api.js";
-import { Chart } from "./chart.js";
+import { describeFailure } from "./api.js";
+import { Charts } from "./charts.js";
 import { onActions } from "./dom.js";
 import { Controls } from "./controls.js";
 import { RunHistory } from "./history.js";
@@ -11,9 +11,9 @@ import { RunList } from "./runs-list.js";
 import { RunViews } from "./run-views.js";
 import { Scene } from "./scene.js";
 import { RunSession } from "./session.js";
-import { addresses, checkValue, defaults, fieldSpecs, fromQuery, toQuery, validate } from "./state.js";
+import { addresses, defaults, fieldSpecs, fromQuery, toQuery, validate } from "./state.js";
 import { ErrorList, StatusLine } from "./status.js";
-import { copyLink, exportCsv, exportJson } from "./tools.js";
+import { copyLink, exportCsv, exportJson, shareUrl } from "./tools.js";
 
 export class Panel {
   constructor(section, index, query) {
@@ -30,9 +30,7 @@ export class Panel {
     this.runList = new RunList(section.querySelector(".pg-runs"));
     this.views = new RunViews(section, config.feeds || []);
     this.scene = new Scene(section, { history: this.history, controls: this.controls, permalink: !!this.runId, report: (m) => this.errors.show([m]) });
-    const specs = Array.isArray(config.charts) ? config.charts : [];
-    this.charts = specs.map((spec, i) => [spec, section.querySelector(`figure.pg-chart[data-chart="${i}"]`)])
-      .filter(([, figure]) => figure).map(([spec, figure]) => new Chart(this.scene, spec, figure));
+    this.charts = new Charts(section, config.charts, this.scene);
     this.session = null;
     this.starting = false;
     this.frame = 0;
@@ -41,8 +39,11 @@ export class Panel {
     if (query && !this.runId && addresses(query, this.name, index)) this.controls.setValues(fromQuery(this.specs, query).params);
     this.controls.bind({ onSubmit: () => this.start(), onEdit: (field) => this.edited(field) });
     onActions(section, {
-      pause: () => this.session && this.session.pause(this.run.status !== "paused").then((r) => this.answered(r)),
-      step: () => this.session && this.session.step().then((r) => this.answered(r)),
+      pause: (button) => {
+        button.disabled = true; // until the answer: a double click is one pause
+        this.session.pause(this.run.status !== "paused").then((r) => this.answered(r));
+      },
+      step: () => this.session.step().then((r) => this.answered(r)),
       reset: () => this.reset(),
       csv: () => exportCsv(this.name, this.run),
       json: () => exportJson(this.name, this.run),
@@ -50,7 +51,7 @@ export class Panel {
       "remove-run": (button) => this.removeOverlay(Number(button.dataset.run)),
       "clear-runs": () => this.removeOverlay(null),
     });
-    if (this.charts.some((c) => c.spec.x === "x")) this.loadExtras();
+    if (this.charts.drawsPaths) this.scene.loadExtras(this.name).then(() => this.schedule());
     this.render();
     if (this.runId) this.follow(RunSession.attach(this.runId, this.history.nextNum));
     else this.controls.sync(null);
@@ -60,25 +61,12 @@ export class Panel {
     return this.session ? this.session.run : null;
   }
 
-  /** The demo's extras: the surfaces a 2-D path is drawn on. */
-  async loadExtras() {
-    const result = await api(`/api/demos/${encodeURIComponent(this.name)}`);
-    if (result.ok && result.body && result.body.extras) this.scene.extras = result.body.extras;
-    this.schedule();
-  }
-
   schedule() {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
 
   render() {
-    for (const chart of this.charts) {
-      try {
-        chart.update();
-      } catch (error) {
-        this.errors.show([`A chart could not be updated (${error.message}).`]);
-      }
-    }
+    this.charts.update();
     if (this.run) this.status.show(this.run, { permalink: !!this.runId });
   }
 
@@ -91,7 +79,7 @@ export class Panel {
 
   onTheme() {
     this.scene.retheme();
-    for (const chart of this.charts) chart.invalidate();
+    this.charts.invalidate();
     this.views.retheme();
     this.render();
   }
@@ -100,11 +88,9 @@ export class Panel {
     this.schedule(); // the surface picked, or the start point, may have moved
     const run = this.run;
     if (!field.live || !run || !run.active) return;
-    const value = field.value();
-    const spec = this.specs.find((s) => s.name === field.name);
-    const problem = value === undefined || !spec ? null : checkValue(spec, value);
-    if (problem) field.showError(`${spec.title} ${problem}.`);
-    else if (value !== undefined) this.session.change({ [field.name]: value });
+    const problem = field.problem();
+    if (problem) field.showError(problem);
+    else if (field.value() !== undefined) this.session.change({ [field.name]: field.value() });
   }
 
   async start() {
@@ -136,19 +122,17 @@ export class Panel {
     this.session = session;
     this.history.begin(session.run);
     this.views.clear();
-    const mine = (fn) => (detail) => { if (this.session === session) fn(detail); };
+    // A closed session emits nothing more, so an earlier run's events cannot reach these views.
     session
-      .on("start", mine(() => { this.views.started(session.run); this.refresh(); }))
-      .on("metrics", mine(({ data }) => { this.views.points(data.points || []); this.schedule(); }))
-      .on("control", mine(({ data, changes }) => { if (changes) this.views.changed(data.step, changes); this.refresh(); }))
-      .on("end", mine(() => { this.views.ended(session.run, () => this.scene.theme); this.refresh(); }))
-      .on("connection", mine(() => this.refresh()))
-      .on("queue", mine(() => this.refresh()))
-      .on("status", mine(() => this.refresh()))
-      .on("live", mine(({ changes, result }) => {
+      .on("start", () => { this.views.started(session.run); this.refresh(); })
+      .on("metrics", ({ data }) => { this.views.points(data.points || []); this.schedule(); })
+      .on("control", ({ data, changes }) => { if (changes) this.views.changed(data.step, changes); this.refresh(); })
+      .on("end", () => { this.views.ended(session.run, () => this.scene.theme); this.refresh(); })
+      .on("live", ({ changes, result }) => {
         if (result.status === 422) this.errors.show(this.controls.showIssues(result.body && result.body.detail));
         else if (result.ok) this.controls.clearIssues(Object.keys(changes));
-      })); // 409: the run has finished; its end event says how
+      }); // 409: the run has finished; its end event says how
+    for (const type of ["connection", "queue", "status"]) session.on(type, () => this.refresh());
     this.refresh();
   }
 
@@ -179,8 +163,7 @@ export class Panel {
   }
 
   async share() {
-    const here = `${location.origin}${location.pathname}`;
-    const url = this.runId ? here : `${here}?${toQuery(this.specs, this.controls.values(), this.name)}#${this.section.id}`;
-    this.status.flash(...(await copyLink(url)));
+    const query = this.runId ? null : toQuery(this.specs, this.controls.values(), this.name);
+    this.status.flash(...(await copyLink(shareUrl(query, this.section.id))));
   }
 }

@@ -1,6 +1,7 @@
 // What the charts draw from, besides their own spec: the panel's runs, the page theme, the loss
 // surface of the demo (when it has one) and where the next run will start on it.
 
+import { api } from "./api.js";
 import { readTheme } from "./colors.js";
 import { isPlainObject } from "./format.js";
 
@@ -14,6 +15,12 @@ export class Scene {
     this.report = report;
     this.extras = null;
     this.theme = readTheme(section);
+  }
+
+  /** The demo's extras: the surfaces a 2-D path is drawn on. */
+  async loadExtras(name) {
+    const result = await api(`/api/demos/${encodeURIComponent(name)}`);
+    if (result.ok && isPlainObject(result.body) && isPlainObject(result.body.extras)) this.extras = result.body.extras;
   }
 
   retheme() {

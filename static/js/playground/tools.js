@@ -21,6 +21,12 @@ export function exportJson(name, run) {
   if (run) download(`${name}-${run.id}.json`, `${JSON.stringify(run.events, null, 1)}\n`, "application/json");
 }
 
+/** The link to this page with a panel's state (`query`), or to the page alone (a stored run). */
+export function shareUrl(query, anchor) {
+  const here = `${location.origin}${location.pathname}`;
+  return query ? `${here}?${query}#${anchor}` : here;
+}
+
 /** Copies the link, or puts it in the address bar where the clipboard is out of reach;
  * resolves to the [text, tone] to flash. */
 export async function copyLink(url) {
