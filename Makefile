@@ -5,7 +5,7 @@ PYTHON    ?= python3
 INSTALLED := $(VENV)/.installed
 VENDORED  := static/vendor/.copied
 
-.PHONY: setup prepare run test lint check bench clean
+.PHONY: setup prepare run test jstest lint check bench clean
 
 setup: $(INSTALLED) $(VENDORED) prepare
 
@@ -42,8 +42,12 @@ lint: $(INSTALLED)
 check: $(INSTALLED)
 	$(BIN)/modelterms check
 
-test: setup lint check
+test: setup lint check jstest
 	$(BIN)/python -m pytest -q
+
+# The playground's pure modules (state, run session bookkeeping) under Node's own test runner.
+jstest:
+	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/*.test.mjs
 
 bench: setup
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -93,6 +93,8 @@ def panel_renderer(templates: Environment, demos: Mapping[str, Demo]) -> PanelRe
             "charts": [asdict(c) for c in demo.charts],
             "feeds": list(demo.feeds),
             "live": sorted(demo.live),
+            # The params schema drives the page's state: bounds checks and the share link.
+            "schema": demo.Params.model_json_schema(),
             "runId": run_id,
         }
         return template.render(demo=demo, controls=controls(demo), config=json.dumps(config), run_id=run_id)

@@ -64,6 +64,8 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     env = os.environ | {
         "MODELTERMS_DATA_DIR": str(tmp_path_factory.mktemp("browser-data")),
         "MODELTERMS_WORKERS": "2",
+        # Test-only demos for views no built-in demo uses yet (the feed, the x-axis switch).
+        "MODELTERMS_EXTRA_DEMO_MODULES": '["tests.support.feed_demo"]',
     }
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

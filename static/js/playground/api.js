@@ -28,3 +28,22 @@ export function detailText(body, status) {
   if (Array.isArray(detail)) return detail.map((d) => (d && (d.message || d.msg)) || String(d)).join("; ");
   return status ? `The server answered ${status}.` : "The server could not be reached.";
 }
+
+/** A failed POST of a run in words: {status: [text, tone], errors: [...], issues: [...]}
+ * (issues: the 422's fields, to show on the form). */
+export function describeFailure(result) {
+  if (result.status === 422) {
+    const issues = result.body && Array.isArray(result.body.detail) ? result.body.detail : [];
+    return { status: ["Some parameters need fixing.", "danger"], errors: issues.length ? [] : [detailText(result.body, 422)], issues };
+  }
+  if (result.status === 429) {
+    const retry = result.headers && result.headers.get("Retry-After");
+    const detail = detailText(result.body, 429);
+    const wait = retry && /^\d+$/.test(retry) && !detail.includes(`${retry} s`) ? ` Retry in ${retry} s.` : "";
+    return { status: [`${detail}${wait}`, "warn"], errors: [], issues: [] };
+  }
+  const reason = result.status === 0
+    ? `The server could not be reached${result.error && result.error.message ? ` (${result.error.message})` : ""}.`
+    : detailText(result.body, result.status);
+  return { status: ["Could not start the run.", "danger"], errors: [reason], issues: [] };
+}

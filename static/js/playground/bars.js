@@ -5,8 +5,8 @@ import { el } from "./dom.js";
 import { finite } from "./format.js";
 
 export class Bars {
-  constructor(panel, values, highlight, label) {
-    this.panel = panel;
+  constructor(theme, values, highlight, label) {
+    this.theme = theme; // () -> the page theme, read when drawing
     this.values = values.filter(finite).slice(0, 96);
     this.highlight = highlight;
     this.canvas = el("canvas", "pg-bars");
@@ -25,7 +25,7 @@ export class Bars {
     canvas.width = Math.round(width * pr);
     canvas.height = Math.round(height * pr);
     const ctx = canvas.getContext("2d");
-    const theme = this.panel.theme;
+    const theme = this.theme();
     ctx.setTransform(pr, 0, 0, pr, 0, 0);
     ctx.clearRect(0, 0, width, height);
     const max = Math.max(...this.values) || 1;

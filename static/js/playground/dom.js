@@ -1,4 +1,5 @@
-// Small DOM helpers: build an element with text (never innerHTML), save text as a download.
+// Small DOM helpers: build an element with text (never innerHTML), save text as a download,
+// dispatch clicks on action buttons.
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -17,4 +18,17 @@ export function download(filename, text, type) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 2000);
+}
+
+/** Clicks on `[data-action]` buttons inside `root` -> handlers[action](button), skipping
+ * disabled ones; actions without a handler (the form's submit) are left to the browser. */
+export function onActions(root, handlers) {
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-action]");
+    if (!button || !root.contains(button) || button.disabled) return;
+    const handler = handlers[button.dataset.action];
+    if (!handler) return;
+    event.preventDefault();
+    handler(button);
+  });
 }

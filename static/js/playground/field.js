@@ -1,14 +1,17 @@
-// One form field of a playground (slider, log slider, number, select, checkboxes): its value
-// to send, share-link round trip, display and error state.
+// One form field of a playground (slider, log slider, number, select, checkboxes) in the DOM:
+// the value it holds, setting it, its display and error state. Its rules come from its spec
+// (state.js); the markup comes from the server (templates/partials/panel.html).
 
 import { finite, fmtParam } from "./format.js";
+import { checkValue } from "./state.js";
 
 export class Field {
-  constructor(node, liveNames) {
+  constructor(node, spec) {
     this.node = node;
     this.kind = node.dataset.kind;
     this.name = node.dataset.name;
-    this.live = node.hasAttribute("data-live") || liveNames.has(this.name);
+    this.spec = spec || null;
+    this.live = node.hasAttribute("data-live") || !!(spec && spec.live);
     this.inputs = [...node.querySelectorAll("input, select")];
     this.input = this.inputs[0] || null;
     this.output = node.querySelector("output");
@@ -18,6 +21,7 @@ export class Field {
       const shown = parseFloat(this.output && this.output.textContent);
       this.real = finite(shown) && shown > 0 ? shown : this.fromLog(this.input.value);
     }
+    if (spec) this.applyBounds(spec);
     this.display();
   }
 
@@ -36,8 +40,9 @@ export class Field {
     return value;
   }
 
-  /** Keep a range slider inside exclusive bounds (lt 1 -> max one step below 1). */
-  applySchema(prop) {
+  /** Keep a range slider inside exclusive bounds (lt 1 -> max one step below 1), so that
+   * dragging to the end never asks for a rejected value. */
+  applyBounds(prop) {
     const input = this.input;
     if (this.kind !== "range" || !input) return;
     const step = parseFloat(input.step);
@@ -48,7 +53,6 @@ export class Field {
     if (finite(prop.exclusiveMinimum) && parseFloat(input.min) <= prop.exclusiveMinimum) {
       input.min = String(Number((prop.exclusiveMinimum + step).toPrecision(12)));
     }
-    this.display(); // the browser clamps the value to the new bounds
   }
 
   integral() {
@@ -80,51 +84,27 @@ export class Field {
     }
   }
 
-  /** Set from a share-link string; anything that does not fit is ignored. */
-  setFromString(text) {
-    const input = this.input;
-    if (!input || text == null) return;
-    switch (this.kind) {
-      case "log": {
-        const value = Number(text);
-        if (!finite(value) || value <= 0) return;
-        const low = parseFloat(input.dataset.min);
-        const high = parseFloat(input.dataset.max);
-        if ((finite(low) && value < low) || (finite(high) && value > high)) return;
-        this.real = value;
-        input.value = String(Math.log10(value));
-        break;
-      }
-      case "range":
-      case "number": {
-        const value = Number(text);
-        if (text.trim() === "" || !Number.isFinite(value)) return;
-        input.value = String(value);
-        break;
-      }
-      case "select":
-        if ([...input.options].some((o) => o.value === text)) input.value = text;
-        break;
-      case "checkbox":
-        input.checked = ["1", "true", "on", "yes"].includes(text.toLowerCase());
-        break;
-      case "checkboxes": {
-        const wanted = new Set(text.split(",").map((s) => s.trim()).filter(Boolean));
-        this.inputs.forEach((i) => { i.checked = wanted.has(i.value); });
-        break;
-      }
-      default:
-        input.value = text;
-    }
-    this.display();
+  /** Why the value held breaks the field's spec, as a sentence, or null. */
+  problem() {
+    const value = this.value();
+    if (!this.spec || value === undefined) return null;
+    const problem = checkValue(this.spec, value);
+    return problem && `${this.spec.title} ${problem}.`;
   }
 
-  /** The value as a share-link string. */
-  toParam() {
-    const value = this.value();
-    if (value === undefined) return undefined;
-    if (Array.isArray(value)) return value.join(",");
-    return String(value);
+  /** Set a value that fits the field's spec (see state.js). */
+  setValue(value) {
+    const input = this.input;
+    if (!input || value === undefined) return;
+    if (this.kind === "log") {
+      this.real = value;
+      input.value = String(Math.log10(value));
+    } else if (this.kind === "checkbox") input.checked = !!value;
+    else if (this.kind === "checkboxes") {
+      const wanted = new Set(value);
+      this.inputs.forEach((i) => { i.checked = wanted.has(i.value); });
+    } else input.value = String(value);
+    this.display();
   }
 
   onInput() {

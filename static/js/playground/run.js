@@ -1,9 +1,11 @@
-// One training run as the page sees it (params, points, events, status), and how a run is
-// put into words: the status line and its label in the list of runs.
+// One training run as the page sees it (params, points, events, status), built by applying its
+// events in order, and how a run is put into words: the status line and its label in the list
+// of runs. No DOM.
 
 import { finite, fmtDuration, fmtNum, fmtValue, isPlainObject } from "./format.js";
 
 export const ACTIVE = new Set(["queued", "running", "paused"]);
+const CONTROL_KEYS = new Set(["paused", "step_once"]);
 
 export class Run {
   constructor(id, num, params) {
@@ -18,7 +20,6 @@ export class Run {
     this.controls = [];
     this.seriesNames = [];
     this.byStep = new Map();
-    this.lastEventId = 0;
     this.lastStep = null;
     this.device = null;
     this.facts = {};
@@ -26,8 +27,7 @@ export class Run {
     this.startedAt = null;
     this.endedAt = null;
     this.rateWindow = [];
-    this.es = null;
-    this.poll = null;
+    this.reconnecting = false;
     this.controlToken = null; // from the POST answer: only the run's creator may change or cancel it
   }
 
@@ -44,7 +44,46 @@ export class Run {
     return ACTIVE.has(this.status) && !this.end;
   }
 
-  addPoints(points) {
+  /** One event of the run's stream, in order. Returns the live param changes of a `control`
+   * event (the rest return null). */
+  apply(type, data, id = null, now = performance.now()) {
+    this.events.push({ id, event: type, data });
+    this.reconnecting = false;
+    if (type === "start") {
+      if (isPlainObject(data.params)) {
+        this.params = { ...data.params };
+        this.startParams = { ...data.params };
+      }
+      this.device = data.device || null;
+      this.status = "running";
+      this.startedAt = now;
+      this.facts = Object.fromEntries(Object.entries(data).filter(([k]) => !["params", "device", "demo"].includes(k)));
+    } else if (type === "metrics" && Array.isArray(data.points)) {
+      if (this.status === "queued") this.status = "running";
+      this.addPoints(data.points, now);
+    } else if (type === "control") {
+      const changes = isPlainObject(data.changes) ? data.changes : {};
+      if ("paused" in changes && !this.end) this.setPaused(changes.paused);
+      const params = Object.fromEntries(Object.entries(changes).filter(([k]) => !CONTROL_KEYS.has(k)));
+      if (Object.keys(params).length && finite(data.step)) {
+        this.controls.push({ step: data.step, changes: params });
+        Object.assign(this.params, params);
+        return params;
+      }
+    } else if (type === "end") {
+      this.end = data;
+      this.status = data.status || "done";
+      this.endedAt = now;
+    }
+    return null;
+  }
+
+  setPaused(paused) {
+    this.status = paused ? "paused" : "running";
+    if (!paused) this.rateWindow = []; // the pause is not part of the speed
+  }
+
+  addPoints(points, now = performance.now()) {
     for (const point of points) {
       if (!isPlainObject(point)) continue;
       this.points.push(point);
@@ -56,7 +95,6 @@ export class Run {
       }
     }
     if (this.lastStep != null) {
-      const now = performance.now();
       this.rateWindow.push([now, this.lastStep]);
       while (this.rateWindow.length > 2 && now - this.rateWindow[0][0] > 2500) this.rateWindow.shift();
     }
@@ -70,13 +108,6 @@ export class Run {
     const [t1, s1] = w[w.length - 1];
     if (t1 - t0 < 250 || s1 <= s0) return null;
     return ((s1 - s0) * 1000) / (t1 - t0);
-  }
-
-  close() {
-    if (this.es) this.es.close();
-    this.es = null;
-    if (this.poll) clearInterval(this.poll);
-    this.poll = null;
   }
 }
 

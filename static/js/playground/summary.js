@@ -6,8 +6,7 @@ import { el } from "./dom.js";
 import { finite, fmtBytes, fmtNum, fmtParam, humanize, isPlainObject } from "./format.js";
 
 /** The facts from a run's start event (and its device) into the panel's facts list. */
-export function renderFacts(panel, run) {
-  const node = panel.factsNode;
+export function renderFacts(node, run) {
   if (!node) return;
   node.replaceChildren();
   const add = (key, value) => {
@@ -26,15 +25,14 @@ export function renderFacts(panel, run) {
   for (const [key, value] of Object.entries(run.facts)) add(key, value);
 }
 
-/** The summary from a run's end event into the panel's summary box. */
-export function renderSummary(panel, summary, run) {
-  const node = panel.summaryNode;
-  if (!node) return;
+/** The summary from a run's end event into the panel's summary box. Returns the bar chart it
+ * drew (singular values), which redraws on a new theme, or null. `theme()`: the current theme. */
+export function renderSummary(node, summary, run, theme) {
+  if (!node) return null;
   node.replaceChildren();
-  if (panel.bars) panel.bars.dispose();
-  panel.bars = null;
+  let bars = null;
   const rest = { ...summary };
-  if (!Object.keys(rest).length) return;
+  if (!Object.keys(rest).length) return null;
   node.append(el("h3", "pg-summary-title", "Summary"));
 
   if (finite(rest.suggested_lr)) {
@@ -61,7 +59,7 @@ export function renderSummary(panel, summary, run) {
     const rank = finite(run.params.rank) ? run.params.rank : 0;
     const figure = el("figure", "pg-sv");
     const energy = finite(meta.energy_top_r) ? ` The first ${rank} hold ${fmtNum(meta.energy_top_r * 100, 3)}% of the energy.` : "";
-    const bars = new Bars(panel, values, rank, `Bar chart of ${values.length} singular values, largest first.${energy}`);
+    bars = new Bars(theme, values, rank, `Bar chart of ${values.length} singular values, largest first.${energy}`);
     const caption = el("figcaption");
     const where = [meta.layer, meta.of ? `(${meta.of})` : ""].filter(Boolean).join(" ");
     caption.append(el("strong", "", "Singular values of the update ΔW"), document.createTextNode(where ? ` · ${where}` : ""));
@@ -74,12 +72,12 @@ export function renderSummary(panel, summary, run) {
     delete meta.energy_top_r;
     if (Object.keys(meta).length) figure.append(renderValue(meta, "singular_values", 1));
     node.append(figure);
-    panel.bars = bars;
     requestAnimationFrame(() => bars.draw());
     delete rest.singular_values;
   }
 
   if (Object.keys(rest).length) node.append(renderValue(rest, "", 0));
+  return bars;
 }
 
 function renderSamples(samples) {

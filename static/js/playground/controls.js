@@ -1,0 +1,118 @@
+// The panel's controls: the params form (one Field per schema property), its buttons and the
+// export/share buttons, their enabled state for a run, and errors shown on the fields.
+
+import { Field } from "./field.js";
+
+export class Controls {
+  constructor(section, specs) {
+    this.section = section;
+    this.form = section.querySelector(".pg-controls");
+    const byName = new Map(specs.map((s) => [s.name, s]));
+    const nodes = this.form ? [...this.form.querySelectorAll(".pg-field[data-name]")] : [];
+    this.fields = nodes.map((node) => new Field(node, byName.get(node.dataset.name)));
+    this.buttons = {};
+    section.querySelectorAll("[data-action]").forEach((b) => { this.buttons[b.dataset.action] = b; });
+  }
+
+  field(name) {
+    return this.fields.find((f) => f.name === name) || null;
+  }
+
+  value(name) {
+    const field = this.field(name);
+    return field ? field.value() : undefined;
+  }
+
+  /** The params the form holds (fields without a value are left to the server's default). */
+  values() {
+    const params = {};
+    for (const field of this.fields) {
+      const value = field.value();
+      if (value !== undefined) params[field.name] = value;
+    }
+    return params;
+  }
+
+  setValues(params) {
+    for (const [name, value] of Object.entries(params)) {
+      const field = this.field(name);
+      if (field) field.setValue(value);
+    }
+  }
+
+  /** onSubmit(); onEdit(field, final): `input` while a slider moves, `final` on `change` when
+   * it is let go (selects and checkboxes fire both). */
+  bind({ onSubmit, onEdit }) {
+    if (!this.form) return;
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      onSubmit();
+    });
+    const edited = (event, final) => {
+      const node = event.target.closest && event.target.closest(".pg-field[data-name]");
+      const field = node ? this.fields.find((f) => f.node === node) : null;
+      if (!field) return;
+      field.onInput();
+      onEdit(field, final);
+    };
+    this.form.addEventListener("input", (event) => edited(event, false));
+    this.form.addEventListener("change", (event) => edited(event, true));
+  }
+
+  /** Enabled state and wording for the current run (or none). */
+  sync(run, { starting = false } = {}) {
+    const active = !!(run && run.active);
+    const had = document.activeElement;
+    for (const field of this.fields) field.setDisabled((active && !field.live) || starting);
+    const b = this.buttons;
+    if (b.run) {
+      b.run.disabled = active || starting;
+      b.run.textContent = starting ? "Starting…" : active ? "Running…" : run && run.end ? "Run again" : "Run";
+    }
+    const paused = !!(run && run.status === "paused");
+    if (b.pause) {
+      b.pause.disabled = !active || run.status === "queued";
+      b.pause.textContent = paused ? "Resume" : "Pause";
+      b.pause.classList.toggle("is-paused", paused);
+    }
+    if (b.step) b.step.disabled = !(paused && !run.end);
+    const finished = !!(run && run.end);
+    if (b.csv) b.csv.disabled = !finished || !run.points.length;
+    if (b.json) b.json.disabled = !finished;
+    this.section.classList.toggle("is-running", active);
+    // Keep focus somewhere useful when the focused button was just disabled.
+    if (had && had !== document.body && this.section.contains(had) && had.disabled) {
+      const next = [b.pause, b.run, b.reset].find((x) => x && !x.disabled);
+      if (next) next.focus();
+    }
+  }
+
+  /** Issues as the server's 422 lists them ([{field, message}]) onto their fields; returns
+   * every message, for the panel's error list. */
+  showIssues(issues) {
+    const messages = [];
+    for (const issue of Array.isArray(issues) ? issues : []) {
+      const message = (issue && (issue.message || issue.msg)) || "Invalid value.";
+      const field = this.field(String((issue && issue.field) || "").split(".")[0]);
+      if (field) field.showError(message);
+      messages.push(message);
+    }
+    return messages;
+  }
+
+  clearIssues(names) {
+    for (const field of this.fields) if (!names || names.includes(field.name)) field.clearError();
+  }
+
+  focusFirstIssue() {
+    const first = this.fields.find((f) => f.node.classList.contains("has-error"));
+    if (first && first.input && !first.input.disabled) first.input.focus();
+  }
+
+  /** Focus after the focused control went away: Run, else Reset, else Share. */
+  focusFallback() {
+    const b = this.buttons;
+    const target = [b.run, b.reset, b.share].find((x) => x && !x.disabled && x.offsetParent);
+    if (target) target.focus();
+  }
+}

@@ -1,0 +1,64 @@
+// The views of the current run below its charts: facts (from `start`), examples and the feed
+// (from points as they stream), live-change chips, the summary (from `end`) and its permalink.
+
+import { ChangeList } from "./changes.js";
+import { el } from "./dom.js";
+import { Feed } from "./feed.js";
+import { isPlainObject } from "./format.js";
+import { renderExamples, renderFacts, renderSummary } from "./summary.js";
+
+export class RunViews {
+  constructor(section, feeds) {
+    this.facts = section.querySelector(".pg-facts");
+    this.summary = section.querySelector(".pg-summary");
+    this.permalink = section.querySelector(".pg-permalink");
+    this.examples = el("div", "pg-examples");
+    this.examples.hidden = true;
+    this.summary?.before(this.examples);
+    this.changes = new ChangeList(section.querySelector(".pg-status"));
+    this.feed = new Feed(section.querySelector(".pg-feed"), feeds);
+    this.bars = null;
+  }
+
+  clear() {
+    if (this.facts) this.facts.replaceChildren();
+    if (this.summary) this.summary.replaceChildren();
+    this.disposeBars();
+    this.examples.replaceChildren();
+    this.examples.hidden = true;
+    this.changes.clear();
+    this.feed.clear();
+    if (this.permalink) this.permalink.hidden = true;
+  }
+
+  disposeBars() {
+    if (this.bars) this.bars.dispose();
+    this.bars = null;
+  }
+
+  started(run) {
+    renderFacts(this.facts, run);
+  }
+
+  points(points) {
+    renderExamples(this.examples, points);
+    this.feed.add(points);
+  }
+
+  changed(step, params) {
+    this.changes.add(step, params);
+  }
+
+  ended(run, theme) {
+    this.disposeBars();
+    this.bars = renderSummary(this.summary, isPlainObject(run.end.summary) ? run.end.summary : {}, run, theme);
+    if (this.permalink) {
+      this.permalink.href = `/runs/${encodeURIComponent(run.id)}`;
+      this.permalink.hidden = false;
+    }
+  }
+
+  retheme() {
+    if (this.bars) this.bars.draw();
+  }
+}

@@ -1,0 +1,144 @@
+// The panel's state, declared once by the demo's params schema (as TensorFlow Playground's
+// state.ts drives the URL and every control from one table): a spec per field, defaults, the
+// same bound checks the server makes, and the share-link round trip. Pure functions, no DOM.
+
+const TRUE = ["1", "true", "on", "yes"];
+const FALSE = ["0", "false", "off", "no"];
+
+/** One spec per schema property, in the schema's order (the order of the form). */
+export function fieldSpecs(schema, live = []) {
+  const properties = (schema && schema.properties) || {};
+  const defs = (schema && schema.$defs) || {};
+  const liveNames = new Set(live);
+  return Object.entries(properties).map(([name, raw]) => {
+    // pydantic puts Enum classes under $defs: {"$ref": "#/$defs/Name"}.
+    const ref = typeof raw.$ref === "string" ? defs[raw.$ref.split("/").pop()] : null;
+    const prop = { ...(ref || {}), ...raw };
+    return {
+      name,
+      title: prop.title || name,
+      type: prop.type || (prop.enum ? typeof prop.enum[0] : "string"),
+      default: prop.default,
+      live: liveNames.has(name),
+      log: prop.scale === "log",
+      options: Array.isArray(prop.enum) ? prop.enum : null,
+      items: prop.items && Array.isArray(prop.items.enum) ? prop.items.enum : null,
+      minItems: prop.minItems,
+      maxItems: prop.maxItems,
+      unique: !!prop.uniqueItems,
+      minimum: prop.minimum,
+      maximum: prop.maximum,
+      exclusiveMinimum: prop.exclusiveMinimum,
+      exclusiveMaximum: prop.exclusiveMaximum,
+      minLength: prop.minLength,
+      maxLength: prop.maxLength,
+    };
+  });
+}
+
+export function defaults(specs) {
+  return Object.fromEntries(specs.filter((s) => s.default !== undefined).map((s) => [s.name, s.default]));
+}
+
+const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
+const given = (v) => v !== undefined && v !== null;
+
+/** Why `value` breaks the field's declared rules ("must be at most 10"), or null when it fits. */
+export function checkValue(spec, value) {
+  if (spec.options) {
+    return spec.options.some((o) => o === value) ? null : `must be one of ${spec.options.join(", ")}`;
+  }
+  switch (spec.type) {
+    case "boolean":
+      return typeof value === "boolean" ? null : "must be on or off";
+    case "integer":
+    case "number": {
+      if (!isNumber(value)) return "must be a number";
+      if (spec.type === "integer" && !Number.isInteger(value)) return "must be a whole number";
+      if (given(spec.minimum) && value < spec.minimum) return `must be at least ${spec.minimum}`;
+      if (given(spec.exclusiveMinimum) && value <= spec.exclusiveMinimum) return `must be more than ${spec.exclusiveMinimum}`;
+      if (given(spec.maximum) && value > spec.maximum) return `must be at most ${spec.maximum}`;
+      if (given(spec.exclusiveMaximum) && value >= spec.exclusiveMaximum) return `must be less than ${spec.exclusiveMaximum}`;
+      return null;
+    }
+    case "array": {
+      if (!Array.isArray(value)) return "must be a list";
+      if (spec.items && value.some((v) => !spec.items.includes(v))) return `may only hold ${spec.items.join(", ")}`;
+      if (given(spec.minItems) && value.length < spec.minItems) return `needs at least ${spec.minItems} picked`;
+      if (given(spec.maxItems) && value.length > spec.maxItems) return `takes at most ${spec.maxItems}`;
+      if (spec.unique && new Set(value).size !== value.length) return "may hold each one once";
+      return null;
+    }
+    default: {
+      if (typeof value !== "string") return "must be text";
+      if (given(spec.minLength) && value.length < spec.minLength) return `must be at least ${spec.minLength} characters`;
+      if (given(spec.maxLength) && value.length > spec.maxLength) return `must be at most ${spec.maxLength} characters`;
+      return null;
+    }
+  }
+}
+
+const sentence = (spec, problem) => `${spec.title} ${problem}.`;
+
+/** Every field of `params` that breaks its rules, as the server's 422 lists them:
+ * [{field, message}]. Missing fields are fine: the server fills in the default. */
+export function validate(specs, params) {
+  const issues = [];
+  for (const spec of specs) {
+    if (params[spec.name] === undefined) continue;
+    const problem = checkValue(spec, params[spec.name]);
+    if (problem) issues.push({ field: spec.name, message: sentence(spec, problem) });
+  }
+  return issues;
+}
+
+/** A share-link string -> {value} when it reads as a valid value, else {error}. */
+export function parseValue(spec, text) {
+  const raw = String(text).trim();
+  let value;
+  if (spec.options) value = spec.options.find((o) => String(o) === raw);
+  else if (spec.type === "boolean") value = TRUE.includes(raw.toLowerCase()) ? true : FALSE.includes(raw.toLowerCase()) ? false : undefined;
+  else if (spec.type === "number" || spec.type === "integer") value = raw === "" ? undefined : Number(raw);
+  else if (spec.type === "array") value = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  else value = String(text);
+  const problem = value === undefined ? (spec.options ? checkValue(spec, raw) : "needs a value of its kind") : checkValue(spec, value);
+  return problem ? { error: sentence(spec, problem) } : { value };
+}
+
+/** A value as its share-link string. */
+export function formatValue(value) {
+  return Array.isArray(value) ? value.join(",") : String(value);
+}
+
+/** Does a share link address this panel? By `demo=`, or else the first panel of the page. */
+export function addresses(query, name, index) {
+  const target = new URLSearchParams(query).get("demo");
+  return target ? target === name : index === 0;
+}
+
+/** The params a share link sets: {params, rejected: [{field, text, message}]} (rejected ones
+ * keep the form's value). */
+export function fromQuery(specs, query) {
+  const search = new URLSearchParams(query);
+  const params = {};
+  const rejected = [];
+  for (const spec of specs) {
+    if (!search.has(spec.name)) continue;
+    const text = search.get(spec.name);
+    const { value, error } = parseValue(spec, text);
+    if (error) rejected.push({ field: spec.name, text, message: error });
+    else params[spec.name] = value;
+  }
+  return { params, rejected };
+}
+
+/** The share link's query for these params: demo first, then the fields in form order. */
+export function toQuery(specs, params, name) {
+  const search = new URLSearchParams();
+  search.set("demo", name);
+  for (const spec of specs) {
+    if (params[spec.name] !== undefined) search.set(spec.name, formatValue(params[spec.name]));
+  }
+  return search.toString();
+}
+
