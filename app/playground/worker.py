@@ -43,6 +43,7 @@ from app.demos.base import Demo, DemoParams, InlineControl, Point
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
 POLL_SECONDS = 0.002  # how often a worker at full speed looks for messages
+CATCH_UP_SECONDS = 0.25  # a paced run this late catches up (steps sooner); later, it starts afresh
 WORKER_NICENESS = 5
 
 log = logging.getLogger("modelterms.worker")
@@ -69,11 +70,19 @@ def worker_main(
 
 
 def _warm_up() -> None:
-    """Import the training code now, so the first run of each demo does not pay for it."""
+    """Import the training code and take one optimizer step now, so no run pays for it: the
+    first optimizer a process builds imports torch._dynamo (seconds), which would stall every
+    run sharing this worker."""
+    import torch
+
     import app.ml
 
     for module in pkgutil.iter_modules(app.ml.__path__):
         importlib.import_module(f"app.ml.{module.name}")
+    weight = torch.zeros(2, requires_grad=True)
+    for optimizer in (torch.optim.SGD([weight], lr=0.1), torch.optim.Adam([weight], lr=0.1)):
+        (weight - 1).square().sum().backward()
+        optimizer.step()
 
 
 class Stop(Exception):
@@ -253,10 +262,10 @@ class Scheduler:
         interval = 1 / run.pace
         if stepped_at is None:
             run.due = self.clock()
-        elif run.due < stepped_at - interval:
-            run.due = stepped_at + interval  # fell far behind: catch up by one step, not in a burst
+        elif run.due < stepped_at - max(interval, CATCH_UP_SECONDS):
+            run.due = stepped_at + interval  # fell far behind (a busy machine): start afresh, no burst
         else:
-            run.due += interval  # on time: keep the pace exactly on average
+            run.due += interval  # on time, or a little late: keep the pace exactly on average
         heapq.heappush(self.paced, (run.due, run.seq, run.ticket, run))
 
     # --- points ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { LiveChanges } from "../../static/js/playground/live.js";
-import { Run } from "../../static/js/playground/run.js";
+import { Run, describeRun } from "../../static/js/playground/run.js";
 import { RunSession } from "../../static/js/playground/session.js";
 import { EventCursor, EventStream } from "../../static/js/playground/stream.js";
 import { FakeClock, settle } from "./fake-clock.mjs";
@@ -190,4 +190,12 @@ test("a run applies its events: live changes are recorded at their step", () => 
   run.apply("end", { status: "done", summary: {} }, 5, 40);
   assert.deepEqual([run.lastStep, run.params.lr, run.startParams.lr, run.active], [1, 0.05, 0.1, false]);
   assert.deepEqual(run.controls, [{ step: 2, changes: { lr: 0.05 } }]);
+});
+
+test("a run waiting for an artifact says what is being prepared, then runs", () => {
+  const run = new Run("r1", 1, { steps: 10 });
+  run.apply("prepare", { artifact: "the base model", done: 340, total: 600, message: "Preparing the base model, one time: step 340 of 600" }, 1);
+  assert.deepEqual(describeRun(run, false), ["Preparing the base model, one time: step 340 of 600", ""]);
+  run.apply("start", { params: { steps: 10 }, device: "cpu" }, 2);
+  assert.match(describeRun(run, false)[0], /^Running on cpu/);
 });

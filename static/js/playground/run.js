@@ -23,6 +23,7 @@ export class Run {
     this.lastStep = null;
     this.device = null;
     this.facts = {};
+    this.preparing = null; // the latest `prepare` message while an artifact is built for it
     this.end = null;
     this.startedAt = null;
     this.endedAt = null;
@@ -70,6 +71,9 @@ export class Run {
         Object.assign(this.params, params);
         return params;
       }
+    } else if (type === "prepare") {
+      // A missing artifact (a base model) is being built once, before this run can start.
+      this.preparing = typeof data.message === "string" ? data.message : "Preparing…";
     } else if (type === "end") {
       this.end = data;
       this.status = data.status || "done";
@@ -140,6 +144,7 @@ export function describeRun(run, permalink) {
     }
   }
   const again = run.reconnecting ? " · reconnecting…" : "";
+  if (run.status === "queued" && run.preparing) return [`${run.preparing}${again}`, ""];
   if (run.status === "queued") {
     return [run.queuePosition ? `Queued — position ${run.queuePosition}${again}` : `Starting…${again}`, ""];
   }
