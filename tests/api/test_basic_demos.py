@@ -1,0 +1,35 @@
+"""The loss-function, backpropagation, synthetic-data and distillation playgrounds through the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.test_demo_runs import run_to_end
+
+
+def test_loss_function_regression_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "loss-function", steps=50)
+    assert facts["outliers"] == 5 and len(facts["data"]["x"]) == 50
+    assert {p["series"] for p in points} == {"mse", "mae", "huber"}
+    assert len(points) == 3 * 50 and {"slope", "intercept", "loss"} <= set(points[-1])
+    assert set(summary["final"]) == {"mse", "mae", "huber"}
+
+
+def test_loss_function_classification_through_the_api(client) -> None:
+    _, points, summary = run_to_end(client, "loss-function", mode="classification", steps=60)
+    assert {p["series"] for p in points} == {"cross_entropy", "mse"}
+    assert summary["final"]["cross_entropy"]["accuracy"] > summary["final"]["mse"]["accuracy"]
+
+
+@pytest.mark.parametrize(
+    ("demo", "body", "field"),
+    [
+        ("loss-function", {"outlier_fraction": 0.9}, "outlier_fraction"),
+        ("loss-function", {"delta": -1}, "delta"),
+        ("loss-function", {"mode": "ranking"}, "mode"),
+    ],
+)
+def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:
+    response = client.post(f"/api/demos/{demo}/runs", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == field
