@@ -21,12 +21,23 @@ def test_loss_function_classification_through_the_api(client) -> None:
     assert summary["final"]["cross_entropy"]["accuracy"] > summary["final"]["mse"]["accuracy"]
 
 
+def test_backpropagation_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "backpropagation", steps=20, depth=3, activation="tanh")
+    assert facts["layers"] == 4 and facts["gradient_check"]["max_relative_error"] < 1e-6
+    assert set(facts["one_step"]) == {"network", "inputs", "forward", "backward", "after_step"}
+    assert len(points) == 20 and len(points[0]["grad_norms"]) == 4
+    assert points[0]["grad_norm_4"] == points[0]["grad_norms"][-1] and "grad_norm_5" not in points[0]
+    assert len(summary["final_grad_norms"]) == 4
+
+
 @pytest.mark.parametrize(
     ("demo", "body", "field"),
     [
         ("loss-function", {"outlier_fraction": 0.9}, "outlier_fraction"),
         ("loss-function", {"delta": -1}, "delta"),
         ("loss-function", {"mode": "ranking"}, "mode"),
+        ("backpropagation", {"depth": 20}, "depth"),
+        ("backpropagation", {"activation": "gelu"}, "activation"),
     ],
 )
 def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:
