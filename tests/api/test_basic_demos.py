@@ -30,6 +30,14 @@ def test_backpropagation_through_the_api(client) -> None:
     assert len(summary["final_grad_norms"]) == 4
 
 
+def test_synthetic_data_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "synthetic-data", generations=30, vocab=500)
+    assert facts["truth_types"] == 500 and facts["truth_entropy"] > 0
+    assert [p["step"] for p in points] == list(range(30))
+    assert points[-1]["types"] < points[0]["types"] and points[-1]["tv"] == points[-1]["loss"]
+    assert summary["final"]["types"] == points[-1]["types"]
+
+
 @pytest.mark.parametrize(
     ("demo", "body", "field"),
     [
@@ -38,6 +46,8 @@ def test_backpropagation_through_the_api(client) -> None:
         ("loss-function", {"mode": "ranking"}, "mode"),
         ("backpropagation", {"depth": 20}, "depth"),
         ("backpropagation", {"activation": "gelu"}, "activation"),
+        ("synthetic-data", {"fresh_fraction": -0.1}, "fresh_fraction"),
+        ("synthetic-data", {"samples": 10**6}, "samples"),
     ],
 )
 def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:
