@@ -39,3 +39,17 @@ def sigmoid_mse(logits: Tensor, target: Tensor) -> Tensor:
     """Squared error on the probability σ(z). Its gradient in z is 2 (σ(z) - y) σ(z) (1 - σ(z)):
     the factor σ(1 - σ) is near 0 for a confident mistake, so the model barely moves."""
     return mse(torch.sigmoid(logits), target)
+
+
+def soft_target_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:
+    """Knowledge distillation's soft loss (Hinton, Vinyals, Dean 2015): T² · KL(p_T ‖ q_T), averaged
+    over examples, where p_T = softmax(teacher / T) and q_T = softmax(student / T).
+
+    Dividing the logits by T > 1 softens both distributions, so the small probabilities the teacher
+    gives the wrong classes (which ones it finds similar) carry weight. The gradient of the KL term
+    scales like 1/T², so the factor T² keeps the soft loss's pull comparable across temperatures.
+    KL differs from the cross-entropy −Σ p_T log q_T only by the teacher's entropy, a constant."""
+    log_p = F.log_softmax(teacher_logits / temperature, dim=-1)
+    log_q = F.log_softmax(student_logits / temperature, dim=-1)
+    kl = (log_p.exp() * (log_p - log_q)).sum(dim=-1)
+    return temperature**2 * kl.mean()

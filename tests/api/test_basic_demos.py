@@ -38,6 +38,13 @@ def test_synthetic_data_through_the_api(client) -> None:
     assert summary["final"]["types"] == points[-1]["types"]
 
 
+def test_distillation_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "distillation", steps=20, temperature=2)
+    assert facts["teacher_parameters"] > 10 * facts["student_parameters"]
+    assert {p["series"] for p in points} == {"hard", "soft", "mixed"} and len(points) == 60
+    assert set(summary["final"]) == {"hard", "soft", "mixed"} and points[-1]["temperature"] == 2
+
+
 @pytest.mark.parametrize(
     ("demo", "body", "field"),
     [
@@ -48,6 +55,8 @@ def test_synthetic_data_through_the_api(client) -> None:
         ("backpropagation", {"activation": "gelu"}, "activation"),
         ("synthetic-data", {"fresh_fraction": -0.1}, "fresh_fraction"),
         ("synthetic-data", {"samples": 10**6}, "samples"),
+        ("distillation", {"temperature": 0}, "temperature"),
+        ("distillation", {"alpha": 2}, "alpha"),
     ],
 )
 def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:
