@@ -94,22 +94,6 @@ def suggest_lr(lrs: list[float], losses: list[float]) -> tuple[float, str]:
     return lrs[steepest], method
 
 
-def spiral(n_per_class: int, seed: int):
-    """Two interleaved spiral arms, a classic data set no linear model can separate."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    t = torch.linspace(0.25, 1.0, n_per_class, dtype=torch.float32)
-    arms = []
-    for label in (0, 1):
-        angle = 3 * math.pi * t + label * math.pi
-        radius = 2 * t
-        points = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
-        points += 0.08 * torch.randn(points.shape, generator=generator)
-        arms.append((points, torch.full((n_per_class,), label)))
-    return torch.cat([a[0] for a in arms]), torch.cat([a[1] for a in arms])
-
-
 def make_mlp(hidden: int, seed: int):
     import torch
     from torch import nn
@@ -123,6 +107,8 @@ def train(p: Params, ctl: Control):
 
     import torch
     import torch.nn.functional as F
+
+    from app.ml.toy_data import spiral
 
     device = torch.device(ctl.device)
     x, y = (t.to(device) for t in spiral(100, p.seed))

@@ -1,0 +1,106 @@
+"""Backpropagation: watch the gradient of every layer of an MLP as it trains.
+
+Each point carries the loss, the accuracy and `grad_norms`, the norm of the gradient of each
+weight layer (weight and bias together), input layer first. Since charts plot scalar keys, the
+same norms are also keys `grad_norm_1` (the input layer) ... `grad_norm_L` (the output layer),
+drawn on one log-scale chart; layers a shallower network lacks are absent from its points.
+
+The `start` event carries two checks: `gradient_check` (autograd against central finite
+differences in float64 at the initial weights, the largest relative error) and `one_step`
+(every forward value and backward gradient of one SGD step of a fixed 2-2-1 network, computed
+by hand; the term page's table shows the same numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Literal
+
+from pydantic import Field
+
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider
+
+MAX_DEPTH = 8
+N_PER_CLASS = 100
+CHECK_EXAMPLES = 32  # the gradient check runs on this many examples: a few hundred forward passes
+LOSS_BOUND = 50.0  # two-class cross-entropy starts near ln 2; 50 means the run blew up
+
+
+class Params(DemoParams):
+    dataset: Literal["moons", "spiral"] = Field("moons", title="Data set", description="Two classes in the plane.")
+    depth: int = Field(4, ge=1, le=MAX_DEPTH, title="Hidden layers", description="How many hidden layers.")
+    width: int = Field(16, ge=2, le=64, title="Width", description="Units per hidden layer.")
+    activation: Literal["sigmoid", "tanh", "relu"] = Field(
+        "sigmoid", title="Activation", description="The nonlinearity after each hidden layer."
+    )
+    lr: float = Field(
+        0.5, gt=0, le=10, title="Learning rate", description="SGD step size.", json_schema_extra=log_slider(1e-3)
+    )
+    steps: int = Field(500, ge=1, le=5000, title="Steps", description="Full-batch SGD updates.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the data and initial weights.")
+    pace: float = Field(40, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
+
+
+def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
+    import torch
+    import torch.nn.functional as F
+
+    from app.ml import backprop, toy_data
+
+    make_data = toy_data.moons if p.dataset == "moons" else toy_data.spiral
+    x, y = make_data(N_PER_CLASS, p.seed)
+    model = backprop.make_mlp(p.depth, p.width, p.activation, p.seed)
+    check_rows = torch.randperm(len(y), generator=torch.Generator().manual_seed(p.seed))[:CHECK_EXAMPLES]
+    ctl.announce(
+        parameters=sum(q.numel() for q in model.parameters()),
+        examples=len(y),
+        layers=len(backprop.linear_layers(model)),
+        gradient_check=backprop.gradient_check(model, x[check_rows], y[check_rows], F.cross_entropy, seed=p.seed),
+        one_step=backprop.tiny_step(),
+    )
+    x, y, model = x.to(ctl.device), y.to(ctl.device), model.to(ctl.device)
+    norms: list[float] = []
+    for step in range(p.steps):
+        lr = ctl.params.lr
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        model.zero_grad()
+        loss.backward()
+        norms = backprop.layer_grad_norms(model)
+        with torch.no_grad():
+            for q in model.parameters():
+                q -= lr * q.grad  # plain SGD: θ ← θ − η ∂L/∂θ
+        yield {
+            "step": step,
+            "loss": loss.item(),
+            "accuracy": (logits.argmax(1) == y).float().mean().item(),
+            "lr": lr,
+            "grad_norms": norms,
+            **{f"grad_norm_{i}": n for i, n in enumerate(norms, start=1)},
+        }
+    return {"final_grad_norms": norms, "first_to_last_ratio": norms[0] / max(norms[-1], 1e-30)}
+
+
+DEMO = Demo(
+    name="backpropagation",
+    title="Backpropagation: gradients layer by layer",
+    terms=("backpropagation",),
+    Params=Params,
+    train=train,
+    live=frozenset({"lr", "pace"}),
+    charts=(
+        Chart("Loss", ("loss",), log_y=True),
+        Chart(
+            "Gradient norm per layer (1 = input layer)",
+            tuple(f"grad_norm_{i}" for i in range(1, MAX_DEPTH + 2)),
+            log_y=True,
+        ),
+        Chart("Training accuracy", ("accuracy",)),
+    ),
+    loss_bound=LOSS_BOUND,
+    blurb=(
+        "An MLP learns two classes in the plane by plain SGD, and the chart shows the gradient norm of every "
+        "layer. In a deep sigmoid stack the first layers get gradients orders of magnitude smaller than the "
+        "last: the error signal shrinks by σ' ≤ 0.25 at every layer on its way back. Try tanh or relu."
+    ),
+)
