@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -12,9 +14,10 @@ import time
 
 import httpx
 
+from app.playground.engine import Engine
 from app.settings import ROOT
 from tests.api.test_selfhost import BIN, Server, free_port, scratch_dir, serving, sigterm_and_time_exit, start_run
-from tests.conftest import auth, read_events, running_app
+from tests.conftest import auth, make_settings, read_events, running_app
 
 ENV_BASE = {"PATH": f"{BIN}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT)}
 
@@ -126,3 +129,48 @@ def test_sigterm_ends_everything_even_with_a_flood_of_changes_to_a_busy_worker()
         seconds = sigterm_and_time_exit(server)
         print(f"\nexited {seconds:.1f} s after SIGTERM with 400 changes queued for a stuck worker")
         assert "Traceback" not in server.tail(200)
+
+
+def test_a_demo_error_reaches_clients_as_a_plain_message_with_an_id(tmp_path) -> None:
+    with running_app(tmp_path, workers=1) as client:
+        end = read_events(client, start(client, steps=10, fail_at=2)["id"])[-1]["data"]
+        assert end["status"] == "failed"
+        assert re.fullmatch(
+            r"The demo failed at step 2 because of an error on the server \(error id [0-9a-f]{8}\)\.", end["message"]
+        )
+        assert "secret" not in end["message"] and "Permission" not in end["message"]
+
+
+def test_a_run_started_during_shutdown_is_told_so(tmp_path) -> None:
+    with running_app(tmp_path, workers=1) as client:
+        client.app.state.engine.accepting = False  # what stop() does first
+        refused = client.post("/api/demos/counter/runs", json={})
+        assert refused.status_code == 503 and "shutting down" in refused.json()["detail"]
+        client.app.state.engine.accepting = True
+
+
+def test_retry_after_comes_from_when_running_runs_are_expected_to_end(tmp_path) -> None:
+    with running_app(tmp_path, workers=1, runs_per_worker=1, queue_size=0) as client:
+        first = start(client, steps=60, pace=20)  # ends about 3 s after it starts
+        read_events(client, first["id"], limit=5)
+        refused = client.post("/api/demos/counter/runs", json={})
+        assert refused.status_code == 429 and "busy" in refused.json()["detail"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 4
+
+
+def test_a_background_job_survives_its_own_errors(tmp_path) -> None:
+    calls = []
+
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first call fails")
+
+    async def run_briefly() -> None:
+        engine = Engine(make_settings(tmp_path))
+        task = asyncio.create_task(engine._every(0.01, flaky))
+        await asyncio.sleep(0.2)
+        task.cancel()
+
+    asyncio.run(run_briefly())
+    assert len(calls) > 3

@@ -15,6 +15,7 @@ class CounterParams(DemoParams):
     pace: float = Field(0, ge=0, le=1000)
     block_at: int = Field(-1, ge=-1, description="Step at which to block forever without yielding.")
     spin_ms: float = Field(0, ge=0, le=1000, description="CPU time each step burns (busy loop).")
+    fail_at: int = Field(-1, ge=-1, description="Step at which the demo raises an error (a bug).")
 
 
 def count(p: CounterParams, ctl: Control):
@@ -23,6 +24,8 @@ def count(p: CounterParams, ctl: Control):
     for step in range(p.steps):
         if step == p.block_at:
             time.sleep(3600)
+        if step == p.fail_at:
+            raise PermissionError("[Errno 13] Permission denied: '/srv/secret/data'")
         spin_until = time.thread_time() + p.spin_ms / 1000
         while time.thread_time() < spin_until:
             pass

@@ -1,0 +1,85 @@
+"""The run store: accepted runs, finished runs, replay from encoded frames, start-up repair."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.playground.events import Event
+from app.playground.store import RunStore, StoredRun, StoreError
+
+
+def record(run_id: str, status: str = "queued", created: float = 1.0) -> StoredRun:
+    return StoredRun(run_id, "counter", status, {"lr": 0.1}, {}, created, None, None, 0)
+
+
+def events(n: int) -> list[Event]:
+    made = [Event.create(1, "start", {"params": {"lr": 0.1}})]
+    made += [
+        Event.create(i, "metrics", {"points": [{"step": i - 2, "loss": 1 / i, "note": "a\nb"}]}) for i in range(2, n)
+    ]
+    return [*made, Event.create(n, "end", {"status": "done", "message": "", "step": n - 3, "summary": {"x": 1}})]
+
+
+def test_an_accepted_run_is_visible_before_it_ends(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    store.accept(record("a"))
+    stored = store.status("a")
+    assert stored.status == "queued" and stored.params == {"lr": 0.1} and stored.event_count == 0
+    assert store.replay("a") == []
+
+
+def test_a_finished_run_answers_from_columns_and_replays_its_exact_frames(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    store.accept(record("a"))
+    log = events(50)
+    done = StoredRun("a", "counter", "done", {"lr": 0.2}, {"x": 1}, 1.0, 2.0, 47, 0)
+    store.finish(done, log)
+    stored = store.status("a")
+    assert (stored.status, stored.step, stored.event_count, stored.summary) == ("done", 47, 50, {"x": 1})
+    frames = store.replay("a")
+    assert frames == [e.sse for e in log]  # a newline inside the data is escaped, so frames split cleanly
+    assert store.replay("a") is frames  # the second reader gets the cached frames
+
+
+def test_runs_active_at_a_crash_are_failed_at_start_up(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    store.accept(record("a", "running"))
+    store.finish(StoredRun("b", "counter", "done", {}, {}, 1.0, 2.0, 3, 0), events(5))
+    store.close()
+    again = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    assert again.fail_interrupted("The server stopped during this run.") == 1
+    assert again.status("a").status == "failed" and again.status("b").status == "done"
+    (end,) = again.replay("a")
+    assert b"event: end" in end and b"The server stopped during this run." in end
+
+
+def test_retention_keeps_the_newest_runs(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3", keep=2)
+    for i, run_id in enumerate("abc"):
+        store.finish(StoredRun(run_id, "counter", "done", {}, {}, float(i), float(i), 1, 0), events(3))
+    assert store.count() == 2 and store.status("a") is None
+
+
+def test_a_store_of_the_first_layout_is_moved_to_the_new_one(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite3"
+    log = events(6)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE runs (id TEXT PRIMARY KEY, demo TEXT, status TEXT, params TEXT, summary TEXT, "
+            "created REAL, finished REAL, events BLOB)"
+        )
+        blob = gzip.compress(json.dumps([e.to_json() for e in log]).encode())
+        db.execute("INSERT INTO runs VALUES ('old', 'counter', 'done', '{}', '{}', 1.0, 2.0, ?)", (blob,))
+    store = RunStore(path, keep=10)
+    assert store.status("old").step == 3 and store.replay("old") == [e.sse for e in log]
+
+
+def test_a_data_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StoreError, match="cannot open the run store"):
+        RunStore(tmp_path / "file" / "runs.sqlite3", keep=10)
