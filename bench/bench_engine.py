@@ -33,6 +33,10 @@ OVERHEAD_CASES = {
     "reward-model": {"steps": 2000, "pace": 0},
     "rlhf": {"steps": 600, "pace": 0},
     "dpo": {"steps": 600, "pace": 0},
+    "loss-function": {"steps": 3000, "pace": 0},
+    "backpropagation": {"steps": 3000, "pace": 0},
+    "distillation": {"steps": 1500, "pace": 0},
+    "synthetic-data": {"generations": 3000, "pace": 0},
 }
 
 
