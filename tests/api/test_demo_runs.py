@@ -72,6 +72,9 @@ def test_qlora_reports_its_quantization_through_the_api(client) -> None:
         ("training-compute", {"width": 20}, "width"),
         ("training-compute", {"depth": 9}, "depth"),
         ("training-compute", {"seq_len": 300}, "seq_len"),
+        ("scaling-laws", {"widths": [8, 16]}, "widths"),
+        ("scaling-laws", {"widths": [8, 16, 20]}, "widths.2"),
+        ("scaling-laws", {"tokens": 10}, "tokens"),
     ],
 )
 def test_bad_demo_params_are_422(client, demo: str, body: dict, field: str) -> None:
