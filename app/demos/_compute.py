@@ -10,9 +10,9 @@ from pydantic import Field
 
 from app.demos.base import DemoParams, log_slider
 
-MAX_STEP_FLOPS = 1e9
-"""A step may cost at most this (by 6·N·tokens with Kaplan's N ≈ 12·n_layer·d_model²): about 50 ms
-on one CPU thread, so runs sharing a worker take turns quickly."""
+MAX_STEP_FLOPS = 7e8
+"""A step may cost at most this (by 6·N·tokens with Kaplan's N ≈ 12·n_layer·d_model²): about 35 ms
+on one idle CPU thread (we measured 1.5·10¹⁰ to 2·10¹⁰ FLOP/s), so runs sharing a worker take turns quickly."""
 
 
 class ComputeParams(DemoParams):
