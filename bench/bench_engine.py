@@ -32,6 +32,7 @@ OVERHEAD_CASES = {
     "preference-data": {"steps": 500, "pace": 0},
     "reward-model": {"steps": 2000, "pace": 0},
     "rlhf": {"steps": 600, "pace": 0},
+    "training-compute": {"steps": 150, "pace": 0},
     "dpo": {"steps": 600, "pace": 0},
     "loss-function": {"steps": 3000, "pace": 0},
     "backpropagation": {"steps": 3000, "pace": 0},

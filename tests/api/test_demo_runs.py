@@ -69,6 +69,12 @@ def test_qlora_reports_its_quantization_through_the_api(client) -> None:
         ("dpo", {"loss_type": "kto"}, "loss_type"),
         ("rlhf", {"beta": -1}, "beta"),
         ("reward-model", {"noise": 0.7}, "noise"),
+        ("training-compute", {"width": 20}, "width"),
+        ("training-compute", {"depth": 9}, "depth"),
+        ("training-compute", {"seq_len": 300}, "seq_len"),
+        ("scaling-laws", {"widths": [8, 16]}, "widths"),
+        ("scaling-laws", {"widths": [8, 16, 20]}, "widths.2"),
+        ("scaling-laws", {"tokens": 10}, "tokens"),
     ],
 )
 def test_bad_demo_params_are_422(client, demo: str, body: dict, field: str) -> None:

@@ -1,0 +1,40 @@
+"""What the training-compute and scaling-laws playgrounds share: params and one training step.
+
+Not a demo (no DEMO); torch-free like every demo module. Both train app.ml.scaling's character
+transformers from scratch on the same text.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from app.demos.base import DemoParams, log_slider
+
+MAX_STEP_FLOPS = 7e8
+"""A step may cost at most this (by 6·N·tokens with Kaplan's N ≈ 12·n_layer·d_model²): about 35 ms
+on one idle CPU thread (we measured 1.5·10¹⁰ to 2·10¹⁰ FLOP/s), so runs sharing a worker take turns quickly."""
+
+
+class ComputeParams(DemoParams):
+    depth: int = Field(2, ge=1, le=8, title="Depth", description="Transformer blocks (n_layer).")
+    batch_size: int = Field(16, ge=1, le=64, title="Batch size", description="Sequences per step.")
+    seq_len: int = Field(64, ge=8, le=256, title="Sequence length", description="Characters per sequence (n_ctx).")
+    lr: float = Field(
+        3e-3, gt=0, le=0.1, title="Learning rate", description="Adam learning rate.", json_schema_extra=log_slider(1e-5)
+    )
+    seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Initial weights and batches.")
+    pace: float = Field(0, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
+
+    @property
+    def tokens_per_step(self) -> int:
+        return self.batch_size * self.seq_len
+
+    def check_step_cost(self, width: int) -> None:
+        """Refuse a model and batch whose steps would hold up every other run on the worker."""
+        flops = 6 * 12 * self.depth * width**2 * self.tokens_per_step
+        if flops > MAX_STEP_FLOPS:
+            raise ValueError(
+                f"width {width}, depth {self.depth}, batch size {self.batch_size} and sequence length "
+                f"{self.seq_len} make about {flops:.2g} FLOPs per step, over the limit of {MAX_STEP_FLOPS:.0g}: "
+                "make one of them smaller"
+            )
