@@ -2,11 +2,13 @@
 prepared artifacts, event logs and storage.
 
 Everything here runs on the web server's event loop (every state change happens there) and
-never imports torch; the workers (app.playground.worker) do the training. A worker's pipe is read
-with `loop.add_reader` as messages arrive; messages to a worker go through a small sender thread
-(`WorkerLink`), so a worker busy inside a long step can never block the loop. What is sent is
-bounded: per run at most one batch of live changes is in flight, and changes that arrive
-meanwhile collapse into the next batch (the latest value of each field wins).
+never imports torch; the workers (app.playground.worker) do the training. Each worker's pipe is
+read and written by two small threads (`WorkerLink`) with blocking calls, and what they receive is
+handed to the loop: a worker busy inside a long step can never block the loop, and the pipe is
+never switched to non-blocking mode (uvloop's `add_reader` does that, and a message bigger than
+the pipe's buffer then fails half-read). What is sent is bounded: per run at most one batch of
+live changes is in flight, and changes that arrive meanwhile collapse into the next batch (the
+latest value of each field wins).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -107,37 +110,57 @@ class Run:
 
 
 class WorkerLink:
-    """Sends to one worker from a thread of its own: a blocking send never stalls the loop."""
+    """A worker's pipe, driven by a sender and a receiver thread. Received messages reach the
+    event loop through `on_message`; the end of the pipe (the worker exited or died) through
+    `on_lost`, once."""
 
     _CLOSE = object()
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, on_message: Callable[[tuple], None], on_lost: Callable[[], None]) -> None:
         self.conn = conn
+        self._loop = asyncio.get_running_loop()
+        self._on_message, self._on_lost = on_message, on_lost
         self._outgoing: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._send_all, name="modelterms-worker-link", daemon=True)
-        self._thread.start()
+        self._sender = threading.Thread(target=self._send_all, name="modelterms-worker-send", daemon=True)
+        self._receiver = threading.Thread(target=self._receive_all, name="modelterms-worker-recv", daemon=True)
+        self._sender.start()
+        self._receiver.start()
 
     def send(self, message: tuple | None) -> None:
         self._outgoing.put(message)
 
     def close(self) -> None:
+        """Stop sending. The receiver ends (and closes the pipe) when the worker's end closes."""
         self._outgoing.put(self._CLOSE)
-        self._thread.join(1)
+        self._sender.join(1)
 
     def _send_all(self) -> None:
         while (message := self._outgoing.get()) is not self._CLOSE:
             try:
                 self.conn.send(message)
-            except (OSError, ValueError):  # the worker is gone: its reader notices and replaces it
+            except (OSError, ValueError):  # the worker is gone: the receiver reports it
                 return
 
+    def _receive_all(self) -> None:
+        try:
+            while True:
+                message = self.conn.recv()
+                self._loop.call_soon_threadsafe(self._on_message, message)
+        except (EOFError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop may have closed already (exit)
+                self._loop.call_soon_threadsafe(self._on_lost)
+            self._outgoing.put(self._CLOSE)
+            self._sender.join(1)
+            self.conn.close()
 
-@dataclass
+
+@dataclass(eq=False)
 class Worker:
     process: multiprocessing.process.BaseProcess
-    conn: Connection
-    link: WorkerLink
     watchdog: Any  # shared doubles: [start of the current step (monotonic) or 0, its run's seq]
+    link: WorkerLink | None = None
     device: str | None = None  # set when the worker reports ready
     runs: dict[int, Run] = field(default_factory=dict)
 
@@ -250,30 +273,27 @@ class Engine:
         )
         process.start()
         child.close()
-        worker = Worker(process, parent, WorkerLink(parent), watchdog)
+        worker = Worker(process, watchdog)
+        worker.link = WorkerLink(parent, partial(self._on_message, worker), partial(self._on_lost, worker))
         self.workers.append(worker)
-        asyncio.get_running_loop().add_reader(parent.fileno(), self._on_readable, worker)
         return worker
 
     def _retire(self, worker: Worker) -> None:
-        asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+        self.workers.remove(worker)
         worker.link.send(None)  # exit
         worker.link.close()
         worker.process.join(0.5)
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join(1)
-        worker.conn.close()
 
     def _replace(self, worker: Worker, hung: Run | None = None, why: str = "") -> None:
         """Kill a worker (a step hung, or it died) and start a fresh one. Its runs end: the hung
         one as `timeout`, every other one as `failed`, saying so."""
-        asyncio.get_running_loop().remove_reader(worker.conn.fileno())
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(1)
         worker.link.close()
-        worker.conn.close()
         self.workers.remove(worker)
         for run in list(worker.runs.values()):
             if run is hung:
@@ -283,15 +303,15 @@ class Engine:
         if self.accepting:
             self._spawn_worker()
 
-    def _on_readable(self, worker: Worker) -> None:
-        try:
-            while worker.conn.poll():
-                self._on_message(worker, worker.conn.recv())
-        except (EOFError, OSError):
-            self._replace(worker, why="it stopped unexpectedly (killed by the system, perhaps for memory).")
-            self._dispatch()
+    def _on_lost(self, worker: Worker) -> None:
+        if worker not in self.workers:
+            return  # retired or replaced on purpose
+        self._replace(worker, why="it stopped unexpectedly (killed by the system, perhaps for memory).")
+        self._dispatch()
 
     def _on_message(self, worker: Worker, message: tuple) -> None:
+        if worker not in self.workers:
+            return  # a message still in flight from a worker that was replaced
         kind = message[0]
         if kind == "ready":
             worker.device = message[1]
