@@ -14,6 +14,7 @@ class CounterParams(DemoParams):
     lr: float = Field(0.1, gt=0, le=1)
     pace: float = Field(0, ge=0, le=1000)
     block_at: int = Field(-1, ge=-1, description="Step at which to block forever without yielding.")
+    pad: int = Field(0, ge=0, le=10_000, description="Characters of filler in each point: a fast, big stream.")
 
 
 def count(p: CounterParams, ctl: Control):
@@ -22,7 +23,8 @@ def count(p: CounterParams, ctl: Control):
     for step in range(p.steps):
         if step == p.block_at:
             time.sleep(3600)
-        yield {"step": step, "loss": 1 / (step + 1), "lr": ctl.params.lr}
+        point = {"step": step, "loss": 1 / (step + 1), "lr": ctl.params.lr}
+        yield point | {"pad": "x" * p.pad} if p.pad else point
     return {"counted": p.steps}
 
 
