@@ -24,6 +24,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from app.main import ContentError, create_app
     from app.playground.store import RunStore, StoreError
+    from app.server import LOG_CONFIG, connection_limit, guarded_http
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     settings = Settings(**overrides)
@@ -60,8 +61,17 @@ def serve(args: argparse.Namespace) -> int:
             await app.state.engine.stop()
             await super().shutdown(sockets)
 
-    host, port = settings.host, settings.port
-    config = uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=5, log_level="info")
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        http=guarded_http(settings.client_timeout_seconds),
+        limit_concurrency=connection_limit(),
+        timeout_keep_alive=5,  # an idle kept-alive connection; a trickled head meets the guard's deadline
+        timeout_graceful_shutdown=5,
+        log_config=LOG_CONFIG,
+        log_level="info",
+    )
     server = DrainingServer(config)
     server.run()
     return 0 if server.started else 3

@@ -16,12 +16,22 @@ from app.glossary.content import load_glossary
 from app.glossary.routes import not_found_page
 from app.glossary.routes import router as glossary_router
 from app.glossary.site import build_site
+from app.openapi import schema_builder
 from app.playground.calculator import router as calculator_router
 from app.playground.engine import Engine
 from app.playground.panel import panel_renderer
 from app.playground.routes import router as playground_router
 from app.settings import Settings, get_settings
-from app.web import STATIC, Page, SecurityHeaders, asset_version, describe_errors, make_templates
+from app.web import (
+    STATIC,
+    HeadAndOptions,
+    Page,
+    PlainServerErrors,
+    SecurityHeaders,
+    asset_version,
+    describe_errors,
+    make_templates,
+)
 
 
 class ContentError(RuntimeError):
@@ -61,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.openapi = schema_builder(app, demos)
     app.state.settings = settings
     app.state.site = site
     app.state.engine = engine
@@ -77,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(playground_router)
     app.include_router(calculator_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(HeadAndOptions)
+    app.add_middleware(PlainServerErrors)  # inside SecurityHeaders, so a 500 has them too
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     return app

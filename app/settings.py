@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         10.0, gt=0, description="A single step running longer gets its worker killed and replaced."
     )
     idle_cancel_seconds: float = Field(30.0, gt=0, description="Cancel a run no client watched this long.")
+    client_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Time a client may take to send a request, or stall reading a response, before it is cut off.",
+    )
     keep_runs: int = Field(1000, ge=1, description="Finished runs kept in the store (oldest go first).")
     extra_demo_modules: list[str] = Field(default_factory=list, description="Extra demo modules (tests).")
 

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import math
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.settings import ROOT
 
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
+
+log = logging.getLogger("modelterms")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -104,6 +109,98 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAndOptions:
+    """HEAD is answered as GET without the body, and OPTIONS with the path's methods in `Allow`
+    (FastAPI's routes take neither). No CORS headers: a cross-site preflight learns nothing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.routes: list | None = None  # read once, at the first request: by then all are added
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        if self.routes is None:
+            self.routes = flat_routes(scope["app"].routes)
+        allowed = allowed_methods(self.routes, scope)
+        if not allowed:
+            await self.app(scope, receive, send)  # no such path: the usual 404
+        elif scope["method"] == "OPTIONS":
+            allow = ", ".join(sorted(allowed))
+            await Response(status_code=204, headers={"Allow": allow})(scope, receive, send)
+        elif "GET" not in allowed:
+            await self.app(scope, receive, send)  # the usual 405
+        else:
+            await self.app(dict(scope, method="GET"), receive, _without_body(send))
+
+
+def flat_routes(routes: list) -> list:
+    """Every route with its full path: FastAPI keeps an included router as one entry."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # a FastAPI that copies included routes into the app's list
+        return list(routes)
+    return [context.route for context in iter_route_contexts(routes)]
+
+
+def allowed_methods(routes: list, scope: Scope) -> set[str]:
+    allowed: set[str] = set()
+    for route in routes:
+        match, _ = route.matches(dict(scope, method="GET"))
+        if match is not Match.NONE:
+            allowed |= set(getattr(route, "methods", None) or {"GET"})  # a mount (static files) serves GET
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return allowed | {"OPTIONS"} if allowed else allowed
+
+
+def _without_body(send: Send) -> Send:
+    """Passes the status and headers on, then ends the response: a stream would never end."""
+    done = False
+
+    async def send_head(message: Message) -> None:
+        nonlocal done
+        if done:
+            return
+        if message["type"] == "http.response.start":
+            await send(message)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            done = True
+
+    return send_head
+
+
+class PlainServerErrors:
+    """An unexpected error answers a plain 500 with an error id; the log has the id beside the
+    full traceback. The client never sees the exception's text: it may hold a path or a
+    library's internals."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch_start)
+        except Exception:
+            error_id = secrets.token_hex(6)
+            log.exception("error %s in %s %s", error_id, scope["method"], scope["path"])
+            if started:
+                return  # too late for a status: the server ends the cut-short response
+            detail = f"Something went wrong on the server. If it keeps happening, report error id {error_id}."
+            await JSONResponse({"detail": detail, "error_id": error_id}, 500)(scope, receive, send)
 
 
 def describe_errors(errors) -> list[dict]:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
@@ -28,18 +28,31 @@ unless the point carries `"diverged": True`: then the demo has stopped that seri
 
 
 class DemoParams(BaseModel):
-    """Base of every demo's params: unknown fields, NaN or infinite numbers, and true/false
-    where a number belongs are all errors."""
+    """Base of every demo's params: unknown fields, NaN or infinite numbers, a number given as
+    true/false or as a string, and a yes/no given as anything but true/false are all errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        # pydantic would read JSON `true` as the number 1: a learning rate of `true` is a mistake.
-        if isinstance(value, bool) and cls.model_fields[info.field_name].annotation is not bool:
+    def _strict_json_types(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic would read JSON `true` as the number 1, "0.05" as 0.05 and "yes" as true. In a
+        # JSON body each is a mistake (or a form posted cross-site), so only JSON's own types count.
+        annotation = cls.model_fields[info.field_name].annotation
+        if annotation is bool and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        if _is_number(annotation) and isinstance(value, bool):
             raise ValueError("must be a number, not true or false")
+        if _is_number(annotation) and isinstance(value, str):
+            raise ValueError("must be a number, not a string")
         return value
+
+
+def _is_number(annotation: Any) -> bool:
+    """int, float, or a Literal of numbers (a block size of 32, 64, ...)."""
+    if get_origin(annotation) is Literal:
+        return all(isinstance(a, int | float) and not isinstance(a, bool) for a in get_args(annotation))
+    return annotation in (int, float)
 
 
 def log_slider(ui_min: float) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
@@ -45,20 +46,38 @@ def unprocessable(errors: list[dict]) -> HTTPException:
     return HTTPException(422, describe_errors(errors))
 
 
+def require_json(request: Request) -> None:
+    """A body must be declared JSON in UTF-8. A browser sends a cross-site form or a `text/plain`
+    fetch without asking first; a JSON content type makes it ask (CORS), and this server says no."""
+    media_type, *options = request.headers.get("content-type", "").lower().split(";")
+    charset = dict(o.strip().partition("=")[::2] for o in options).get("charset", "utf-8").strip('"')
+    if media_type.strip() != "application/json" or charset != "utf-8":
+        raise HTTPException(415, "Content-Type: send the body as 'application/json' (UTF-8).")
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object: 413 past 64 KiB, 422 when it is not a JSON object."""
+    """The request body as a JSON object: 413 past 64 KiB, 415 unless it is declared JSON, 408 when
+    it does not arrive in time, 422 when it is not UTF-8 or not a JSON object."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise HTTPException(413, f"body: at most {MAX_BODY_BYTES} bytes are accepted")
+    require_json(request)
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"body: at most {MAX_BODY_BYTES} bytes are accepted")
+    try:
+        async with asyncio.timeout(request.app.state.settings.client_timeout_seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise HTTPException(413, f"body: at most {MAX_BODY_BYTES} bytes are accepted")
+    except TimeoutError:
+        raise HTTPException(408, "body: it did not arrive in time", headers={"Connection": "close"}) from None
     if not body.strip():
         return {}
     try:
-        data = json.loads(body)
+        # Decoded here: json.loads would guess UTF-16 or UTF-32 from bytes, which JSON over HTTP is not.
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise unprocessable([{"loc": ("body",), "msg": "must be UTF-8 text", "type": "unicode_error"}]) from None
     except (ValueError, RecursionError) as error:
         raise unprocessable([{"loc": ("body",), "msg": f"malformed JSON ({error})", "type": "json_invalid"}]) from None
     if not isinstance(data, dict):
@@ -222,7 +241,14 @@ async def cancel_run(run_id: str, request: Request, engine: EngineDep) -> dict:
 
 
 @router.get("/api/runs/{run_id}/events", tags=["playground"], response_class=StreamingResponse)
-async def run_events(run_id: str, request: Request, engine: EngineDep, after: int | None = None) -> Response:
+async def run_events(
+    run_id: str,
+    request: Request,
+    engine: EngineDep,
+    after: Annotated[
+        int | None, Query(ge=0, lt=10**MAX_EVENT_ID_DIGITS, description="Resume after this event id.")
+    ] = None,
+) -> Response:
     run = await find_run(engine, run_id)
     last_id = request.headers.get("last-event-id")
     if last_id is not None:
@@ -231,8 +257,6 @@ async def run_events(run_id: str, request: Request, engine: EngineDep, after: in
                 [{"loc": ("Last-Event-ID",), "msg": "must be a non-negative integer", "type": "int_parsing"}]
             )
         after = int(last_id)
-    if after is not None and not 0 <= after < 10**MAX_EVENT_ID_DIGITS:
-        raise unprocessable([{"loc": ("after",), "msg": "must be >= 0", "type": "greater_than_equal"}])
 
     async def stream():
         yield b"retry: 1000\n\n"

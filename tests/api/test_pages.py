@@ -138,7 +138,7 @@ def test_healthz_and_openapi(client) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/terms", "/api/search", "/api/demos/{name}/runs", "/api/runs/{run_id}/events"} <= set(paths)
+    assert {"/api/terms", "/api/search", "/api/demos/gradient-descent/runs", "/api/runs/{run_id}/events"} <= set(paths)
 
 
 def test_the_web_process_never_imports_torch() -> None:

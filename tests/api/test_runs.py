@@ -138,7 +138,8 @@ def test_patch_of_a_finished_run_is_409(client) -> None:
     [
         ({"lr": 0}, "lr", "greater than 0"),
         ({"lr": -1}, "lr", "greater than 0"),
-        ({"lr": "nan"}, "lr", "finite number"),
+        ({"lr": "nan"}, "lr", "not a string"),
+        ({"lr": "0.05"}, "lr", "not a string"),
         ({"lr": 11}, "lr", "less than or equal to 10"),
         ({"steps": 0}, "steps", "greater than or equal to 1"),
         ({"steps": 10**9}, "steps", "less than or equal to 5000"),

@@ -16,6 +16,7 @@ class CounterParams(DemoParams):
     block_at: int = Field(-1, ge=-1, description="Step at which to block forever without yielding.")
     spin_ms: float = Field(0, ge=0, le=1000, description="CPU time each step burns (busy loop).")
     fail_at: int = Field(-1, ge=-1, description="Step at which the demo raises an error (a bug).")
+    pad: int = Field(0, ge=0, le=10_000, description="Characters of filler in each point: a fast, big stream.")
 
 
 def count(p: CounterParams, ctl: Control):
@@ -29,7 +30,8 @@ def count(p: CounterParams, ctl: Control):
         spin_until = time.thread_time() + p.spin_ms / 1000
         while time.thread_time() < spin_until:
             pass
-        yield {"step": step, "loss": 1 / (step + 1), "lr": ctl.params.lr}
+        point = {"step": step, "loss": 1 / (step + 1), "lr": ctl.params.lr}
+        yield point | {"pad": "x" * p.pad} if p.pad else point
     return {"counted": p.steps}
 
 
