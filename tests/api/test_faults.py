@@ -174,3 +174,14 @@ def test_a_background_job_survives_its_own_errors(tmp_path) -> None:
 
     asyncio.run(run_briefly())
     assert len(calls) > 3
+
+
+def test_batches_bigger_than_the_pipe_buffer_reach_the_client_under_the_real_server() -> None:
+    # uvloop (what `modelterms serve` runs) made a watched pipe non-blocking: a batch of points
+    # bigger than the pipe's buffer then failed its run at step 0.
+    with serving(extra_demo_modules='["tests.support.demos"]') as (server, _data):
+        run_id = start_run(server, "counter", steps=300, pace=0, pad=2000)
+        with httpx.stream("GET", f"{server.base}/api/runs/{run_id}/events", timeout=60) as response:
+            body = response.read().decode()
+        assert '"status":"done"' in body, body[-500:]
+        assert body.count('"pad":"x') == 300  # every point, in batches far over the pipe's 64 KiB
