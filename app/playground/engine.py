@@ -18,9 +18,7 @@ import contextlib
 import logging
 import math
 import multiprocessing
-import queue
 import secrets
-import threading
 import time
 import uuid
 from collections import OrderedDict, deque
@@ -28,12 +26,12 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing.connection import Connection
 from typing import Any
 
 from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import Event, EventLog
+from app.playground.link import WorkerLink
 from app.playground.preparing import Preparation
 from app.playground.store import RunStore, StoredRun
 from app.playground.worker import worker_main
@@ -107,53 +105,6 @@ class Run:
         return StoredRun(
             self.id, self.demo.name, self.status, self.params, self.summary, self.created, time.time(), self.step, 0
         )
-
-
-class WorkerLink:
-    """A worker's pipe, driven by a sender and a receiver thread. Received messages reach the
-    event loop through `on_message`; the end of the pipe (the worker exited or died) through
-    `on_lost`, once."""
-
-    _CLOSE = object()
-
-    def __init__(self, conn: Connection, on_message: Callable[[tuple], None], on_lost: Callable[[], None]) -> None:
-        self.conn = conn
-        self._loop = asyncio.get_running_loop()
-        self._on_message, self._on_lost = on_message, on_lost
-        self._outgoing: queue.SimpleQueue = queue.SimpleQueue()
-        self._sender = threading.Thread(target=self._send_all, name="modelterms-worker-send", daemon=True)
-        self._receiver = threading.Thread(target=self._receive_all, name="modelterms-worker-recv", daemon=True)
-        self._sender.start()
-        self._receiver.start()
-
-    def send(self, message: tuple | None) -> None:
-        self._outgoing.put(message)
-
-    def close(self) -> None:
-        """Stop sending. The receiver ends (and closes the pipe) when the worker's end closes."""
-        self._outgoing.put(self._CLOSE)
-        self._sender.join(1)
-
-    def _send_all(self) -> None:
-        while (message := self._outgoing.get()) is not self._CLOSE:
-            try:
-                self.conn.send(message)
-            except (OSError, ValueError):  # the worker is gone: the receiver reports it
-                return
-
-    def _receive_all(self) -> None:
-        try:
-            while True:
-                message = self.conn.recv()
-                self._loop.call_soon_threadsafe(self._on_message, message)
-        except (EOFError, OSError):
-            pass
-        finally:
-            with contextlib.suppress(RuntimeError):  # the loop may have closed already (exit)
-                self._loop.call_soon_threadsafe(self._on_lost)
-            self._outgoing.put(self._CLOSE)
-            self._sender.join(1)
-            self.conn.close()
 
 
 @dataclass(eq=False)
