@@ -384,3 +384,18 @@ def test_cancelling_a_queued_run_is_stored_as_cancelled(tmp_path) -> None:
         client.delete(f"/api/runs/{first['id']}", headers=auth(first))
     with running_app(tmp_path, workers=1) as client:  # after a restart: from the store
         assert client.get(f"/api/runs/{queued['id']}").json()["status"] == "cancelled"
+
+
+def test_a_stored_runs_status_and_page_never_read_its_events(tmp_path) -> None:
+    with running_app(tmp_path) as client:
+        run = start(client, steps=20)
+        events = read_events(client, run["id"])
+    with running_app(tmp_path) as client:
+
+        def no_replay(_run_id: str) -> list[bytes]:
+            raise AssertionError("a status answer decoded the run's events")
+
+        client.app.state.engine.store.replay = no_replay
+        stored = client.get(f"/api/runs/{run['id']}").json()
+        assert stored["status"] == "done" and stored["step"] == 19 and stored["events"] == len(events)
+        assert client.get(f"/runs/{run['id']}").status_code == 200
