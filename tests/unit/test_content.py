@@ -51,7 +51,8 @@ def test_all_eighteen_terms_with_their_titles_and_levels(glossary) -> None:
 @pytest.mark.parametrize("slug", sorted(EXPECTED_TERMS))
 def test_each_page_is_substantial_and_referenced(glossary, slug: str) -> None:
     term = glossary.terms[slug]
-    assert 400 <= len(term.source.split()) <= 1400, "roughly 400-1300 words of prose"
+    # Long enough to teach, short enough to read in one sitting, playground section included.
+    assert 400 <= len(term.source.split()) <= 1800, "roughly 400-1800 words of prose"
     assert term.meta.references, "cites its primary sources"
     headings = [text for _anchor, text in term.body.headings]
     for section in ("Intuition", "A worked example", "Pitfalls and misconceptions"):
