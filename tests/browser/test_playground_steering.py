@@ -145,3 +145,30 @@ def test_cross_field_errors_are_plain_at_the_top_and_mark_both_fields(page) -> N
     status_y = panel.locator(".pg-status").bounding_box()["y"]
     assert errors.bounding_box()["y"] - status_y < 120
     page.problems.clear()  # the 422 answer is logged by the browser as a failed resource
+
+
+def test_what_does_not_apply_is_disabled_or_hidden(page) -> None:
+    from playwright.sync_api import expect
+
+    panel = open_gd(page)
+    momentum = panel.locator('input.pg-value[name="momentum"]')
+    expect(momentum).to_be_disabled()  # plain SGD has no momentum
+    panel.locator('select[name="optimizer"]').select_option("nesterov")
+    expect(momentum).to_be_enabled()
+    page.goto("/terms/learning-rate")
+    panel = page.locator("section.playground").first
+    lr_chart = panel.locator("figure.pg-chart").nth(3)
+    expect(lr_chart).to_be_hidden()  # loss against lr: columns of dots when each series has one rate
+    panel.locator('select[name="mode"]').select_option("range_test")
+    expect(lr_chart).to_be_visible()
+    expect(panel.locator('select[name="schedule"]')).to_be_disabled()
+    expect(panel.locator('input.pg-value[name="series"]')).to_be_disabled()
+
+
+def test_a_share_link_says_which_values_it_could_not_use(page) -> None:
+    panel = open_gd(page, "?steps=-5&x0=999&lr=0.02")
+    errors = panel.locator(".pg-errors").inner_text()
+    assert "steps=-5 was not used" in errors and "Steps must be at least 1." in errors
+    assert "x0=999 was not used" in errors and "Start x must be at most 5." in errors
+    assert panel.locator('input.pg-value[name="lr"]').input_value() == "0.02"
+    assert panel.locator('input.pg-value[name="steps"]').input_value() == "150"

@@ -3,6 +3,7 @@
 
 import { Field } from "./field.js";
 import { plainIssues } from "./issues.js";
+import { applies } from "./state.js";
 
 export class Controls {
   constructor(section, specs) {
@@ -11,6 +12,7 @@ export class Controls {
     const byName = new Map(specs.map((s) => [s.name, s]));
     const nodes = this.form ? [...this.form.querySelectorAll(".pg-field[data-name]")] : [];
     this.fields = nodes.map((node) => new Field(node, byName.get(node.dataset.name)));
+    this.runLock = { active: false, starting: false }; // set by sync
     this.buttons = {};
     section.querySelectorAll("[data-action]").forEach((b) => { this.buttons[b.dataset.action] = b; });
   }
@@ -50,6 +52,7 @@ export class Controls {
       const field = node ? this.fields.find((f) => f.node === node) : null;
       if (!field) return;
       field.onInput(event.target);
+      if (final) this.syncChoices();
       onEdit(field, final);
     };
     this.form.addEventListener("submit", (event) => {
@@ -69,7 +72,8 @@ export class Controls {
     const active = !!(run && run.active);
     const busy = active || starting;
     const had = document.activeElement;
-    for (const field of this.fields) field.setDisabled((active && !field.live) || starting);
+    this.runLock = { active, starting };
+    this.syncChoices();
     const b = this.buttons;
     const status = run ? run.status : null;
     if (b.run) {
@@ -96,6 +100,21 @@ export class Controls {
     if (had && had !== document.body && this.section.contains(had) && had.disabled) {
       const next = [b.pause, b.run].find((x) => x && !x.disabled);
       if (next) next.focus();
+    }
+  }
+
+  /** A run that trains locks all but its live fields; one that is starting locks them all. */
+  locked(field) {
+    return (this.runLock.active && !field.live) || this.runLock.starting;
+  }
+
+  /** Fields that mean nothing under the current choices (momentum with plain SGD) are off. */
+  syncChoices() {
+    const values = this.values();
+    for (const field of this.fields) {
+      const inapplicable = !!field.spec && !applies(field.spec.onlyWhen, values);
+      field.setDisabled(this.locked(field) || inapplicable);
+      field.node.classList.toggle("is-inapplicable", inapplicable);
     }
   }
 

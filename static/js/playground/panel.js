@@ -38,7 +38,7 @@ export class Panel {
     this.frame = 0;
     if (this.runId) section.classList.add("is-permalink");
     if (typeof uPlot === "undefined") this.errors.show(["The chart library did not load, so curves cannot be drawn."]);
-    if (query && !this.runId && addresses(query, this.name, index)) this.controls.setValues(fromQuery(this.specs, query).params);
+    if (query && !this.runId && addresses(query, this.name, index)) this.applyLink(fromQuery(this.specs, query));
     this.controls.bind({ onSubmit: () => this.start(), onEdit: (field, final) => this.edited(field, final) });
     onActions(section, {
       pause: (button) => {
@@ -69,6 +69,12 @@ export class Panel {
     const kept = this.memory.recall();
     if (kept) this.follow(RunSession.attach(kept.id, kept.num, { token: kept.token }), { resumed: true });
     else this.controls.sync(null);
+  }
+
+  /** A share link's params into the form; what it held that the bounds reject is said, not hidden. */
+  applyLink({ params, rejected }) {
+    this.controls.setValues(params);
+    this.errors.show(rejected.map((r) => `The link's ${r.field}=${r.text} was not used (the default stays): ${r.message}`));
   }
 
   get run() {
