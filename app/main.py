@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     site.pages["/playground"] = Page.build(
         site.render("playground.html", demos=demos.values(), panels={name: panel(name) for name in demos})
     )
+    site.pages["/docs"] = Page.build(site.render("api_docs.html"))
     engine = Engine(settings)
 
     @asynccontextmanager
@@ -70,6 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="An interactive glossary of how language models are trained, with live playgrounds.",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's own docs pages load Swagger UI from a CDN with an inline script, which the
+        # site's CSP blocks: /docs below serves the npm copy with a static start-up script.
+        docs_url=None,
+        redoc_url=None,
     )
     app.openapi = schema_builder(app, demos)
     app.state.settings = settings
@@ -83,6 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health = engine.health()
         status = "ok" if health["store"] == "ok" else "degraded"  # runs train, but are not being saved
         return {"status": status, "terms": len(glossary.terms), "demos": len(demos), **health}
+
+    @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        return site.pages["/docs"].respond(request)
 
     app.include_router(glossary_router)
     app.include_router(playground_router)

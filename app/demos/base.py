@@ -27,11 +27,37 @@ A loss that is not finite or exceeds the demo's `loss_bound` ends the run as `di
 unless the point carries `"diverged": True`: then the demo has stopped that series itself."""
 
 
+# Labels for field names many demos share, so no control reads "Lr" or "N Pairs". A field's own
+# `title=` wins; any other name is its words, capitalised ("label_smoothing" -> "Label smoothing").
+SHARED_TITLES = {
+    "lr": "Learning rate",
+    "lr_min": "Lowest learning rate",
+    "lr_max": "Highest learning rate",
+    "n_pairs": "Preference pairs",
+    "pairs_per_step": "Pairs per step",
+    "x0": "Start x",
+    "y0": "Start y",
+    "use_rslora": "rsLoRA scaling",
+    "compare_full": "Compare with full fine-tuning",
+    "compare_lora": "Compare with plain LoRA",
+    "compare_rlhf": "Compare with RLHF",
+    "double_quant": "Double quantization",
+    "blocksize": "Block size",
+    "hidden": "Hidden width",
+    "series": "Rates compared",
+    "loss_type": "Loss",
+}
+
+
+def field_title(name: str, _info: Any) -> str:
+    return SHARED_TITLES.get(name) or name.replace("_", " ").capitalize()
+
+
 class DemoParams(BaseModel):
     """Base of every demo's params: unknown fields, NaN or infinite numbers, a number given as
     true/false or as a string, and a yes/no given as anything but true/false are all errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, field_title_generator=field_title)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -53,6 +79,12 @@ def _is_number(annotation: Any) -> bool:
     if get_origin(annotation) is Literal:
         return all(isinstance(a, int | float) and not isinstance(a, bool) for a in get_args(annotation))
     return annotation in (int, float)
+
+
+def only_when(**choices: str | tuple[str, ...]) -> dict[str, Any]:
+    """Schema extra for a field that matters only under some choices of others (lr_min only in a
+    range test, momentum only with a momentum optimizer): the panel disables it otherwise."""
+    return {"only_when": {name: [v] if isinstance(v, str) else list(v) for name, v in choices.items()}}
 
 
 def log_slider(ui_min: float) -> dict[str, Any]:
@@ -99,6 +131,8 @@ class Chart:
     log_x: bool = False
     x_choices: tuple[str, ...] = ()
     """Other point keys the reader may switch the x axis to (e.g. "tokens", "flops", "seconds")."""
+    only_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Param choices under which the chart means something ({"mode": ("range_test",)}); hidden otherwise."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.demos.base import Chart, Control, Demo, DemoParams, log_slider
+from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when
 
 # Each surface is plain arithmetic, so the same function evaluates floats (for the contour
 # map the page draws) and torch tensors (for training).
@@ -41,7 +41,13 @@ class Params(DemoParams):
     )
     optimizer: Literal["sgd", "momentum", "nesterov", "adam"] = Field("sgd", description="The update rule.")
     lr: float = Field(0.08, gt=0, le=10, description="Step size η.", json_schema_extra=log_slider(1e-4))
-    momentum: float = Field(0.9, ge=0, lt=1, description="Heavy-ball coefficient μ (momentum, nesterov).")
+    momentum: float = Field(
+        0.9,
+        ge=0,
+        lt=1,
+        description="Heavy-ball coefficient μ (momentum, nesterov).",
+        json_schema_extra=only_when(optimizer=("momentum", "nesterov")),
+    )
     steps: int = Field(150, ge=1, le=5000, description="Number of updates.")
     x0: float = Field(-2.5, ge=-5, le=5, description="Start x.")
     y0: float = Field(1.5, ge=-5, le=5, description="Start y.")

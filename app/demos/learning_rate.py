@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from app.demos.base import Chart, Control, Demo, DemoParams, log_slider
+from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when
 
 LOSS_BOUND = 50.0  # cross-entropy of two classes starts near ln 2; 50 means the run blew up
 
@@ -24,19 +24,27 @@ class Params(DemoParams):
         0.01,
         gt=0,
         le=10,
-        description="Smallest learning rate.",
+        description="Smallest learning rate (where a range test starts).",
         json_schema_extra=log_slider(1e-4),
     )
     lr_max: float = Field(
         10.0,
         gt=0,
         le=10,
-        description="Largest learning rate.",
+        description="Largest learning rate (a range test stops before it once the loss blows up).",
         json_schema_extra=log_slider(1e-4),
     )
-    series: int = Field(5, ge=1, le=6, description="How many learning rates to compare (log-spaced).")
+    series: int = Field(
+        5,
+        ge=1,
+        le=6,
+        description="How many learning rates to compare (log-spaced).",
+        json_schema_extra=only_when(mode="compare"),
+    )
     schedule: Literal["constant", "step", "cosine", "warmup_cosine"] = Field(
-        "constant", description="How each learning rate changes over the run."
+        "constant",
+        description="How each learning rate changes over the run.",
+        json_schema_extra=only_when(mode="compare"),
     )
     steps: int = Field(300, ge=10, le=3000, description="Full-batch updates per learning rate.")
     hidden: int = Field(32, ge=4, le=128, description="Width of the two hidden layers.")
@@ -151,8 +159,13 @@ def train(p: Params, ctl: Control):
         yield points
         if p.mode == "range_test" and not alive[0]:
             break
-    summary: dict = {"diverged": [n for n, a in zip(names, alive, strict=True) if not a]}
-    if p.mode == "range_test" and len(history) > 5:
+    if p.mode == "compare":
+        return {"diverged": [n for n, a in zip(names, alive, strict=True) if not a]}
+    # A range test is meant to end where the loss blows up: that is where the sweep stopped, not
+    # a failure of the run.
+    summary: dict = {"sweep_ended_at_lr": history[-1][0] if history else p.lr_min}
+    summary["sweep_ended"] = "the loss blew up (as a range test should)" if not alive[0] else "lr_max was reached"
+    if len(history) > 5:
         lrs, losses = zip(*history, strict=True)
         summary["suggested_lr"], summary["suggestion_method"] = suggest_lr(list(lrs), list(losses))
     return summary
@@ -169,7 +182,14 @@ DEMO = Demo(
         Chart("Training loss by step", ("loss",), log_y=True),
         Chart("Training accuracy by step", ("accuracy",)),
         Chart("Learning rate by step", ("lr",), log_y=True),
-        Chart("Loss against learning rate (range test)", ("loss",), x="lr", log_x=True, log_y=True),
+        Chart(
+            "Loss against learning rate (range test)",
+            ("loss",),
+            x="lr",
+            log_x=True,
+            log_y=True,
+            only_when={"mode": ("range_test",)},
+        ),
     ),
     loss_bound=LOSS_BOUND,
     blurb=(

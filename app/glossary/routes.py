@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.glossary.content import LEVELS
+from app.glossary.markdown import slugify
 from app.glossary.search import MAX_QUERY
 from app.glossary.site import Site, term_json
-from app.web import Page, describe_errors
+from app.web import Page
 
 router = APIRouter()
 
@@ -38,14 +40,19 @@ def _prebuilt(request: Request, key: str) -> Response:
 def home(request: Request) -> Response:
     level = request.query_params.get("level")
     if level is not None and level not in LEVELS:
-        errors = [{"loc": ("level",), "msg": f"must be one of {', '.join(LEVELS)}", "type": "enum"}]
-        return JSONResponse({"detail": describe_errors(errors)}, 422)
+        # A person followed a bad link: the whole list, as a page, with a 422 saying the filter was bad.
+        return replace(request.app.state.site.pages["/"], status_code=422).respond(request)
     return _prebuilt(request, "/" if level is None else f"/?level={level}")
 
 
 def term_page(request: Request) -> Response:
     slug = request.path_params["slug"]
-    canonical = request.app.state.site.glossary.aliases.get(slug)
+    glossary = request.app.state.site.glossary
+    # An alias ("GD") or another spelling of the slug ("LoRA", "DPO") leads to the one address.
+    key = slugify(slug)
+    canonical = (
+        glossary.aliases.get(slug) or glossary.aliases.get(key) or (key in glossary.terms and key != slug and key)
+    )
     if canonical:
         return RedirectResponse(f"/terms/{canonical}", status_code=301)
     return _prebuilt(request, f"/terms/{slug}")

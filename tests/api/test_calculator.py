@@ -22,6 +22,8 @@ def test_result_fragment_follows_the_form(client) -> None:
 def test_bad_input_is_a_422_fragment_naming_the_field(client) -> None:
     response = client.get("/tools/memory-calculator/result", params={"rank": 0, "fmt": "fp8"})
     assert response.status_code == 422
-    assert "rank: Input should be greater than or equal to 1" in response.text
-    assert "fmt: Input should be" in response.text
+    assert "LoRA rank must be at least 1." in response.text
+    assert "Base weights stored as must be one of fp32, bf16, int8, nf4, nf4-dq." in response.text
+    many = client.get("/tools/memory-calculator/result", params={"hidden": "1.5", "params_billion": 20_000}).text
+    assert "Hidden size must be a whole number." in many and "Parameters (billions) must be at most 10,000." in many
     assert client.get("/tools/memory-calculator/result", params={"params_billion": "nan"}).status_code == 422

@@ -44,7 +44,26 @@ def test_home_lists_every_term_and_filters_by_level(client) -> None:
     advanced = client.get("/?level=advanced").text
     grid = advanced[advanced.index('id="term-grid"') : advanced.index('class="az"')]
     assert "QLoRA" in grid and "Gradient Descent" not in grid
-    assert client.get("/?level=expert").status_code == 422
+    bogus = client.get("/?level=expert")
+    assert bogus.status_code == 422 and bogus.headers["content-type"].startswith("text/html")
+    assert 'id="term-grid"' in bogus.text  # a page a person can use, not JSON
+
+
+def test_terms_are_found_whatever_their_case(client) -> None:
+    for typed, slug in [("LoRA", "lora"), ("DPO", "dpo"), ("Gradient-Descent", "gradient-descent")]:
+        response = client.get(f"/terms/{typed}", follow_redirects=False)
+        assert response.status_code == 301 and response.headers["location"] == f"/terms/{slug}"
+    assert client.get("/terms/no-such-term", follow_redirects=False).status_code == 404
+
+
+def test_api_docs_work_offline_under_the_site_csp(client) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "script-src 'self'" in docs.headers["content-security-policy"]
+    scripts = docs.text.count("<script")
+    assert scripts == docs.text.count("<script src=")  # no inline script for the CSP to block
+    assert "cdn." not in docs.text and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert client.get(f"/static/vendor/swagger-ui/{asset}").status_code == 200
 
 
 def test_term_page_has_breadcrumb_related_backlinks_references_and_neighbours(client) -> None:

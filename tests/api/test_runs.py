@@ -315,6 +315,8 @@ def test_the_lr_range_test_suggests_a_rate_and_says_how(client) -> None:
     assert lrs == sorted(lrs) and lrs[0] == pytest.approx(0.001)
     assert 0.001 < end["summary"]["suggested_lr"] < 10
     assert "steepest" in end["summary"]["suggestion_method"]
+    assert "diverged" not in end["summary"]  # the sweep's end is no failure
+    assert end["summary"]["sweep_ended"] == "lr_max was reached" and end["summary"]["sweep_ended_at_lr"] == 10
 
 
 def test_a_run_whose_last_watcher_leaves_is_cancelled(tmp_path) -> None:

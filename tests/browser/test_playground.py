@@ -74,7 +74,7 @@ def test_dpo_beta_change_during_a_run_is_recorded(page) -> None:
     change = panel.locator(".pg-changes li").first
     change.wait_for(timeout=10_000)
     assert "beta" in change.inner_text()
-    panel.locator('[data-action="reset"]').click()
+    panel.locator('[data-action="stop"]').click()
 
 
 def test_preference_pairs_can_be_inspected_while_they_stream(page) -> None:
@@ -87,4 +87,4 @@ def test_preference_pairs_can_be_inspected_while_they_stream(page) -> None:
     headers = table.locator("th").all_inner_texts()
     assert [h.lower() for h in headers] == ["prompt", "chosen", "rejected", "r chosen", "r rejected", "flipped"]
     assert table.locator("tbody tr").count() >= 1
-    panel.locator('[data-action="reset"]').click()
+    panel.locator('[data-action="stop"]').click()

@@ -54,6 +54,19 @@ test("values the run already has are not sent, and changes to several fields go 
   assert.deepEqual(sent, [{ lr: 0.05 }, { pace: 10 }]);
 });
 
+test("with `settle`, values held by the arrow keys go out once the control is still", async () => {
+  const clock = new FakeClock();
+  const { sent, send } = recorder();
+  const live = new LiveChanges(send, { clock, settle: 250, known: () => 0.08 });
+  for (const lr of [0.07, 0.06, 0.05]) {
+    live.push({ lr }); // one change event per key repeat, 30 ms apart
+    clock.advance(30);
+  }
+  assert.deepEqual(sent, []);
+  clock.advance(249);
+  assert.deepEqual(sent, [{ lr: 0.05 }]);
+});
+
 test("sends are at least `interval` apart", async () => {
   const clock = new FakeClock();
   const { sent, send, answer } = recorder();
@@ -170,6 +183,7 @@ test("a session keeps the control token from the POST and sends it with every ch
   made[0].emit("start", 1, { params: { lr: 0.1, steps: 50 }, device: "cpu" });
   made[0].emit("metrics", 2, { points: [{ step: 0, loss: 1 }] });
   session.change({ lr: 0.05 });
+  clock.advance(250); // a live change waits until the slider is still
   await session.pause(true);
   assert.equal(session.run.status, "paused");
   made[0].emit("end", 3, { status: "done" });
@@ -198,4 +212,12 @@ test("a run waiting for an artifact says what is being prepared, then runs", () 
   assert.deepEqual(describeRun(run, false), ["Preparing the base model, one time: step 340 of 600", ""]);
   run.apply("start", { params: { steps: 10 }, device: "cpu" }, 2);
   assert.match(describeRun(run, false)[0], /^Running on cpu/);
+});
+
+test("a pace change is a live change but no marker on the charts", () => {
+  const run = new Run("r1", 1, { lr: 0.08, pace: 30 });
+  assert.deepEqual(run.apply("control", { step: 4, changes: { pace: 5 } }), { pace: 5 });
+  assert.deepEqual(run.apply("control", { step: 9, changes: { lr: 0.03, pace: 10 } }), { lr: 0.03, pace: 10 });
+  assert.deepEqual(run.controls, [{ step: 9, changes: { lr: 0.03 } }]);
+  assert.equal(run.params.pace, 10);
 });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { addresses, checkValue, defaults, fieldSpecs, fromQuery, toQuery, validate } from "../../static/js/playground/state.js";
+import { addresses, applies, checkValue, defaults, fieldSpecs, fromQuery, toQuery, validate } from "../../static/js/playground/state.js";
 
 // The shape pydantic gives (see app/demos/gradient_descent.py and lora.py).
 const SCHEMA = {
@@ -91,4 +91,12 @@ test("a link addresses the panel it names, or else the page's first", () => {
   assert.ok(!addresses("demo=lora", "dpo", 0));
   assert.ok(addresses("lr=0.1", "dpo", 0));
   assert.ok(!addresses("lr=0.1", "lora", 1));
+});
+
+test("a field or chart declared only_when applies only under those choices", () => {
+  const onlyWhen = { optimizer: ["momentum", "nesterov"] };
+  assert.equal(applies(onlyWhen, { optimizer: "sgd" }), false);
+  assert.equal(applies(onlyWhen, { optimizer: "nesterov" }), true);
+  assert.equal(applies(onlyWhen, {}), true); // not chosen yet: the server's default decides
+  assert.equal(applies(null, { optimizer: "sgd" }), true);
 });

@@ -34,7 +34,7 @@ export function detailText(body, status) {
 export function describeFailure(result) {
   if (result.status === 422) {
     const issues = result.body && Array.isArray(result.body.detail) ? result.body.detail : [];
-    return { status: ["Some parameters need fixing.", "danger"], errors: issues.length ? [] : [detailText(result.body, 422)], issues };
+    return { status: ["Some settings need fixing: see the marked fields.", "danger"], errors: issues.length ? [] : [detailText(result.body, 422)], issues };
   }
   if (result.status === 429) {
     const retry = result.headers && result.headers.get("Retry-After");

@@ -99,7 +99,9 @@ export class Chart {
     if (!lines.some((l) => l.run.points.length > 0) && !surface) {
       this.destroy();
       this.key = "";
-      this.plot.dataset.empty = this.scene.permalink ? "Loading…" : "Press Run to train";
+      const current = this.scene.history.current;
+      const waiting = current && current.active ? "Waiting for the first step…" : "Press Run to train";
+      this.plot.dataset.empty = this.scene.permalink ? "Loading…" : waiting;
       this.plot.style.minHeight = `${this.measure().height}px`;
       this.readout.clear();
       return;

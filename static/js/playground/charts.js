@@ -1,6 +1,7 @@
 // A panel's charts, one per chart spec of its demo (server-rendered figures), updated together.
 
 import { Chart } from "./chart.js";
+import { applies } from "./state.js";
 
 export class Charts {
   constructor(section, specs, scene) {
@@ -16,8 +17,17 @@ export class Charts {
     return this.list.some((c) => c.spec.x === "x");
   }
 
+  /** The params that decide which charts mean something: the latest run's, else the form's. */
+  params() {
+    const run = this.scene.history.latest();
+    return run && Object.keys(run.startParams).length ? run.startParams : this.scene.controls.values();
+  }
+
   update() {
+    const params = this.params();
     for (const chart of this.list) {
+      chart.figure.hidden = !applies(chart.spec.only_when, params);
+      if (chart.figure.hidden) continue;
       try {
         chart.update();
       } catch (error) {

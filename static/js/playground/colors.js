@@ -1,9 +1,12 @@
 // Colours: parse any CSS colour, mix and fade them, and read the page theme (CSS custom
 // properties plus the series palette) that charts draw with.
 
+// After the accent (indigo): Okabe & Ito's colour-blind-safe set (vermillion, bluish green,
+// reddish purple, sky blue, yellow), darkened on white and lightened on dark so each line keeps
+// its contrast, then grey; no two neighbours in hue, so six series stay six colours.
 const PALETTES = {
-  light: ["#e8590c", "#2b8a3e", "#c2255c", "#1971c2", "#e67700", "#7048e8", "#0c8599"],
-  dark: ["#ff922b", "#51cf66", "#f06595", "#4dabf7", "#fcc419", "#b197fc", "#22b8cf"],
+  light: ["#d55e00", "#009e73", "#cc79a7", "#2b8fcf", "#a98600", "#5b6270", "#7a3e9d"],
+  dark: ["#ff8a4c", "#2fd3a0", "#eea0cf", "#74c6f7", "#f0dc5a", "#c3c8d2", "#c59bf0"],
 };
 
 const colorContext = (() => {

@@ -1,8 +1,10 @@
 // One form field of a playground (slider, log slider, number, select, checkboxes) in the DOM:
 // the value it holds, setting it, its display and error state. Its rules come from its spec
-// (state.js); the markup comes from the server (templates/partials/panel.html).
+// (state.js); the markup comes from the server (templates/partials/panel.html). A slider has a
+// number box beside it: the box holds the exact value (0.15 can be typed even where the log
+// slider only reaches 0.148 or 0.151), the slider follows it, and either moves the other.
 
-import { finite, fmtParam } from "./format.js";
+import { finite } from "./format.js";
 import { checkValue } from "./state.js";
 
 export class Field {
@@ -14,13 +16,8 @@ export class Field {
     this.live = node.hasAttribute("data-live") || !!(spec && spec.live);
     this.inputs = [...node.querySelectorAll("input, select")];
     this.input = this.inputs[0] || null;
-    this.output = node.querySelector("output");
+    this.box = node.querySelector("input.pg-value");
     this.errorNode = node.querySelector(".pg-field-error");
-    if (this.kind === "log" && this.input) {
-      // The exact default (0.05) lives in the output; the slider only holds a rounded log10.
-      const shown = parseFloat(this.output && this.output.textContent);
-      this.real = finite(shown) && shown > 0 ? shown : this.fromLog(this.input.value);
-    }
     if (spec) this.applyBounds(spec);
     this.display();
   }
@@ -55,23 +52,19 @@ export class Field {
     }
   }
 
-  integral() {
-    return this.input && (this.input.step === "1" || parseFloat(this.input.step) === 1);
-  }
-
-  /** The value to send, or undefined when the field holds none (an empty number box). */
+  /** The value to send, or undefined when the field holds none (an empty number box without a
+   * slider). A slider's box that holds no number gives NaN, which the checks name. */
   value() {
     const input = this.input;
     if (!input) return undefined;
     switch (this.kind) {
       case "log":
-        return this.real;
       case "range":
+        return this.box ? (this.box.value.trim() === "" ? NaN : Number(this.box.value)) : Number(input.value);
       case "number": {
         if (input.value.trim() === "") return undefined;
         const number = Number(input.value);
-        if (!Number.isFinite(number)) return undefined;
-        return this.integral() ? Math.round(number) : number;
+        return Number.isFinite(number) ? number : NaN;
       }
       case "select":
         return this.numericOptions ? Number(input.value) : input.value;
@@ -96,9 +89,9 @@ export class Field {
   setValue(value) {
     const input = this.input;
     if (!input || value === undefined) return;
-    if (this.kind === "log") {
-      this.real = value;
-      input.value = String(Math.log10(value));
+    if (this.box) {
+      this.box.value = String(value);
+      this.follow();
     } else if (this.kind === "checkbox") input.checked = !!value;
     else if (this.kind === "checkboxes") {
       const wanted = new Set(value);
@@ -107,29 +100,41 @@ export class Field {
     this.display();
   }
 
-  onInput() {
-    if (this.kind === "log" && this.input) this.real = this.fromLog(this.input.value);
+  /** `target`: the element that moved (the slider or its box); the other one follows. */
+  onInput(target) {
+    if (this.box && target === this.input) this.box.value = String(this.sliderValue());
+    else if (this.box) this.follow();
     this.display();
     this.clearError();
   }
 
+  /** The value the slider's position stands for, rounded to what its steps can tell apart. */
+  sliderValue() {
+    if (this.kind === "log") return this.fromLog(this.input.value);
+    const step = parseFloat(this.input.step);
+    const decimals = finite(step) && step > 0 && step < 1 ? Math.min(6, Math.ceil(-Math.log10(step))) : 0;
+    return Number(Number(this.input.value).toFixed(decimals));
+  }
+
+  /** Move the slider to the box's value (a value past its ends leaves it at the end). */
+  follow() {
+    const value = Number(this.box.value);
+    if (this.box.value.trim() === "" || !Number.isFinite(value)) return;
+    if (this.kind === "log") {
+      if (value > 0) this.input.value = String(Math.log10(value));
+    } else this.input.value = String(value);
+    this.display();
+  }
+
   display() {
-    if (!this.input) return;
-    if (this.input.type === "range") {
-      const low = parseFloat(this.input.min);
-      const high = parseFloat(this.input.max);
-      const at = parseFloat(this.input.value);
-      const pct = high > low && finite(at) ? ((at - low) / (high - low)) * 100 : 50;
-      this.input.style.setProperty("--pg-fill", `${Math.max(0, Math.min(100, pct)).toFixed(1)}%`);
-    }
-    if (!this.output) return;
-    if (this.kind === "log") this.output.textContent = fmtParam(this.real);
-    else if (this.kind === "range") {
-      const value = this.value();
-      const step = parseFloat(this.input.step);
-      const decimals = finite(step) && step > 0 && step < 1 ? Math.min(6, Math.ceil(-Math.log10(step))) : 0;
-      this.output.textContent = finite(value) ? String(Number(value.toFixed(decimals))) : "";
-    }
+    if (!this.input || this.input.type !== "range") return;
+    const low = parseFloat(this.input.min);
+    const high = parseFloat(this.input.max);
+    const at = parseFloat(this.input.value);
+    const pct = high > low && finite(at) ? ((at - low) / (high - low)) * 100 : 50;
+    this.input.style.setProperty("--pg-fill", `${Math.max(0, Math.min(100, pct)).toFixed(1)}%`);
+    // Screen readers hear the value itself, not the slider's log10 position.
+    if (this.box) this.input.setAttribute("aria-valuetext", this.box.value);
   }
 
   setDisabled(disabled) {

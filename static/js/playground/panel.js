@@ -10,6 +10,7 @@ import { RunHistory } from "./history.js";
 import { RunList } from "./runs-list.js";
 import { RunViews } from "./run-views.js";
 import { Scene } from "./scene.js";
+import { RunMemory } from "./resume.js";
 import { RunSession } from "./session.js";
 import { addresses, defaults, fieldSpecs, fromQuery, toQuery, validate } from "./state.js";
 import { ErrorList, StatusLine } from "./status.js";
@@ -32,19 +33,25 @@ export class Panel {
     this.scene = new Scene(section, { history: this.history, controls: this.controls, permalink: !!this.runId, report: (m) => this.errors.show([m]) });
     this.charts = new Charts(section, config.charts, this.scene);
     this.session = null;
+    this.memory = new RunMemory(location.pathname, section.id);
     this.starting = false;
     this.frame = 0;
     if (this.runId) section.classList.add("is-permalink");
     if (typeof uPlot === "undefined") this.errors.show(["The chart library did not load, so curves cannot be drawn."]);
-    if (query && !this.runId && addresses(query, this.name, index)) this.controls.setValues(fromQuery(this.specs, query).params);
-    this.controls.bind({ onSubmit: () => this.start(), onEdit: (field) => this.edited(field) });
+    if (query && !this.runId && addresses(query, this.name, index)) this.applyLink(fromQuery(this.specs, query));
+    this.controls.bind({ onSubmit: () => this.start(), onEdit: (field, final) => this.edited(field, final) });
     onActions(section, {
       pause: (button) => {
         button.disabled = true; // until the answer: a double click is one pause
         this.session.pause(this.run.status !== "paused").then((r) => this.answered(r));
       },
       step: () => this.session.step().then((r) => this.answered(r)),
-      reset: () => this.reset(),
+      stop: (button) => {
+        button.disabled = true; // until the end event: one press, one DELETE
+        this.session.stop().then((r) => this.answered(r));
+      },
+      clear: () => this.clear(),
+      defaults: () => { this.controls.restore(this.defaults); this.schedule(); },
       csv: () => exportCsv(this.name, this.run),
       json: () => exportJson(this.name, this.run),
       share: () => this.share(),
@@ -54,7 +61,20 @@ export class Panel {
     if (this.charts.drawsPaths) this.scene.loadExtras(this.name).then(() => this.schedule());
     this.render();
     if (this.runId) this.follow(RunSession.attach(this.runId, this.history.nextNum));
+    else this.resume();
+  }
+
+  /** After a reload or Back: follow the run this tab started here, with its control token. */
+  resume() {
+    const kept = this.memory.recall();
+    if (kept) this.follow(RunSession.attach(kept.id, kept.num, { token: kept.token }), { resumed: true });
     else this.controls.sync(null);
+  }
+
+  /** A share link's params into the form; what it held that the bounds reject is said, not hidden. */
+  applyLink({ params, rejected }) {
+    this.controls.setValues(params);
+    this.errors.show(rejected.map((r) => `The link's ${r.field}=${r.text} was not used (the default stays): ${r.message}`));
   }
 
   get run() {
@@ -84,10 +104,11 @@ export class Panel {
     this.render();
   }
 
-  edited(field) {
+  /** A field moved; a live one reaches the run when let go (`final`): one drag, one change. */
+  edited(field, final) {
     this.schedule(); // the surface picked, or the start point, may have moved
     const run = this.run;
-    if (!field.live || !run || !run.active) return;
+    if (!final || !field.live || !run || !run.active) return;
     const problem = field.problem();
     if (problem) field.showError(problem);
     else if (field.value() !== undefined) this.session.change({ [field.name]: field.value() });
@@ -116,22 +137,27 @@ export class Panel {
     this.controls.sync(this.run);
   }
 
-  /** Show this session's run as the current one, its views following its events. */
-  follow(session) {
+  /** Show this session's run as the current one, its views following its events. A `resumed`
+   * run (see resume) puts its params, and its live changes, back into the form. */
+  follow(session, { resumed = false } = {}) {
     if (this.session) this.session.close();
     this.session = session;
+    if (!this.runId) this.memory.remember(session.run);
+    const restore = (params) => { if (resumed) this.controls.setValues(params); };
     this.history.begin(session.run);
     this.views.clear();
     // A closed session emits nothing more, so an earlier run's events cannot reach these views.
     session
-      .on("start", () => { this.views.started(session.run); this.refresh(); })
+      .on("start", () => { restore(session.run.params); this.views.started(session.run); this.refresh(); })
       .on("metrics", ({ data }) => { this.views.points(data.points || []); this.schedule(); })
-      .on("control", ({ data, changes }) => { if (changes) this.views.changed(data.step, changes); this.refresh(); })
+      .on("control", ({ data, changes }) => { if (changes) { restore(changes); this.views.changed(data.step, changes); } this.refresh(); })
       .on("end", () => { this.views.ended(session.run, () => this.scene.theme); this.refresh(); })
       .on("live", ({ changes, result }) => {
         if (result.status === 422) this.errors.show(this.controls.showIssues(result.body && result.body.detail));
         else if (result.ok) this.controls.clearIssues(Object.keys(changes));
       }); // 409: the run has finished; its end event says how
+    // A kept run the server no longer knows: forget it, so the next reload starts clean.
+    session.on("connection", ({ state }) => { if (resumed && state === "lost" && !session.run.events.length) this.memory.forget(); });
     for (const type of ["connection", "queue", "status"]) session.on(type, () => this.refresh());
     this.refresh();
   }
@@ -142,9 +168,14 @@ export class Panel {
     this.refresh();
   }
 
-  reset() {
+  /** The current run off the charts; a finished curve goes only when the reader confirms. */
+  clear() {
+    const run = this.run;
+    const keep = `Clear run #${run ? run.num : ""} from the charts? Its permalink keeps it on the server.`;
+    if (run && run.end && run.points.length && !window.confirm(keep)) return;
     if (this.session) this.session.cancel();
     this.session = null;
+    this.memory.forget();
     this.history.dropCurrent();
     this.views.clear();
     this.errors.clear();

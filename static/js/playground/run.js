@@ -6,6 +6,8 @@ import { finite, fmtDuration, fmtNum, fmtValue, isPlainObject } from "./format.j
 
 export const ACTIVE = new Set(["queued", "running", "paused"]);
 const CONTROL_KEYS = new Set(["paused", "step_once"]);
+// Live params that change how fast a run goes, not what its curve means: no marker on the charts.
+const UNMARKED = new Set(["pace"]);
 
 export class Run {
   constructor(id, num, params) {
@@ -67,7 +69,8 @@ export class Run {
       if ("paused" in changes && !this.end) this.setPaused(changes.paused);
       const params = Object.fromEntries(Object.entries(changes).filter(([k]) => !CONTROL_KEYS.has(k)));
       if (Object.keys(params).length && finite(data.step)) {
-        this.controls.push({ step: data.step, changes: params });
+        const marked = Object.fromEntries(Object.entries(params).filter(([k]) => !UNMARKED.has(k)));
+        if (Object.keys(marked).length) this.controls.push({ step: data.step, changes: marked });
         Object.assign(this.params, params);
         return params;
       }

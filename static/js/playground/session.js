@@ -11,6 +11,7 @@ import { ACTIVE, Run } from "./run.js";
 import { EventStream } from "./stream.js";
 
 const QUEUE_POLL_MS = 1000;
+const LIVE_SETTLE_MS = 250; // a slider's value has to stay this long before it goes to the run
 const runUrl = (id) => `/api/runs/${encodeURIComponent(id)}`;
 
 export class RunSession {
@@ -23,6 +24,7 @@ export class RunSession {
     this.poll = null;
     this.closed = false;
     this.live = new LiveChanges((changes) => this.patch(changes), {
+      settle: LIVE_SETTLE_MS,
       clock,
       known: (name) => run.params[name],
       onResult: (changes, result) => this.emit("live", { changes, result }),
@@ -126,9 +128,16 @@ export class RunSession {
     return this.patch({ step_once: true });
   }
 
+  /** Cancel on the server and keep following: the end event says where it stopped. Resolves
+   * to the API's answer (null when there was nothing to stop). */
+  stop() {
+    if (!this.run.active) return Promise.resolve(null);
+    return this.request(runUrl(this.run.id), { method: "DELETE", headers: this.run.authorization });
+  }
+
   /** Cancel on the server (when still active) and stop following. */
   cancel() {
-    if (this.run.active) this.request(runUrl(this.run.id), { method: "DELETE", headers: this.run.authorization });
+    this.stop();
     this.close();
   }
 

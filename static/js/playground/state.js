@@ -32,8 +32,14 @@ export function fieldSpecs(schema, live = []) {
       exclusiveMaximum: prop.exclusiveMaximum,
       minLength: prop.minLength,
       maxLength: prop.maxLength,
+      onlyWhen: prop.only_when || null,
     };
   });
+}
+
+/** Does a field or chart declared `only_when` ({mode: ["range_test"]}) apply under `params`? */
+export function applies(onlyWhen, params) {
+  return Object.entries(onlyWhen || {}).every(([name, allowed]) => params[name] === undefined || allowed.map(String).includes(String(params[name])));
 }
 
 export function defaults(specs) {
