@@ -1,0 +1,33 @@
+"""The language-model playgrounds through the HTTP API and the real engine."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.api.test_demo_runs import run_to_end
+
+
+def test_pretraining_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "pretraining", steps=12, batch_size=4, d_model=32, n_layer=1)
+    assert facts["uniform_loss"] == pytest.approx(math.log(facts["vocab_size"]))
+    assert facts["n_params"] > 0 and facts["train_chars"] > 5 * facts["val_chars"] > 0
+    assert [p["step"] for p in points] == list(range(12))
+    assert points[0]["loss"] == pytest.approx(facts["uniform_loss"], abs=0.05)
+    assert [p["sample"][:4] for p in points if "sample" in p] == ["The ", "The "]  # steps 3 and 11
+    assert summary["tokens"] == 12 * 4 * 64
+
+
+@pytest.mark.parametrize(
+    ("demo", "body", "field"),
+    [
+        ("pretraining", {"d_model": 40}, "d_model"),
+        ("pretraining", {"n_layer": 0}, "n_layer"),
+        ("pretraining", {"temperature": 3}, "temperature"),
+    ],
+)
+def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:
+    response = client.post(f"/api/demos/{demo}/runs", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == field

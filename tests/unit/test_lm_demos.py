@@ -1,0 +1,147 @@
+"""The language-model playgrounds (pretraining, fine-tuning, SFT, instruction tuning), run in-process."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+from pydantic import ValidationError
+
+from app.demos import load_demos
+from app.demos.base import Demo, InlineControl, Point, run_inline
+from app.ml import charlm, texts
+
+torch.set_num_threads(1)
+
+LM_DEMOS = ["pretraining"]
+
+
+@pytest.fixture(scope="module")
+def demos() -> dict[str, Demo]:
+    return load_demos()
+
+
+def run(demo: Demo, **params: object) -> tuple[list[Point], dict, InlineControl]:
+    return run_inline(demo, demo.Params(pace=0, **params))
+
+
+def test_modules_do_not_import_torch() -> None:
+    modules = ", ".join(f"app.demos.{name.replace('-', '_')}" for name in LM_DEMOS)
+    code = (
+        f"import sys, app.demos._lm, app.ml.texts, {modules}; "
+        "assert 'torch' not in sys.modules and 'app.ml.charlm' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", LM_DEMOS)
+def test_every_number_is_bounded_and_titled(demos: dict[str, Demo], name: str) -> None:
+    for field_name, schema in demos[name].Params.model_json_schema()["properties"].items():
+        assert "title" in schema and "description" in schema, field_name
+        if schema.get("type") in {"integer", "number"}:
+            assert {"minimum", "exclusiveMinimum"} & schema.keys(), field_name
+            assert {"maximum", "exclusiveMaximum"} & schema.keys(), field_name
+
+
+def test_one_vocabulary_covers_every_text() -> None:
+    vocab = charlm.LM_VOCAB
+    assert len(vocab) == len(set(texts.LM_TEXT))
+    everything = texts.ENGLISH + texts.FORECAST + "".join(a + b for p, r in texts.CHATS for a, b in [texts.chat(p, r)])
+    assert set(everything) <= set(vocab.chars)
+    assert vocab.decode(vocab.encode(texts.ENGLISH_VAL)) == texts.ENGLISH_VAL
+
+
+def test_validation_splits_are_held_out() -> None:
+    for text, train, val in [
+        (texts.ENGLISH, texts.ENGLISH_TRAIN, texts.ENGLISH_VAL),
+        (texts.FORECAST, texts.FORECAST_TRAIN, texts.FORECAST_VAL),
+    ]:
+        assert train + "\n" + val == text and val and train
+        assert val.splitlines()[0] not in train  # its first paragraph or line is nowhere in training
+    assert not {p for p, _ in texts.CHATS_VAL} & {p for p, _ in texts.CHATS_TRAIN}
+
+
+# ---- pretraining ----
+
+
+def test_pretraining_starts_at_the_uniform_guess(demos: dict[str, Demo]) -> None:
+    points, _, control = run(demos["pretraining"], steps=2, d_model=32, n_layer=1)
+    facts = control.facts
+    V = len(charlm.LM_VOCAB)
+    assert facts["vocab_size"] == V and facts["uniform_loss"] == math.log(V)
+    # Small initial weights make the logits nearly equal: the first loss is that of a uniform guess.
+    assert points[0]["loss"] == pytest.approx(math.log(V), abs=0.03)
+    assert points[0]["val_loss"] == pytest.approx(math.log(V), abs=0.03)
+    assert all(p["uniform_loss"] == math.log(V) for p in points)
+    # Parameters counted from the architecture: embeddings, one block, final norm, head.
+    d, T = 32, 64
+    block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d)
+    assert facts["n_params"] == V * d + T * d + block + 2 * d + d * V + V
+    assert (facts["train_chars"], facts["val_chars"]) == (len(texts.ENGLISH_TRAIN), len(texts.ENGLISH_VAL))
+
+
+def test_pretraining_learns_and_samples(demos: dict[str, Demo]) -> None:
+    points, summary, _ = run(demos["pretraining"], steps=60, batch_size=8, temperature=0.5)
+    assert [p["step"] for p in points] == list(range(60))
+    assert [p["tokens"] for p in points[:2]] == [8 * 64, 2 * 8 * 64]
+    losses = [p["loss"] for p in points]
+    assert sum(losses[-5:]) / 5 < 0.75 * losses[0]
+    # Validation every 10 steps (and the last); the points in between carry the last value.
+    val = [p["val_loss"] for p in points]
+    assert all(val[s] == val[s - s % 10] for s in range(59))
+    assert val[50] < val[0] and summary["final"]["val_loss"] == val[-1]
+    samples = {p["step"]: p["sample"] for p in points if "sample" in p}
+    assert sorted(samples) == [3, 53, 59]  # started at steps 0 and 50; the last one ends on the last step
+    assert all(s.startswith("The ") and len(s) == 4 + 80 for s in samples.values())
+
+
+def test_pretraining_live_lr_and_seed(demos: dict[str, Demo]) -> None:
+    demo = demos["pretraining"]
+    params = demo.Params(steps=3, d_model=16, n_layer=1, seed=5)
+    control = InlineControl(params)
+    steps = demo.train(params, control)
+    assert next(steps)["lr"] == params.lr
+    control.change(lr=1e-4)
+    assert next(steps)["lr"] == 1e-4
+    first, _, _ = run(demo, steps=4, d_model=16, n_layer=1, seed=5)
+    again, _, _ = run(demo, steps=4, d_model=16, n_layer=1, seed=5)
+    other, _, _ = run(demo, steps=4, d_model=16, n_layer=1, seed=6)
+    assert first == again and first[0]["loss"] != other[0]["loss"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"d_model": 40}, "d_model"),
+        ({"d_model": 256}, "d_model"),
+        ({"n_layer": 5}, "n_layer"),
+        ({"lr": 0}, "lr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"temperature": -1}, "temperature"),
+        ({"pace": 241}, "pace"),
+    ],
+)
+def test_pretraining_bad_params_name_the_field(demos: dict[str, Demo], raw: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        demos["pretraining"].parse(raw)
+    assert info.value.errors()[0]["loc"][0] == field
+
+
+def test_temperature_zero_is_greedy_and_sampling_follows_softmax() -> None:
+    model = charlm.new_model(charlm.CharLMConfig(len(charlm.LM_VOCAB), n_layer=1, d_model=16), seed=0)
+    with torch.no_grad():
+        model.head.bias[-1] = 10.0  # a clear favourite
+    vocab = charlm.LM_VOCAB
+    greedy = charlm.generate(model, "ab", 5, vocab)
+    assert greedy == "ab" + vocab.chars[-1] * 5
+    # At temperature T, characters are drawn in proportion to exp(logit / T): count them.
+    gen = torch.Generator().manual_seed(0)
+    draws = [next(charlm.stream(model, "ab", vocab, 2.0, gen)) for _ in range(3000)]
+    with torch.no_grad():
+        probs = F.softmax(model(vocab.encode("ab")[None])[0, -1] / 2.0, -1)
+    top = vocab.chars[-1]
+    assert draws.count(top) / 3000 == pytest.approx(probs[-1].item(), abs=0.03)
