@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from app.demos.base import Control, log_slider
+
 if TYPE_CHECKING:
     import torch
 
@@ -22,6 +24,21 @@ if TYPE_CHECKING:
 EVAL_EVERY = 10
 """Steps between validation losses (one fixed batch each). The points in between carry the last
 value, so every point has every key and the curves stay continuous."""
+
+
+def lr_field(default: float) -> float:
+    return Field(
+        default,
+        gt=0,
+        le=0.1,
+        title="Learning rate",
+        description="Adam's step size.",
+        json_schema_extra=log_slider(1e-5),
+    )
+
+
+def steps_field(default: int, le: int = 2000) -> int:
+    return Field(default, ge=1, le=le, title="Steps", description="Number of updates.")
 
 
 def pace_field(default: float) -> float:
@@ -46,21 +63,51 @@ class SpreadSample:
     def busy(self) -> bool:
         return self._chars is not None
 
-    def start(self, model: CharLM, prompt: str, temperature: float, generator: torch.Generator) -> None:
+    def start(
+        self,
+        model: CharLM,
+        prompt: str,
+        temperature: float = 0.0,
+        generator: torch.Generator | None = None,
+        stop: str | None = None,
+    ) -> None:
         from app.ml.charlm import LM_VOCAB, stream
 
         self._chars = stream(model, prompt, LM_VOCAB, temperature, generator)
-        self._text = prompt
-        self._left = self.length
+        self._text, self._left, self._stop = prompt, self.length, stop
 
     def advance(self) -> str | None:
-        """Generate the next few characters; the whole sample (prompt included) once it is done."""
+        """Generate the next few characters; the whole sample (prompt included) once it has its
+        length or has written the stop character."""
         if self._chars is None:
             return None
-        n = min(self.chars_per_step, self._left)
-        self._text += "".join(islice(self._chars, n))
-        self._left -= n
+        for char in islice(self._chars, min(self.chars_per_step, self._left)):
+            self._text += char
+            self._left -= 1
+            if char == self._stop:
+                self._left = 0
+                break
         if self._left:
             return None
         self._chars = None
         return self._text
+
+
+def load_base(ctl: Control) -> CharLM:
+    """The English base model (a prepared artifact), on the run's device, ready to train."""
+    import torch
+
+    from app.demos._charlm import ENGLISH_BASE
+    from app.ml.charlm import load_model
+
+    return load_model(ctl.artifact(ENGLISH_BASE)).to(torch.device(ctl.device)).train()
+
+
+def adam_step(opt: torch.optim.Optimizer, loss: torch.Tensor, lr: float) -> float:
+    """One Adam step on loss at the current (live) lr; returns the loss before the update."""
+    for group in opt.param_groups:
+        group["lr"] = lr
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item()

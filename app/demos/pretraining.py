@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import Field
 
-from app.demos._lm import EVAL_EVERY, SpreadSample, pace_field, seed_field
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider
+from app.demos._lm import EVAL_EVERY, SpreadSample, lr_field, pace_field, seed_field, steps_field
+from app.demos.base import Chart, Control, Demo, DemoParams, Point
 from app.ml import texts
 
 BLOCK_SIZE = 64  # characters of context per window
@@ -31,10 +31,8 @@ class Params(DemoParams):
         64, ge=16, le=128, multiple_of=16, title="Width", description="d_model: size of each character's vector."
     )
     n_layer: int = Field(2, ge=1, le=4, title="Depth", description="Number of transformer blocks.")
-    lr: float = Field(
-        3e-3, gt=0, le=0.1, title="Learning rate", description="Adam's step size.", json_schema_extra=log_slider(1e-5)
-    )
-    steps: int = Field(400, ge=1, le=3000, title="Steps", description="Number of updates.")
+    lr: float = lr_field(3e-3)
+    steps: int = steps_field(400, le=3000)
     batch_size: int = Field(16, ge=1, le=64, title="Batch size", description="Windows of 64 characters per step.")
     temperature: float = Field(
         0.8, ge=0, le=2, title="Temperature", description="Sampling temperature of the samples; 0 is greedy."

@@ -136,14 +136,23 @@ def lm_loss(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     return F.cross_entropy(logits.flatten(0, 1), y.flatten())
 
 
-def masked_lm_loss(model: nn.Module, x: Tensor, y: Tensor, mask: Tensor) -> Tensor:
-    """Mean cross-entropy over the positions where mask is 1 (the response tokens, in SFT); the
-    others add nothing to the loss nor to the gradient. Like TRL's completion-only loss (labels
-    -100 outside the completion), the mean is over the kept positions of the whole batch."""
+def token_nll(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+    """Next-character cross-entropy (nats) at every position: (B, T)."""
     logits = model(x)
-    nll = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none")
-    mask = mask.flatten().to(nll.dtype)
+    return F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(y.shape)
+
+
+def masked_mean(nll: Tensor, mask: Tensor) -> Tensor:
+    """Mean of nll over the positions where mask is 1; the others add nothing to the loss nor to
+    its gradient. Like TRL's completion-only loss (labels -100 outside the completion), the mean
+    is over the kept positions of the whole batch, not per sequence."""
+    mask = mask.to(nll.dtype)
     return (nll * mask).sum() / mask.sum().clamp_min(1)
+
+
+def masked_lm_loss(model: nn.Module, x: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+    """Cross-entropy on the response tokens only (mask 1), as SFT trainers compute it."""
+    return masked_mean(token_nll(model, x, y), mask)
 
 
 def random_batch(data: Tensor, batch_size: int, block_size: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -162,6 +171,44 @@ def windows(data: Tensor, starts: Tensor, block_size: int) -> tuple[Tensor, Tens
     x = torch.stack([data[i : i + block_size] for i in starts.tolist()])
     y = torch.stack([data[i + 1 : i + 1 + block_size] for i in starts.tolist()])
     return x, y
+
+
+def encode_chats(pairs: list[tuple[str, str]], vocab: Vocab) -> tuple[Tensor, Tensor]:
+    """Conversations packed into one stream, as (ids, is_response): is_response[i] is 1 where
+    character i belongs to a response (the template and the prompts are 0). Windows of the pair
+    give the inputs, the targets and, shifted like the targets, the loss mask."""
+    ids, is_response = [], []
+    for prompt, response in pairs:
+        masked, kept = texts.chat(prompt, response)
+        for part, flag in ((masked, 0), (kept, 1), ("\n", 0)):  # a blank line between conversations
+            ids.append(vocab.encode(part))
+            is_response.append(torch.full((len(part),), flag))
+    return torch.cat(ids), torch.cat(is_response)
+
+
+def encode_rows(pairs: list[tuple[str, str]], vocab: Vocab, length: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(prompt, answer) pairs as one batch, a row each, right-padded: (x, y, mask), mask 1 where
+    the target is a character of the answer. Padding after a causal row changes nothing before it."""
+    pad = vocab.index["\n"]
+    rows, masks = [], []
+    for prompt, answer in pairs:
+        ids = vocab.encode(prompt + answer).tolist()
+        if len(ids) > length + 1:
+            raise ValueError(f"{prompt + answer!r} is longer than {length + 1} characters")
+        rows.append(ids + [pad] * (length + 1 - len(ids)))
+        # Target t is character t + 1: the answer's characters are targets len(prompt) - 1 onwards.
+        masks.append([len(prompt) - 1 <= t < len(ids) - 1 for t in range(length)])
+    ids = torch.tensor(rows)
+    return ids[:, :-1], ids[:, 1:], torch.tensor(masks, dtype=torch.long)
+
+
+@torch.no_grad()
+def exact_match(model: nn.Module, x: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+    """Per row: would greedy decoding write exactly the answer? It would if and only if the argmax
+    is right at every answer position, given the right answer so far (the first wrong argmax is
+    where greedy decoding would leave it), so one teacher-forced forward pass decides every row."""
+    correct = model(x).argmax(-1) == y
+    return (correct | ~mask.bool()).all(dim=1)
 
 
 def eval_batch_a(batch_size: int = 32) -> tuple[Tensor, Tensor]:

@@ -115,6 +115,9 @@ CHATS_TRAIN, CHATS_VAL = CHATS[:-8], CHATS[-8:]
 # Instruction tuning: one model, tiny tasks chosen by the instruction's words. Each task is
 # plain Python, so its answers (and the tests' reference) need no model.
 TASKS: dict[str, Callable[[str], str]] = {
+    "first": lambda word: word[0],
+    "last": lambda word: word[-1],
+    "length": lambda word: str(len(word)),
     "reverse": lambda word: word[::-1],
     "upper": str.upper,
     "sort": lambda word: "".join(sorted(word)),
@@ -123,6 +126,36 @@ TASKS: dict[str, Callable[[str], str]] = {
 PHRASINGS: dict[str, list[str]] = {
     # The last two of each task are held out: never trained on, to see whether the model
     # understands the instruction or only memorised its exact wording.
+    "first": [
+        "First letter of",
+        "What letter starts",
+        "Give the first letter of",
+        "Which letter begins",
+        "Start letter of",
+        "Name the first letter in",
+        "Tell me the initial of",
+        "The opening letter of",
+    ],
+    "last": [
+        "Last letter of",
+        "What letter ends",
+        "Give the last letter of",
+        "Which letter closes",
+        "End letter of",
+        "Name the final letter in",
+        "Tell me how this word ends",
+        "The closing letter of",
+    ],
+    "length": [
+        "How many letters in",
+        "Count the letters of",
+        "Length of the word",
+        "Number of letters in",
+        "How long is",
+        "Give the length of",
+        "Tell me how many letters has",
+        "Count every letter in",
+    ],
     "reverse": [
         "Reverse the word",
         "Write this backwards",

@@ -19,12 +19,32 @@ def test_pretraining_through_the_api(client) -> None:
     assert summary["tokens"] == 12 * 4 * 64
 
 
+def test_sft_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "sft", steps=10, batch_size=2)
+    assert 0.3 < facts["masked_fraction"] < 0.6
+    assert {p["series"] for p in points} == {"all_tokens", "response_only"} and len(points) == 20
+    assert any("completion" in p for p in points)
+    assert summary["final"]["response_only"]["loss"] == summary["final"]["response_only"]["response_loss"]
+
+
+def test_fine_tuning_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "fine-tuning", steps=5, new_chars=300)
+    assert facts["new_chars"] == 300 and facts["trainable_params"]["pretrained"] == facts["n_params"]
+    first = {p["series"]: p for p in points[:2]}
+    assert first["pretrained"]["val_loss"] < first["scratch"]["val_loss"]
+    assert set(summary["final"]) == {"pretrained", "scratch"}
+
+
 @pytest.mark.parametrize(
     ("demo", "body", "field"),
     [
         ("pretraining", {"d_model": 40}, "d_model"),
         ("pretraining", {"n_layer": 0}, "n_layer"),
         ("pretraining", {"temperature": 3}, "temperature"),
+        ("sft", {"lr": 0}, "lr"),
+        ("sft", {"batch_size": 33}, "batch_size"),
+        ("fine-tuning", {"frozen_layers": -1}, "frozen_layers"),
+        ("fine-tuning", {"compare_scratch": "maybe"}, "compare_scratch"),
     ],
 )
 def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:

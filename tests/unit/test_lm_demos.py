@@ -17,7 +17,7 @@ from app.ml import charlm, texts
 
 torch.set_num_threads(1)
 
-LM_DEMOS = ["pretraining"]
+LM_DEMOS = ["pretraining", "sft", "fine-tuning"]
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +145,130 @@ def test_temperature_zero_is_greedy_and_sampling_follows_softmax() -> None:
         probs = F.softmax(model(vocab.encode("ab")[None])[0, -1] / 2.0, -1)
     top = vocab.chars[-1]
     assert draws.count(top) / 3000 == pytest.approx(probs[-1].item(), abs=0.03)
+
+
+# ---- SFT ----
+
+
+def tiny_model(seed: int = 0) -> charlm.CharLM:
+    return charlm.new_model(charlm.CharLMConfig(len(charlm.LM_VOCAB), block_size=16, n_layer=1, d_model=16), seed)
+
+
+def test_masked_loss_is_the_cross_entropy_over_response_positions_only() -> None:
+    model = tiny_model()
+    with torch.no_grad():
+        model.head.weight.normal_(0, 1.0)  # logits far from uniform, so every position differs
+    gen = torch.Generator().manual_seed(0)
+    V = len(charlm.LM_VOCAB)
+    x, y = torch.randint(V, (3, 16), generator=gen), torch.randint(V, (3, 16), generator=gen)
+    mask = (torch.rand(3, 16, generator=gen) < 0.4).long()
+    loss = charlm.masked_lm_loss(model, x, y, mask)
+
+    # By hand: -log softmax(logits)[target], averaged over the kept positions of the whole batch.
+    logits = model(x).tolist()
+    kept = [
+        -(logits[b][t][y[b, t]] - math.log(sum(math.exp(v) for v in logits[b][t])))
+        for b in range(3)
+        for t in range(16)
+        if mask[b, t]
+    ]
+    assert loss.item() == pytest.approx(sum(kept) / len(kept), rel=1e-5)
+
+    # Masked targets contribute nothing: change every one of them and neither the loss nor a
+    # single gradient moves.
+    loss.backward()
+    grads = [q.grad.clone() for q in model.parameters()]
+    model.zero_grad()
+    y_other = torch.where(mask.bool(), y, (y + 1) % V)
+    again = charlm.masked_lm_loss(model, x, y_other, mask)
+    again.backward()
+    assert again.item() == loss.item()
+    assert all(torch.equal(g, q.grad) for g, q in zip(grads, model.parameters(), strict=True))
+
+
+def test_packed_conversations_mark_exactly_the_responses() -> None:
+    pairs = texts.CHATS_TRAIN[:3]
+    ids, is_response = charlm.encode_chats(pairs, charlm.LM_VOCAB)
+    stream = charlm.LM_VOCAB.decode(ids)
+    assert stream == "".join(f"User: {p}\nAssistant: {r}\n\n" for p, r in pairs)
+    kept = "".join(c for c, m in zip(stream, is_response.tolist(), strict=True) if m)
+    assert kept == "".join(f" {r}\n" for _, r in pairs)
+
+
+def test_sft_two_series_on_the_same_batches(demos: dict[str, Demo]) -> None:
+    points, summary, control = run(demos["sft"], steps=12, batch_size=4)
+    stream = "".join(f"User: {p}\nAssistant: {r}\n\n" for p, r in texts.CHATS_TRAIN)
+    responses = sum(len(r) + 2 for _, r in texts.CHATS_TRAIN)  # " response\n"
+    # The targets are the stream shifted by one: all but its first character.
+    assert control.facts["masked_fraction"] == pytest.approx(1 - responses / (len(stream) - 1))
+    assert [(p["step"], p["series"]) for p in points] == [
+        (s, n) for s in range(12) for n in ("all_tokens", "response_only")
+    ]
+    first, second = points[0], points[1]
+    # Same base, same batch: every measurement agrees at step 0; only the objectives differ.
+    for key in ("response_loss", "prompt_loss", "val_response_loss", "val_prompt_loss"):
+        assert first[key] == second[key], key
+    assert second["loss"] == second["response_loss"]
+    assert (
+        min(first["response_loss"], first["prompt_loss"])
+        < first["loss"]
+        < max(first["response_loss"], first["prompt_loss"])
+    )
+    # The response-only series never learns the prompts: its held-out prompt loss does not fall.
+    late = {p["series"]: p for p in points[-2:]}
+    assert late["all_tokens"]["val_prompt_loss"] < late["response_only"]["val_prompt_loss"]
+    completions = [p for p in points if "completion" in p]
+    assert {p["series"] for p in completions} == {"all_tokens", "response_only"}
+    assert all(p["completion"].startswith("User: ") and "\nAssistant:" in p["completion"] for p in completions)
+    assert summary["final"].keys() == {"all_tokens", "response_only"}
+
+
+# ---- fine-tuning ----
+
+
+def test_fine_tuning_pretrained_starts_below_scratch(demos: dict[str, Demo]) -> None:
+    points, summary, control = run(demos["fine-tuning"], steps=3, new_chars=500)
+    assert control.facts["new_chars"] == 500
+    first = {p["series"]: p for p in points[:2]}
+    assert first.keys() == {"pretrained", "scratch"}
+    # The base already knows English letters and words: its loss on the new domain starts far
+    # below the scratch model's, which starts at a uniform guess.
+    V = len(charlm.LM_VOCAB)
+    assert first["scratch"]["val_loss"] == pytest.approx(math.log(V), abs=0.05)
+    assert first["pretrained"]["val_loss"] < first["scratch"]["val_loss"] - 0.5
+    assert first["pretrained"]["val_loss_english"] < first["pretrained"]["val_loss"]
+    # The English loss is that of the base on the English validation windows, computed here again.
+    from app.demos._charlm import ENGLISH_BASE
+    from app.demos.base import default_artifacts
+
+    base = charlm.load_model(default_artifacts().ensure(ENGLISH_BASE))
+    x, y = charlm.fixed_batch(charlm.LM_VOCAB.encode(texts.ENGLISH_VAL), 16, 64)
+    assert first["pretrained"]["val_loss_english"] == pytest.approx(charlm.eval_loss(base, x, y), rel=1e-5)
+    assert summary["samples"].keys() == {"pretrained", "scratch"}
+
+
+def test_fine_tuning_frozen_layers_and_no_scratch(demos: dict[str, Demo]) -> None:
+    points, _, control = run(demos["fine-tuning"], steps=2, frozen_layers=1, compare_scratch=False)
+    assert {p["series"] for p in points} == {"pretrained"}
+    V, d, T = len(charlm.LM_VOCAB), 64, 64
+    block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d)
+    total = V * d + T * d + 2 * block + 2 * d + d * V + V
+    assert control.facts["n_params"] == total
+    # Frozen: both embeddings and the lower block. Trainable: the upper block, final norm and head.
+    assert control.facts["trainable_params"] == {"pretrained": total - V * d - T * d - block}
+
+
+def test_fine_tuning_learns_the_new_domain_and_forgets_english(demos: dict[str, Demo]) -> None:
+    points, _, _ = run(demos["fine-tuning"], steps=40, lr=3e-3, compare_scratch=False)
+    assert points[-1]["val_loss"] < points[0]["val_loss"] - 0.8
+    assert points[-1]["val_loss_english"] > points[0]["val_loss_english"] + 0.3
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [({"frozen_layers": 3}, "frozen_layers"), ({"new_chars": 10}, "new_chars"), ({"new_chars": 10**6}, "new_chars")],
+)
+def test_fine_tuning_bad_params_name_the_field(demos: dict[str, Demo], raw: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        demos["fine-tuning"].parse(raw)
+    assert info.value.errors()[0]["loc"][0] == field
