@@ -15,14 +15,15 @@ from typing import Any
 from pydantic import Field
 
 from app.demos._charlm import ENGLISH_BASE
-from app.demos._lm import EVAL_EVERY, adam_step, load_base, lr_field, pace_field, seed_field, steps_field
+from app.demos._lm import EVAL_EVERY, SpreadSample, adam_step, load_base, lr_field, pace_field, seed_field, steps_field
 from app.demos.base import Chart, Control, Demo, DemoParams, Point
 from app.ml import texts
 
 BATCH_SIZE = 8  # windows of 64 characters per step and series
 VAL_BATCH = 16  # fixed windows of each validation split
 PROMPT = "Esk Deep."
-SAMPLE_CHARS = 120
+SAMPLE_CHARS = 100  # greedy, written at the start and by the end of a run, CHARS_PER_STEP per step
+CHARS_PER_STEP = 10
 
 
 class Params(DemoParams):
@@ -82,6 +83,8 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     )
 
     batches = torch.Generator().manual_seed(p.seed)
+    samples = {name: SpreadSample(SAMPLE_CHARS, CHARS_PER_STEP) for name in models}
+    last_start = max(p.steps - SAMPLE_CHARS // CHARS_PER_STEP, 0)  # so the last sample ends on the last step
     measured: dict[str, dict[str, float]] = {}
     points: list[Point] = []
     for step in range(p.steps):
@@ -91,12 +94,15 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
         for name, model in models.items():
             if step % EVAL_EVERY == 0 or step == p.steps - 1:  # before this step's update, like `loss`
                 measured[name] = {key: charlm.eval_loss(model, *batch) for key, batch in evals.items()}
+            if step in (0, last_start) and not samples[name].busy:
+                samples[name].start(model, PROMPT)
             loss = adam_step(opts[name], charlm.lm_loss(model, x, y), lr)
-            points.append({"step": step, "series": name, "loss": loss, **measured[name], "lr": lr})
+            point = {"step": step, "series": name, "loss": loss, **measured[name], "lr": lr}
+            if (text := samples[name].advance()) is not None:
+                point["sample"] = text
+            points.append(point)
         yield points
-    # One greedy sample per series, written after the last step.
-    samples = {name: charlm.generate(model, PROMPT, SAMPLE_CHARS, vocab) for name, model in models.items()}
-    return {"final": {q["series"]: {k: v for k, v in q.items() if "loss" in k} for q in points}, "samples": samples}
+    return {"final": {q["series"]: {k: v for k, v in q.items() if "loss" in k} for q in points}}
 
 
 def freeze_lower(model: Any, n: int) -> None:
@@ -120,6 +126,7 @@ DEMO = Demo(
         Chart("English validation loss (forgetting)", ("val_loss_english",)),
         Chart("Training loss", ("loss",)),
     ),
+    feeds=("sample",),
     blurb="The pretrained English model learns to write shipping forecasts from a little text, "
     "next to the same model trained from random weights on the same batches.",
 )

@@ -244,7 +244,7 @@ def test_fine_tuning_pretrained_starts_below_scratch(demos: dict[str, Demo]) -> 
     base = charlm.load_model(default_artifacts().ensure(ENGLISH_BASE))
     x, y = charlm.fixed_batch(charlm.LM_VOCAB.encode(texts.ENGLISH_VAL), 16, 64)
     assert first["pretrained"]["val_loss_english"] == pytest.approx(charlm.eval_loss(base, x, y), rel=1e-5)
-    assert summary["samples"].keys() == {"pretrained", "scratch"}
+    assert summary["final"].keys() == {"pretrained", "scratch"}
 
 
 def test_fine_tuning_frozen_layers_and_no_scratch(demos: dict[str, Demo]) -> None:
@@ -262,6 +262,10 @@ def test_fine_tuning_learns_the_new_domain_and_forgets_english(demos: dict[str, 
     points, _, _ = run(demos["fine-tuning"], steps=40, lr=3e-3, compare_scratch=False)
     assert points[-1]["val_loss"] < points[0]["val_loss"] - 0.8
     assert points[-1]["val_loss_english"] > points[0]["val_loss_english"] + 0.3
+    # Greedy samples, before (an English continuation) and by the end (a forecast), on the last step.
+    samples = {p["step"]: p["sample"] for p in points if "sample" in p}
+    assert sorted(samples)[-1] == 39 and len(samples) == 2
+    assert all(s.startswith("Esk Deep.") and len(s) == 9 + 100 for s in samples.values())
 
 
 @pytest.mark.parametrize(
