@@ -117,7 +117,6 @@ CHATS_TRAIN, CHATS_VAL = CHATS[:-8], CHATS[-8:]
 TASKS: dict[str, Callable[[str], str]] = {
     "first": lambda word: word[0],
     "last": lambda word: word[-1],
-    "length": lambda word: str(len(word)),
     "reverse": lambda word: word[::-1],
     "upper": str.upper,
     "sort": lambda word: "".join(sorted(word)),
@@ -145,16 +144,6 @@ PHRASINGS: dict[str, list[str]] = {
         "Name the final letter in",
         "Tell me how this word ends",
         "The closing letter of",
-    ],
-    "length": [
-        "How many letters in",
-        "Count the letters of",
-        "Length of the word",
-        "Number of letters in",
-        "How long is",
-        "Give the length of",
-        "Tell me how many letters has",
-        "Count every letter in",
     ],
     "reverse": [
         "Reverse the word",
@@ -209,13 +198,19 @@ WORDS = str.split(
     "dream field glass horse house juice lemon music ocean paint piano plant quiet river sheep stone table "
     "tiger train water"
 )
-WORDS_TRAIN = [w for i, w in enumerate(WORDS) if i % 5 != 4]
-WORDS_VAL = [w for i, w in enumerate(WORDS) if i % 5 == 4]  # every fifth word: never trained on
+WORD_LENGTH = 4
+HELD_OUT_WORDS = [w for w in WORDS if len(w) == WORD_LENGTH]
+"""Real words the instruction-tuned model is tested on; it trains on random strings of letters."""
+INSTRUCTION_WIDTH = 40  # the longest phrasing and its colon
 
 
 def instruction(phrasing: str, word: str) -> str:
-    """The input of one example; the answer follows it, closed by a newline."""
-    return f"{phrasing}: {word} ="
+    """The input of one example, in a fixed-width layout: the instruction right-aligned in 40
+    characters, then the word. The word and the answer then sit at the same positions in every
+    example, so a two-layer model can find them by position; with a free layout, copying needs a
+    mechanism (an induction head) that takes it thousands of steps to learn. The answer follows,
+    closed by a newline."""
+    return f"{phrasing + ':':>{INSTRUCTION_WIDTH}} {word} ="
 
 
 def example(task: str, phrasing: str, word: str) -> tuple[str, str]:

@@ -35,6 +35,14 @@ def test_fine_tuning_through_the_api(client) -> None:
     assert set(summary["final"]) == {"pretrained", "scratch"}
 
 
+def test_instruction_tuning_through_the_api(client) -> None:
+    facts, points, summary = run_to_end(client, "instruction-tuning", tasks=["first", "last"], steps=5)
+    assert facts["tasks"] == ["first", "last"] and facts["held_out_words"] > 20
+    assert len(points) == 5
+    assert set(summary["accuracy"]) == {"acc_first", "acc_first_new_phrasing", "acc_last", "acc_last_new_phrasing"}
+    assert all(0 <= v <= 1 for v in summary["accuracy"].values())
+
+
 @pytest.mark.parametrize(
     ("demo", "body", "field"),
     [
@@ -45,6 +53,8 @@ def test_fine_tuning_through_the_api(client) -> None:
         ("sft", {"batch_size": 33}, "batch_size"),
         ("fine-tuning", {"frozen_layers": -1}, "frozen_layers"),
         ("fine-tuning", {"compare_scratch": "maybe"}, "compare_scratch"),
+        ("instruction-tuning", {"tasks": ["upper", "upper"]}, "tasks"),
+        ("instruction-tuning", {"phrasings": 9}, "phrasings"),
     ],
 )
 def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:

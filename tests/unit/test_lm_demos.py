@@ -17,7 +17,7 @@ from app.ml import charlm, texts
 
 torch.set_num_threads(1)
 
-LM_DEMOS = ["pretraining", "sft", "fine-tuning"]
+LM_DEMOS = ["pretraining", "sft", "fine-tuning", "instruction-tuning"]
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +150,9 @@ def test_temperature_zero_is_greedy_and_sampling_follows_softmax() -> None:
 # ---- SFT ----
 
 
-def tiny_model(seed: int = 0) -> charlm.CharLM:
-    return charlm.new_model(charlm.CharLMConfig(len(charlm.LM_VOCAB), block_size=16, n_layer=1, d_model=16), seed)
+def tiny_model(seed: int = 0, block_size: int = 16) -> charlm.CharLM:
+    cfg = charlm.CharLMConfig(len(charlm.LM_VOCAB), block_size=block_size, n_layer=1, d_model=16)
+    return charlm.new_model(cfg, seed)
 
 
 def test_masked_loss_is_the_cross_entropy_over_response_positions_only() -> None:
@@ -275,4 +276,86 @@ def test_fine_tuning_learns_the_new_domain_and_forgets_english(demos: dict[str, 
 def test_fine_tuning_bad_params_name_the_field(demos: dict[str, Demo], raw: dict, field: str) -> None:
     with pytest.raises(ValidationError) as info:
         demos["fine-tuning"].parse(raw)
+    assert info.value.errors()[0]["loc"][0] == field
+
+
+# ---- instruction tuning ----
+
+
+def reference_answer(task: str, word: str) -> str:
+    """Each task once more, written differently from app.ml.texts."""
+    if task == "first":
+        return word[:1]
+    if task == "last":
+        return word[len(word) - 1 :]
+    if task == "upper":
+        return "".join(chr(ord(c) - 32) for c in word)
+    if task == "reverse":
+        out = ""
+        for c in word:
+            out = c + out
+        return out
+    if task == "sort":
+        letters = list(word)
+        letters.sort()
+        return "".join(letters)
+    return str(len([c for c in word if c in "aeiou"]))
+
+
+def test_every_task_matches_a_plain_python_reference() -> None:
+    assert set(texts.TASKS) == {"first", "last", "upper", "reverse", "sort", "vowels"}
+    for task in texts.TASKS:
+        for word in [*texts.HELD_OUT_WORDS, "zzzz", "aeio"]:
+            assert texts.TASKS[task](word) == reference_answer(task, word), (task, word)
+    prompt, answer = texts.example("vowels", "Count the vowels in", "idea")
+    assert prompt.endswith("Count the vowels in: idea =") and len(prompt) == 40 + 7 and answer == " 3\n"
+
+
+def test_exact_match_is_greedy_decoding_done_by_hand() -> None:
+    model = tiny_model(seed=3, block_size=64)
+    with torch.no_grad():
+        model.head.weight.normal_(0, 1.0)  # decided, varied guesses
+    vocab = charlm.LM_VOCAB
+    prompts = [texts.instruction(p, w) for p, w in [("Shout the word", "lamp"), ("Sort this word", "tree")] * 3]
+    greedy = [charlm.generate(model, prompt, 4, vocab)[len(prompt) :] for prompt in prompts]
+    # Rows 0, 2, 4 ask for exactly what greedy decoding writes; rows 1, 3, 5 differ at one place each.
+    answers = [
+        g if i % 2 == 0 else g[: i // 2] + ("x" if g[i // 2] != "x" else "y") + g[i // 2 + 1 :]
+        for i, g in enumerate(greedy)
+    ]
+    x, y, mask = charlm.encode_rows(list(zip(prompts, answers, strict=True)), vocab, 56)
+    by_hand = [charlm.generate(model, p, len(a), vocab) == p + a for p, a in zip(prompts, answers, strict=True)]
+    assert charlm.exact_match(model, x, y, mask).tolist() == by_hand == [True, False] * 3
+
+
+def test_instruction_tuning_points_and_schedule(demos: dict[str, Demo]) -> None:
+    from app.demos.instruction_tuning import EVAL_EVERY, EVAL_WORDS
+
+    tasks = ["upper", "vowels"]
+    points, summary, control = run(demos["instruction-tuning"], tasks=tasks, phrasings=2, steps=EVAL_EVERY + 3)
+    keys = {f"acc_{t}{s}" for t in tasks for s in ("", "_new_phrasing")}
+    assert all(keys <= p.keys() for p in points) and summary["accuracy"].keys() == keys
+    assert control.facts["phrasings"] == {t: texts.PHRASINGS[t][:2] for t in tasks}
+    assert control.facts["held_out_phrasings"] == {t: texts.PHRASINGS[t][-2:] for t in tasks}
+    n = len(EVAL_WORDS)
+    assert all(round(p[k] * n) == pytest.approx(p[k] * n, abs=1e-4) for p in points for k in keys)
+    # Before any update the base model knows none of the tasks.
+    assert all(points[0][k] < 0.1 for k in keys)
+    losses = [p["loss"] for p in points]
+    assert sum(losses[-3:]) / 3 < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"tasks": []}, "tasks"),
+        ({"tasks": ["upper", "upper"]}, "tasks"),
+        ({"tasks": ["translate"]}, "tasks"),
+        ({"phrasings": 0}, "phrasings"),
+        ({"phrasings": 7}, "phrasings"),
+    ],
+)
+def test_instruction_tuning_bad_params_name_the_field(demos: dict[str, Demo], raw: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        demos["instruction-tuning"].parse(raw)
     assert info.value.errors()[0]["loc"][0] == field
