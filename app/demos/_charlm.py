@@ -1,4 +1,4 @@
-"""The prepared character model that the language-model playgrounds start from.
+"""The prepared character models that the language-model playgrounds start from.
 
 Not a demo (no DEMO). Torch-free, like every demo module: the engine reads the recipe here to
 know whether the artifact is ready; app.ml.charlm.build_base makes it.
@@ -24,3 +24,21 @@ BASE_MODEL = Artifact(
         "version": 2,
     },
 )
+
+ENGLISH_BASE = Artifact(
+    name="charlm-english",
+    title="the English base model",
+    builder="app.ml.charlm:build_english_base",
+    recipe={
+        "text": texts.sha256(texts.ENGLISH_TRAIN),
+        "vocab": "".join(sorted(set(texts.LM_TEXT))),
+        "config": {"block_size": 64, "n_layer": 2, "n_head": 4, "d_model": 64},
+        "steps": 1000,
+        "batch_size": 16,
+        "lr": 5e-3,
+        "seed": 1234,
+        "version": 1,
+    },
+)
+"""The pretraining playground's model, pretrained longer on English: fine-tuning, SFT and
+instruction tuning start from it."""

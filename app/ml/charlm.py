@@ -1,15 +1,17 @@
-"""A tiny character-level transformer and the two tasks of the adaptation playgrounds.
+"""A tiny character-level transformer, and the base models the language-model playgrounds start from.
 
-The texts are in app.ml.texts. The base model is pretrained on task A once, deterministically,
-as a prepared artifact (app.demos._charlm declares it; `build_base` below makes it), so every
-run starts at once from the same weights.
+The texts are in app.ml.texts. Two bases are pretrained once, deterministically, as prepared
+artifacts (app.demos._charlm declares them), so every run starts at once from the same weights:
+`build_base` pretrains on task A for LoRA and QLoRA; `build_english_base` pretrains on the English
+corpus for fine-tuning, SFT and instruction tuning (the pretraining playground's model, trained longer).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +19,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from app.ml import texts
 from app.ml.texts import TEXT_A, TEXT_B, to_task_b  # noqa: F401  (re-exported for the demos)
 
 Progress = Callable[[int, int], None]  # progress(done, total), as a long build goes
 
 
 class Vocab:
-    """Characters <-> ids, over the union of both tasks so one embedding table serves both."""
+    """Characters <-> ids, over every character of the given text."""
 
     def __init__(self, text: str) -> None:
         self.chars = sorted(set(text))
@@ -39,7 +42,8 @@ class Vocab:
         return "".join(self.chars[i] for i in ids.tolist())
 
 
-VOCAB = Vocab(TEXT_A + TEXT_B)
+VOCAB = Vocab(TEXT_A + TEXT_B)  # LoRA and QLoRA: the union of both tasks, so one embedding table serves both
+LM_VOCAB = Vocab(texts.LM_TEXT)  # pretraining, fine-tuning, SFT, instruction tuning: one base serves them all
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,29 @@ class CharLM(nn.Module):
         return self.head(self.ln_f(x))
 
 
+def init_weights(model: CharLM, std: float = 0.02) -> CharLM:
+    """GPT-2's initialisation (as in nanoGPT): small normal weights, zero biases, and the two
+    projections that write into the residual stream scaled by 1/sqrt(2 n_layer) so the stream's
+    variance does not grow with depth. The logits start near zero: the model's first guess is
+    close to uniform, with a loss close to ln(vocab size)."""
+    for name, p in model.named_parameters():
+        if name.endswith("bias"):
+            nn.init.zeros_(p)
+        elif p.dim() == 2:  # Linear and Embedding weights (LayerNorm's are 1-D: they stay at 1)
+            residual = name.endswith(("attn_out.weight", "mlp_out.weight"))
+            nn.init.normal_(p, 0.0, std / math.sqrt(2 * model.cfg.n_layer) if residual else std)
+    return model
+
+
+def new_model(cfg: CharLMConfig, seed: int, gpt2_init: bool = True) -> CharLM:
+    """A randomly initialised model (init_weights, or PyTorch's defaults), seeded without
+    touching the caller's RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = CharLM(cfg)
+        return init_weights(model) if gpt2_init else model
+
+
 def layer_names(model: nn.Module, groups: list[str] | tuple[str, ...]) -> list[str]:
     """Names of the layers in the given groups ("attn_qkv", ..., "head"), in model order.
 
@@ -107,6 +134,25 @@ def lm_loss(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     """Mean next-character cross-entropy (nats)."""
     logits = model(x)
     return F.cross_entropy(logits.flatten(0, 1), y.flatten())
+
+
+def token_nll(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+    """Next-character cross-entropy (nats) at every position: (B, T)."""
+    logits = model(x)
+    return F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(y.shape)
+
+
+def masked_mean(nll: Tensor, mask: Tensor) -> Tensor:
+    """Mean of nll over the positions where mask is 1; the others add nothing to the loss nor to
+    its gradient. Like TRL's completion-only loss (labels -100 outside the completion), the mean
+    is over the kept positions of the whole batch, not per sequence."""
+    mask = mask.to(nll.dtype)
+    return (nll * mask).sum() / mask.sum().clamp_min(1)
+
+
+def masked_lm_loss(model: nn.Module, x: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+    """Cross-entropy on the response tokens only (mask 1), as SFT trainers compute it."""
+    return masked_mean(token_nll(model, x, y), mask)
 
 
 def random_batch(data: Tensor, batch_size: int, block_size: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -127,6 +173,44 @@ def windows(data: Tensor, starts: Tensor, block_size: int) -> tuple[Tensor, Tens
     return x, y
 
 
+def encode_chats(pairs: list[tuple[str, str]], vocab: Vocab) -> tuple[Tensor, Tensor]:
+    """Conversations packed into one stream, as (ids, is_response): is_response[i] is 1 where
+    character i belongs to a response (the template and the prompts are 0). Windows of the pair
+    give the inputs, the targets and, shifted like the targets, the loss mask."""
+    ids, is_response = [], []
+    for prompt, response in pairs:
+        masked, kept = texts.chat(prompt, response)
+        for part, flag in ((masked, 0), (kept, 1), ("\n", 0)):  # a blank line between conversations
+            ids.append(vocab.encode(part))
+            is_response.append(torch.full((len(part),), flag))
+    return torch.cat(ids), torch.cat(is_response)
+
+
+def encode_rows(pairs: list[tuple[str, str]], vocab: Vocab, length: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(prompt, answer) pairs as one batch, a row each, right-padded: (x, y, mask), mask 1 where
+    the target is a character of the answer. Padding after a causal row changes nothing before it."""
+    pad = vocab.index["\n"]
+    rows, masks = [], []
+    for prompt, answer in pairs:
+        ids = vocab.encode(prompt + answer).tolist()
+        if len(ids) > length + 1:
+            raise ValueError(f"{prompt + answer!r} is longer than {length + 1} characters")
+        rows.append(ids + [pad] * (length + 1 - len(ids)))
+        # Target t is character t + 1: the answer's characters are targets len(prompt) - 1 onwards.
+        masks.append([len(prompt) - 1 <= t < len(ids) - 1 for t in range(length)])
+    ids = torch.tensor(rows)
+    return ids[:, :-1], ids[:, 1:], torch.tensor(masks, dtype=torch.long)
+
+
+@torch.no_grad()
+def exact_match(model: nn.Module, x: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+    """Per row: would greedy decoding write exactly the answer? It would if and only if the argmax
+    is right at every answer position, given the right answer so far (the first wrong argmax is
+    where greedy decoding would leave it), so one teacher-forced forward pass decides every row."""
+    correct = model(x).argmax(-1) == y
+    return (correct | ~mask.bool()).all(dim=1)
+
+
 def eval_batch_a(batch_size: int = 32) -> tuple[Tensor, Tensor]:
     """The fixed task-A batch on which forgetting is measured (never trained on while adapting)."""
     return fixed_batch(VOCAB.encode(TEXT_A), batch_size, CharLMConfig.block_size)
@@ -141,17 +225,41 @@ def eval_loss(model: nn.Module, x: Tensor, y: Tensor) -> float:
     return loss
 
 
-@torch.no_grad()
-def generate(model: CharLM, prompt: str, n_chars: int) -> str:
-    """Greedy continuation of prompt: deterministic, so before/after samples compare fairly."""
+def stream(
+    model: CharLM, prompt: str, vocab: Vocab = VOCAB, temperature: float = 0.0, generator: torch.Generator | None = None
+) -> Iterator[str]:
+    """The continuation of prompt, one character per next(): each from the model as it is then.
+
+    temperature 0 is greedy: deterministic, so before/after samples compare fairly. Otherwise
+    each character is drawn from softmax(logits / temperature), with the given generator. One
+    character costs one forward pass, so a demo can spread a long sample over its steps."""
+    device = model.tok_emb.weight.device
+    idx = vocab.encode(prompt).to(device)[None]
+    while True:
+        with torch.no_grad():
+            logits = model(idx[:, -model.cfg.block_size :])[0, -1]  # (CharLM has no dropout: no eval() needed)
+        if temperature == 0:
+            nxt = int(logits.argmax())
+        else:
+            nxt = int(torch.multinomial(F.softmax(logits.float().cpu() / temperature, -1), 1, generator=generator))
+        idx = torch.cat([idx, torch.tensor([[nxt]], device=device)], dim=1)
+        yield vocab.chars[nxt]
+
+
+def generate(
+    model: CharLM, prompt: str, n_chars: int, vocab: Vocab = VOCAB, stop: str | None = None, **options: Any
+) -> str:
+    """prompt and its continuation: n_chars long, or up to and including the stop character.
+    Options (temperature, generator) as in `stream`."""
     was_training = model.training
-    model.eval()
-    idx = VOCAB.encode(prompt).to(model.tok_emb.weight.device)[None]
-    for _ in range(n_chars):
-        logits = model(idx[:, -model.cfg.block_size :])[:, -1]
-        idx = torch.cat([idx, logits.argmax(-1, keepdim=True)], dim=1)
+    model.eval()  # for LoRA's adapters, which may have dropout
+    out = prompt
+    for char in islice(stream(model, prompt, vocab, **options), n_chars):
+        out += char
+        if char == stop:
+            break
     model.train(was_training)
-    return VOCAB.decode(idx[0])
+    return out
 
 
 def pretrain(model: CharLM, data: Tensor, recipe: Mapping[str, Any], progress: Progress) -> None:
@@ -173,11 +281,19 @@ def pretrain(model: CharLM, data: Tensor, recipe: Mapping[str, Any], progress: P
 
 def build_base(path: Path, recipe: Mapping[str, Any], progress: Progress) -> None:
     """The artifact's builder: pretrain the base model on task A and save it (config and weights)."""
-    cfg = CharLMConfig(vocab_size=len(VOCAB), **recipe["config"])
-    with torch.random.fork_rng(devices=[]):  # a seeded init that leaves the caller's RNG alone
-        torch.manual_seed(recipe["seed"])
-        model = CharLM(cfg)
+    # PyTorch's default init: this base predates init_weights, and keeping it keeps its weights.
+    model = new_model(CharLMConfig(vocab_size=len(VOCAB), **recipe["config"]), recipe["seed"], gpt2_init=False)
     pretrain(model, VOCAB.encode(TEXT_A), recipe, progress)
+    save_model(model, path)
+
+
+def build_english_base(path: Path, recipe: Mapping[str, Any], progress: Progress) -> None:
+    """The artifact's builder: pretrain on the English corpus's training split (never its
+    validation split, on which the playgrounds measure forgetting) and save the model."""
+    if recipe["vocab"] != "".join(LM_VOCAB.chars):
+        raise ValueError("the recipe's vocabulary must be the one the demos encode with (LM_VOCAB)")
+    model = new_model(CharLMConfig(vocab_size=len(LM_VOCAB), **recipe["config"]), recipe["seed"])
+    pretrain(model, LM_VOCAB.encode(texts.ENGLISH_TRAIN), recipe, progress)
     save_model(model, path)
 
 

@@ -8,6 +8,8 @@ model: four letters swapped for digits.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from pathlib import Path
 
 CORPUS = " ".join(
     [
@@ -55,3 +57,172 @@ TEXT_B = to_task_b(CORPUS)
 def sha256(text: str) -> str:
     """Names a text in an artifact's recipe: any edit to it means a new artifact."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---- The language-model playgrounds: pretraining, fine-tuning, SFT, instruction tuning ----
+# Longer texts live as plain files in app/ml/corpora/, read once at import (a few tens of KB).
+
+CORPORA = Path(__file__).with_name("corpora")
+
+
+def _read(name: str) -> str:
+    return (CORPORA / name).read_text(encoding="utf-8")
+
+
+def split(text: str, val_fraction: float) -> tuple[str, str]:
+    """(train, val): the last val_fraction of the text, cut at a paragraph or line break so no
+    sentence is shared, is held out; the model never trains on it."""
+    cut = text.rfind("\n", 0, round(len(text) * (1 - val_fraction)))
+    return text[:cut], text[cut + 1 :]
+
+
+ENGLISH = _read("english.txt")
+"""Varied English prose for pretraining: a town, bread, a lighthouse keeper, rain, bees, ..."""
+ENGLISH_TRAIN, ENGLISH_VAL = split(ENGLISH, 0.1)
+
+FORECAST = _read("forecast.txt")
+"""The fine-tuning domain: terse shipping forecasts for invented sea areas, a style no English
+paragraph has ("Esk Deep. Southwest 5 to 7. Squally showers. Moderate or poor.")."""
+FORECAST_TRAIN, FORECAST_VAL = split(FORECAST, 0.2)
+
+USER, ASSISTANT = "User:", "Assistant:"
+"""The chat template of the SFT playground: 'User: <prompt>\\nAssistant: <response>\\n'."""
+
+
+def conversations() -> list[tuple[str, str]]:
+    """The (prompt, response) pairs we wrote, in file order."""
+    pairs = []
+    for block in _read("conversations.txt").strip().split("\n\n"):
+        user, assistant = block.split("\n")
+        pairs.append((user.removeprefix(USER).strip(), assistant.removeprefix(ASSISTANT).strip()))
+    return pairs
+
+
+def chat_prompt(prompt: str) -> str:
+    """What the model sees before it answers: the template up to the response."""
+    return f"{USER} {prompt}\n{ASSISTANT}"
+
+
+def chat(prompt: str, response: str) -> tuple[str, str]:
+    """One conversation as (masked part, response part): the response ends with the newline that
+    closes the turn, so the model learns where to stop."""
+    return chat_prompt(prompt), f" {response}\n"
+
+
+CHATS = conversations()
+CHATS_TRAIN, CHATS_VAL = CHATS[:-8], CHATS[-8:]
+
+# Instruction tuning: one model, tiny tasks chosen by the instruction's words. Each task is
+# plain Python, so its answers (and the tests' reference) need no model.
+TASKS: dict[str, Callable[[str], str]] = {
+    "first": lambda word: word[0],
+    "last": lambda word: word[-1],
+    "reverse": lambda word: word[::-1],
+    "upper": str.upper,
+    "sort": lambda word: "".join(sorted(word)),
+    "vowels": lambda word: str(sum(c in "aeiou" for c in word)),
+}
+PHRASINGS: dict[str, list[str]] = {
+    # The last two of each task are held out: never trained on, to see whether the model
+    # understands the instruction or only memorised its exact wording.
+    "first": [
+        "First letter of",
+        "What letter starts",
+        "Give the first letter of",
+        "Which letter begins",
+        "Start letter of",
+        "Name the first letter in",
+        "Tell me the initial of",
+        "The opening letter of",
+    ],
+    "last": [
+        "Last letter of",
+        "What letter ends",
+        "Give the last letter of",
+        "Which letter closes",
+        "End letter of",
+        "Name the final letter in",
+        "Tell me how this word ends",
+        "The closing letter of",
+    ],
+    "reverse": [
+        "Reverse the word",
+        "Write this backwards",
+        "Spell it back to front",
+        "Flip the letters of",
+        "Turn around the word",
+        "Give the reverse of",
+        "Read this word backwards",
+        "Reverse the letters in",
+    ],
+    "upper": [
+        "Write in capitals",
+        "Upper case the word",
+        "Make this loud",
+        "Capitalise every letter of",
+        "Shout the word",
+        "Change to upper case",
+        "Put in capital letters",
+        "Write this word in capitals",
+    ],
+    "sort": [
+        "Sort the letters of",
+        "Put the letters in order",
+        "Alphabetise the letters of",
+        "Order the letters of",
+        "Arrange alphabetically",
+        "List the letters sorted",
+        "Sort this word",
+        "Put these letters in alphabetical order",
+    ],
+    "vowels": [
+        "Count the vowels in",
+        "How many vowels are in",
+        "Number of vowels in",
+        "Tell me the vowel count of",
+        "Count vowels",
+        "How many vowels has",
+        "Count the vowels of the word",
+        "Give the number of vowels in",
+    ],
+}
+HELD_OUT_PHRASINGS = 2
+WORDS = str.split(
+    "ant arm art bag bat bed bee box boy bus cap car cat cow cup day dog ear egg elf eye fan fig fox gum hat "
+    "hen hill ice ink jam jar jet key kid kit leg lip log map mud net nut oak owl pan pen pig pin pot rat "
+    "rug sea sun tea toe top toy van web wig yak zoo able acid also atom baby bake bark barn bear bell bird "
+    "boat bone book cake calm cave city coat code cold corn crab deer desk dice door dove drum duck dust "
+    "farm fish flag frog game gate gift goat gold hand harp home horn idea iron kite lake lamp leaf lion "
+    "mail milk moon nose oven page park pear rain ring road robe rock roof rope salt sand seed ship shoe "
+    "silk snow soap sock soup star tent tide tree wave wind wolf wool yard apple beach bread chair cloud "
+    "dream field glass horse house juice lemon music ocean paint piano plant quiet river sheep stone table "
+    "tiger train water"
+)
+WORD_LENGTH = 4
+HELD_OUT_WORDS = [w for w in WORDS if len(w) == WORD_LENGTH]
+"""Real words the instruction-tuned model is tested on; it trains on random strings of letters."""
+INSTRUCTION_WIDTH = 40  # the longest phrasing and its colon
+
+
+def instruction(phrasing: str, word: str) -> str:
+    """The input of one example, in a fixed-width layout: the instruction right-aligned in 40
+    characters, then the word. The word and the answer then sit at the same positions in every
+    example, so a two-layer model can find them by position; with a free layout, copying needs a
+    mechanism (an induction head) that takes it thousands of steps to learn. The answer follows,
+    closed by a newline."""
+    return f"{phrasing + ':':>{INSTRUCTION_WIDTH}} {word} ="
+
+
+def example(task: str, phrasing: str, word: str) -> tuple[str, str]:
+    """(prompt, answer) of one instruction example; only the answer is trained on."""
+    return instruction(phrasing, word), f" {TASKS[task](word)}\n"
+
+
+LM_TEXT = (
+    "".join(
+        [ENGLISH, FORECAST, *(p + r for p, r in CHATS), *(p for ps in PHRASINGS.values() for p in ps), " :=0123456789"]
+    )
+    + "".join(WORDS).upper()
+)
+"""Every character the four language-model playgrounds use: one vocabulary serves them all, so
+the pretrained base can start each of them."""

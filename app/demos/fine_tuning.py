@@ -1,0 +1,132 @@
+"""Fine-tuning playground: the English base adapts to a new domain, against a model from scratch.
+
+The new domain is a page of shipping forecasts ("Esk Deep. Southwest 5 to 7. Squally showers.").
+The pretrained series starts from the English base; the scratch series, from random weights of
+the same shape. Both see the same batches of the same few KB. Each point carries both the new
+domain's validation loss (the head start, and overfitting on little data) and the English
+validation loss (what fine-tuning forgets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from pydantic import Field
+
+from app.demos._charlm import ENGLISH_BASE
+from app.demos._lm import EVAL_EVERY, SpreadSample, adam_step, load_base, lr_field, pace_field, seed_field, steps_field
+from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.ml import texts
+
+BATCH_SIZE = 8  # windows of 64 characters per step and series
+VAL_BATCH = 16  # fixed windows of each validation split
+PROMPT = "Esk Deep."
+SAMPLE_CHARS = 100  # greedy, written at the start and by the end of a run, CHARS_PER_STEP per step
+CHARS_PER_STEP = 10
+
+
+class Params(DemoParams):
+    lr: float = lr_field(1e-3)
+    steps: int = steps_field(300)
+    new_chars: int = Field(
+        1200,
+        ge=200,
+        le=len(texts.FORECAST_TRAIN),
+        title="New data",
+        description="Characters of new-domain text to train on (the first this many of the training split).",
+    )
+    frozen_layers: int = Field(
+        0,
+        ge=0,
+        le=2,
+        title="Frozen layers",
+        description="Lower transformer blocks of the pretrained model kept fixed (with the embeddings, if any).",
+    )
+    compare_scratch: bool = Field(
+        True, title="Compare with scratch", description="Also train a randomly initialised model (series 'scratch')."
+    )
+    seed: int = seed_field()
+    pace: float = pace_field(30)
+
+
+def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+    import torch
+
+    from app.ml import charlm
+
+    device = torch.device(ctl.device)
+    vocab = charlm.LM_VOCAB
+    pretrained = load_base(ctl)
+    freeze_lower(pretrained, p.frozen_layers)
+    models = {"pretrained": pretrained}
+    if p.compare_scratch:
+        # Random weights of the same shape; scratch trains every one of them (nothing learned to keep).
+        models["scratch"] = charlm.new_model(pretrained.cfg, p.seed).to(device).train()
+    opts = {
+        name: torch.optim.Adam([q for q in m.parameters() if q.requires_grad], lr=p.lr) for name, m in models.items()
+    }
+    T = pretrained.cfg.block_size
+    data = vocab.encode(texts.FORECAST_TRAIN[: p.new_chars])
+    evals = {
+        "val_loss": charlm.fixed_batch(vocab.encode(texts.FORECAST_VAL), VAL_BATCH, T),
+        "val_loss_english": charlm.fixed_batch(vocab.encode(texts.ENGLISH_VAL), VAL_BATCH, T),
+    }
+    evals = {key: tuple(t.to(device) for t in batch) for key, batch in evals.items()}
+    ctl.announce(
+        new_chars=len(data),
+        val_chars={"new": len(texts.FORECAST_VAL), "english": len(texts.ENGLISH_VAL)},
+        trainable_params={
+            name: sum(q.numel() for q in m.parameters() if q.requires_grad) for name, m in models.items()
+        },
+        n_params=sum(q.numel() for q in pretrained.parameters()),
+    )
+
+    batches = torch.Generator().manual_seed(p.seed)
+    samples = {name: SpreadSample(SAMPLE_CHARS, CHARS_PER_STEP) for name in models}
+    last_start = max(p.steps - SAMPLE_CHARS // CHARS_PER_STEP, 0)  # so the last sample ends on the last step
+    measured: dict[str, dict[str, float]] = {}
+    points: list[Point] = []
+    for step in range(p.steps):
+        lr = ctl.params.lr
+        x, y = (t.to(device) for t in charlm.random_batch(data, BATCH_SIZE, T, batches))
+        points = []
+        for name, model in models.items():
+            if step % EVAL_EVERY == 0 or step == p.steps - 1:  # before this step's update, like `loss`
+                measured[name] = {key: charlm.eval_loss(model, *batch) for key, batch in evals.items()}
+            if step in (0, last_start) and not samples[name].busy:
+                samples[name].start(model, PROMPT)
+            loss = adam_step(opts[name], charlm.lm_loss(model, x, y), lr)
+            point = {"step": step, "series": name, "loss": loss, **measured[name], "lr": lr}
+            if (text := samples[name].advance()) is not None:
+                point["sample"] = text
+            points.append(point)
+        yield points
+    return {"final": {q["series"]: {k: v for k, v in q.items() if "loss" in k} for q in points}}
+
+
+def freeze_lower(model: Any, n: int) -> None:
+    """Keep the embeddings and the lowest n blocks fixed: only the layers above them learn."""
+    if n == 0:
+        return
+    for module in [model.tok_emb, model.pos_emb, *model.blocks[:n]]:
+        module.requires_grad_(False)
+
+
+DEMO = Demo(
+    name="fine-tuning",
+    title="Fine-tuning on a new domain",
+    terms=("fine-tuning",),
+    Params=Params,
+    train=train,
+    live=frozenset({"lr", "pace"}),
+    artifacts=(ENGLISH_BASE,),
+    charts=(
+        Chart("New-domain validation loss", ("val_loss",)),
+        Chart("English validation loss (forgetting)", ("val_loss_english",)),
+        Chart("Training loss", ("loss",)),
+    ),
+    feeds=("sample",),
+    blurb="The pretrained English model learns to write shipping forecasts from a little text, "
+    "next to the same model trained from random weights on the same batches.",
+)

@@ -1,0 +1,114 @@
+"""Pretraining playground: a character transformer learns English from random weights.
+
+The loss starts at ln(vocab size), a uniform guess over the characters, and falls as the model
+learns which characters are common, then spelling, then words; the validation split tells
+learning from memorising. Samples from a fixed prompt, every few seconds, show the same story.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+from pydantic import Field
+
+from app.demos._lm import EVAL_EVERY, SpreadSample, lr_field, pace_field, seed_field, steps_field
+from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.ml import texts
+
+BLOCK_SIZE = 64  # characters of context per window
+N_HEAD = 4
+PROMPT = "The "
+SAMPLE_CHARS = 80
+SAMPLE_EVERY = 50  # steps between the starts of two samples: about 2 s at the default pace
+CHARS_PER_STEP = 20  # a sample takes SAMPLE_CHARS / CHARS_PER_STEP = 4 steps to write
+VAL_BATCH = 16  # fixed validation windows, evenly spaced over the held-out text
+
+
+class Params(DemoParams):
+    d_model: int = Field(
+        64, ge=16, le=128, multiple_of=16, title="Width", description="d_model: size of each character's vector."
+    )
+    n_layer: int = Field(2, ge=1, le=4, title="Depth", description="Number of transformer blocks.")
+    lr: float = lr_field(3e-3)
+    steps: int = steps_field(400, le=3000)
+    batch_size: int = Field(16, ge=1, le=64, title="Batch size", description="Windows of 64 characters per step.")
+    temperature: float = Field(
+        0.8, ge=0, le=2, title="Temperature", description="Sampling temperature of the samples; 0 is greedy."
+    )
+    seed: int = seed_field()
+    pace: float = pace_field(40)
+
+
+def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
+    import torch
+
+    from app.ml import charlm
+
+    device = torch.device(ctl.device)
+    vocab = charlm.LM_VOCAB
+    cfg = charlm.CharLMConfig(len(vocab), block_size=BLOCK_SIZE, n_layer=p.n_layer, n_head=N_HEAD, d_model=p.d_model)
+    model = charlm.new_model(cfg, p.seed).to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
+    train_data = vocab.encode(texts.ENGLISH_TRAIN)
+    x_val, y_val = (t.to(device) for t in charlm.fixed_batch(vocab.encode(texts.ENGLISH_VAL), VAL_BATCH, BLOCK_SIZE))
+    batches = torch.Generator().manual_seed(p.seed)
+    sampling = torch.Generator().manual_seed(p.seed)
+    sample = SpreadSample(SAMPLE_CHARS, CHARS_PER_STEP)
+    uniform_loss = math.log(len(vocab))  # cross-entropy of a uniform guess over the vocabulary
+    ctl.announce(
+        vocab_size=len(vocab),
+        n_params=sum(q.numel() for q in model.parameters()),
+        train_chars=len(train_data),
+        val_chars=len(texts.ENGLISH_VAL),
+        block_size=BLOCK_SIZE,
+        uniform_loss=uniform_loss,
+        prompt=PROMPT,
+    )
+
+    last_sample_start = p.steps - SAMPLE_CHARS // CHARS_PER_STEP  # so the last sample ends on the last step
+    point: Point = {}
+    for step in range(p.steps):
+        live = ctl.params
+        for group in opt.param_groups:
+            group["lr"] = live.lr
+        if step % EVAL_EVERY == 0 or step == p.steps - 1:
+            val_loss = charlm.eval_loss(model, x_val, y_val)  # before this step's update, like `loss`
+        if not sample.busy and (step % SAMPLE_EVERY == 0 or step == last_sample_start):
+            sample.start(model, PROMPT, live.temperature, sampling)
+        x, y = (t.to(device) for t in charlm.random_batch(train_data, p.batch_size, BLOCK_SIZE, batches))
+        loss = charlm.lm_loss(model, x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        point = {
+            "step": step,
+            "loss": loss.item(),
+            "val_loss": val_loss,
+            "uniform_loss": uniform_loss,  # a constant line on the loss chart
+            "tokens": (step + 1) * p.batch_size * BLOCK_SIZE,  # characters trained on so far, this batch included
+            "lr": live.lr,
+        }
+        if (text := sample.advance()) is not None:
+            point["sample"] = text
+        yield point
+    return {"final": {"loss": point["loss"], "val_loss": point["val_loss"]}, "tokens": point["tokens"]}
+
+
+DEMO = Demo(
+    name="pretraining",
+    title="Pretraining a tiny language model",
+    terms=("pretraining",),
+    Params=Params,
+    train=train,
+    live=frozenset({"lr", "temperature", "pace"}),
+    charts=(
+        Chart("Loss (nats per character)", ("loss", "val_loss", "uniform_loss"), x_choices=("tokens",)),
+        Chart("Learning rate", ("lr",), log_y=True),
+    ),
+    feeds=("sample",),
+    blurb="A character-level transformer learns English from random weights, by guessing the next "
+    "character of 17 KB of prose. The loss starts at ln(vocab size), a uniform guess; the samples "
+    "go from noise to letters to words.",
+)
