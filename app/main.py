@@ -20,6 +20,7 @@ from app.playground.calculator import router as calculator_router
 from app.playground.engine import Engine
 from app.playground.panel import panel_renderer
 from app.playground.routes import router as playground_router
+from app.playground.script_route import router as script_router
 from app.settings import Settings, get_settings
 from app.web import STATIC, Page, SecurityHeaders, asset_version, describe_errors, make_templates
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(glossary_router)
     app.include_router(playground_router)
     app.include_router(calculator_router)
+    app.include_router(script_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
