@@ -17,6 +17,7 @@ from app.glossary.routes import not_found_page
 from app.glossary.routes import router as glossary_router
 from app.glossary.site import build_site
 from app.playground.calculator import router as calculator_router
+from app.playground.embed import router as embed_router
 from app.playground.engine import Engine
 from app.playground.panel import panel_renderer
 from app.playground.routes import router as playground_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(playground_router)
     app.include_router(calculator_router)
     app.include_router(script_router)
+    app.include_router(embed_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)

@@ -6,6 +6,7 @@ import { describeFailure } from "./api.js";
 import { Charts } from "./charts.js";
 import { onActions } from "./dom.js";
 import { Controls } from "./controls.js";
+import { EmbedCode } from "./embed-code.js";
 import { RunHistory } from "./history.js";
 import { RunList } from "./runs-list.js";
 import { RunViews } from "./run-views.js";
@@ -31,6 +32,7 @@ export class Panel {
     this.views = new RunViews(section, config.feeds || []);
     this.scene = new Scene(section, { history: this.history, controls: this.controls, permalink: !!this.runId, report: (m) => this.errors.show([m]) });
     this.charts = new Charts(section, config.charts, this.scene);
+    this.embedCode = new EmbedCode(section);
     this.session = null;
     this.starting = false;
     this.frame = 0;
@@ -48,6 +50,8 @@ export class Panel {
       csv: () => exportCsv(this.name, this.run),
       json: () => exportJson(this.name, this.run),
       share: () => this.share(),
+      embed: (button) => this.embedCode.toggle(button, this.embedState()),
+      "copy-embed": async () => this.status.flash(...(await this.embedCode.copy())),
       "remove-run": (button) => this.removeOverlay(Number(button.dataset.run)),
       "clear-runs": () => this.removeOverlay(null),
     });
@@ -160,6 +164,12 @@ export class Panel {
     else if (!this.history.remove(num)) return;
     this.refresh();
     if (num == null || (hadFocus && !this.runList.refocus())) this.controls.focusFallback();
+  }
+
+  embedState() {
+    const query = this.runId ? "" : toQuery(this.specs, this.controls.values(), this.name);
+    const title = this.section.querySelector(".pg-head h2").textContent.trim();
+    return { name: this.name, query, runId: this.runId, title };
   }
 
   async share() {
