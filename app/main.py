@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.demos import load_demos
 from app.glossary.content import load_glossary
+from app.glossary.previews import router as previews_router
 from app.glossary.routes import not_found_page
 from app.glossary.routes import router as glossary_router
 from app.glossary.site import build_site
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status = "ok" if health["store"] == "ok" else "degraded"  # runs train, but are not being saved
         return {"status": status, "terms": len(glossary.terms), "demos": len(demos), **health}
 
+    app.include_router(previews_router)
     app.include_router(glossary_router)
     app.include_router(playground_router)
     app.include_router(calculator_router)

@@ -55,6 +55,7 @@ export class Panel {
       "remove-run": (button) => this.removeOverlay(Number(button.dataset.run)),
       "clear-runs": () => this.removeOverlay(null),
     });
+    section.addEventListener("pg:preset", (event) => this.loadPreset(event.detail));
     if (this.charts.drawsPaths) this.scene.loadExtras(this.name).then(() => this.schedule());
     this.render();
     if (this.runId) this.follow(RunSession.attach(this.runId, this.history.nextNum));
@@ -157,6 +158,17 @@ export class Panel {
     this.refresh();
   }
 
+  /** An exercise's preset: every other field back to its default, then a fresh run of it. */
+  loadPreset(preset) {
+    if (this.runId) return;
+    const issues = validate(this.specs, preset);
+    if (issues.length) return this.errors.show(issues.map((issue) => issue.message));
+    if (this.run && this.run.active) this.reset();
+    this.controls.setValues({ ...this.defaults, ...preset });
+    this.section.scrollIntoView({ block: "start" });
+    this.start();
+  }
+
   /** One earlier run off the charts, or all of them (num = null). */
   removeOverlay(num) {
     const hadFocus = this.runList.hasFocus();
@@ -168,7 +180,9 @@ export class Panel {
 
   embedState() {
     const query = this.runId ? "" : toQuery(this.specs, this.controls.values(), this.name);
-    const title = this.section.querySelector(".pg-head h2").textContent.trim();
+    const heading = this.section.querySelector(".pg-head h2").cloneNode(true);
+    heading.querySelector(".pg-kicker")?.remove(); // "Playground", a label, not the title
+    const title = heading.textContent.trim();
     return { name: this.name, query, runId: this.runId, title };
   }
 
