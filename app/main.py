@@ -13,14 +13,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.demos import load_demos
 from app.glossary.content import load_glossary
+from app.glossary.previews import router as previews_router
 from app.glossary.routes import not_found_page
 from app.glossary.routes import router as glossary_router
 from app.glossary.site import build_site
 from app.openapi import schema_builder
 from app.playground.calculator import router as calculator_router
+from app.playground.embed import router as embed_router
 from app.playground.engine import Engine
 from app.playground.panel import panel_renderer
 from app.playground.routes import router as playground_router
+from app.playground.script_route import router as script_router
 from app.settings import Settings, get_settings
 from app.web import (
     STATIC,
@@ -93,9 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def api_docs(request: Request) -> Response:
         return site.pages["/docs"].respond(request)
 
+    app.include_router(previews_router)
     app.include_router(glossary_router)
     app.include_router(playground_router)
     app.include_router(calculator_router)
+    app.include_router(script_router)
+    app.include_router(embed_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(HeadAndOptions)
     app.add_middleware(PlainServerErrors)  # inside SecurityHeaders, so a 500 has them too

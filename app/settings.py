@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+EMBED_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -57,6 +61,19 @@ class Settings(BaseSettings):
     )
     keep_runs: int = Field(1000, ge=1, description="Finished runs kept in the store (oldest go first).")
     extra_demo_modules: list[str] = Field(default_factory=list, description="Extra demo modules (tests).")
+    embed_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins (JSON list, e.g. ["https://course.example.org"], or ["*"]) that may frame /embed/ pages.',
+    )
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        # Each value goes into a CSP header as is: only a bare origin (or *) may, never a policy.
+        for value in values:
+            if not (value == "*" or EMBED_ORIGIN.fullmatch(value)):
+                raise ValueError(f"{value!r} is not an origin like https://example.org (or *)")
+        return values
 
     @field_validator("trusted_proxies")
     @classmethod

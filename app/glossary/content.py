@@ -8,15 +8,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.glossary.markdown import MarkdownRenderer, Rendered, slugify
+
+if TYPE_CHECKING:
+    from app.demos.base import Demo
 
 LEVELS = ("beginner", "intermediate", "advanced")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is ~10x faster at start-up
@@ -31,6 +34,17 @@ class Reference(BaseModel):
     url: str = Field(pattern=r"^https?://\S+$")
 
 
+class Exercise(BaseModel):
+    """A guided exercise: a question, the playground params that set it up, and its answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(min_length=10, max_length=400)
+    preset: dict[str, Any] = {}
+    """Params loaded into the page's playground (the rest stay at their defaults); `modelterms
+    check` validates them against the demo's params."""
+    answer: str = Field(min_length=10, max_length=800)
+
+
 class TermMeta(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=120)
@@ -42,6 +56,7 @@ class TermMeta(BaseModel):
     tools: list[Literal["memory-calculator"]] = []
     """Interactive widgets shown below the body (templates/partials/tools/<name>.html)."""
     references: list[Reference] = []
+    exercises: list[Exercise] = []
 
 
 class CategoryMeta(BaseModel):
@@ -136,9 +151,10 @@ def _validation_problems(path: Path, front: str, error: ValidationError) -> Iter
 
 
 class _Loader:
-    def __init__(self, known_demos: Iterable[str]) -> None:
+    def __init__(self, known_demos: Mapping[str, Demo] | Iterable[str]) -> None:
         self.renderer = MarkdownRenderer()
         self.known_demos = set(known_demos)
+        self.demos: Mapping[str, Demo] = known_demos if isinstance(known_demos, Mapping) else {}
         self.problems: list[Problem] = []
         self.terms: dict[str, Term] = {}
         self.categories: dict[str, Category] = {}
@@ -212,6 +228,7 @@ class _Loader:
             return
         if meta.demo is not None and meta.demo not in self.known_demos:
             self.problems.append(Problem(path, _yaml_line(front, "demo"), f"demo: unknown demo '{meta.demo}'"))
+        self._check_exercises(path, front, meta)
         previous = self.terms.get(slug)
         if previous is not None:  # a later content folder replaces a term of an earlier one
             self.categories[previous.category].terms.remove(previous)
@@ -219,6 +236,22 @@ class _Loader:
         term = Term(slug, category.slug, path, meta, body, rendered, len(re.findall(r"\w+", body)), body_line)
         self.terms[slug] = term
         category.terms.append(term)
+
+    def _check_exercises(self, path: Path, front: str, meta: TermMeta) -> None:
+        """Each preset must be params the term's demo accepts, as a POST would check them."""
+        line = _yaml_line(front, "exercises")
+        if meta.exercises and meta.demo is None:
+            self.problems.append(Problem(path, line, "exercises: need a demo: the presets load into its playground"))
+        demo = self.demos.get(meta.demo or "")
+        for number, exercise in enumerate(meta.exercises):
+            try:
+                if demo is not None:
+                    demo.parse(exercise.preset)
+            except ValidationError as error:
+                for issue in error.errors():
+                    where = ".".join(str(p) for p in issue["loc"]) or "preset"
+                    message = f"exercises.{number}.preset.{where}: {issue['msg']} (demo '{meta.demo}')"
+                    self.problems.append(Problem(path, line, message))
 
     def resolve(self) -> Glossary:
         aliases = self._aliases()
@@ -264,7 +297,9 @@ class _Loader:
                     self.terms[target].backlinks.append(term.slug)
 
 
-def load_glossary(dirs: Sequence[Path], known_demos: Iterable[str]) -> Glossary:
+def load_glossary(dirs: Sequence[Path], known_demos: Mapping[str, Demo] | Iterable[str]) -> Glossary:
+    """`known_demos`: the demos by name (then exercise presets are checked against their params),
+    or just their names."""
     loader = _Loader(known_demos)
     loader.load_dirs(dirs)
     return loader.resolve()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -58,15 +59,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def base_url(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def serving(data_dir: Path, **settings: str) -> Iterator[str]:
+    """A real server in a subprocess with MODELTERMS_<NAME> settings; yields its base URL."""
     port = _free_port()
-    env = os.environ | {
-        "MODELTERMS_DATA_DIR": str(tmp_path_factory.mktemp("browser-data")),
-        "MODELTERMS_WORKERS": "2",
-        # Test-only demos for views no built-in demo uses yet (the feed, the x-axis switch).
-        "MODELTERMS_EXTRA_DEMO_MODULES": '["tests.support.feed_demo"]',
-    }
+    env = os.environ | {"MODELTERMS_DATA_DIR": str(data_dir), "MODELTERMS_WORKERS": "2"}
+    env |= {f"MODELTERMS_{name.upper()}": value for name, value in settings.items()}
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -82,12 +80,21 @@ def base_url(tmp_path_factory) -> Iterator[str]:
             process.kill()
             raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}")
         time.sleep(0.1)
-    yield base
-    process.terminate()
     try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    # Test-only demos for views no built-in demo uses yet (the feed, the x-axis switch).
+    with serving(tmp_path_factory.mktemp("browser-data"), extra_demo_modules='["tests.support.feed_demo"]') as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

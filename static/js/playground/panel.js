@@ -6,6 +6,7 @@ import { describeFailure } from "./api.js";
 import { Charts } from "./charts.js";
 import { onActions } from "./dom.js";
 import { Controls } from "./controls.js";
+import { EmbedCode } from "./embed-code.js";
 import { RunHistory } from "./history.js";
 import { RunList } from "./runs-list.js";
 import { RunViews } from "./run-views.js";
@@ -32,6 +33,7 @@ export class Panel {
     this.views = new RunViews(section, config.feeds || []);
     this.scene = new Scene(section, { history: this.history, controls: this.controls, permalink: !!this.runId, report: (m) => this.errors.show([m]) });
     this.charts = new Charts(section, config.charts, this.scene);
+    this.embedCode = new EmbedCode(section);
     this.session = null;
     this.memory = new RunMemory(location.pathname, section.id);
     this.starting = false;
@@ -55,9 +57,12 @@ export class Panel {
       csv: () => exportCsv(this.name, this.run),
       json: () => exportJson(this.name, this.run),
       share: () => this.share(),
+      embed: (button) => this.embedCode.toggle(button, this.embedState()),
+      "copy-embed": async () => this.status.flash(...(await this.embedCode.copy())),
       "remove-run": (button) => this.removeOverlay(Number(button.dataset.run)),
       "clear-runs": () => this.removeOverlay(null),
     });
+    section.addEventListener("pg:preset", (event) => this.loadPreset(event.detail));
     if (this.charts.drawsPaths) this.scene.loadExtras(this.name).then(() => this.schedule());
     this.render();
     if (this.runId) this.follow(RunSession.attach(this.runId, this.history.nextNum));
@@ -184,6 +189,17 @@ export class Panel {
     this.refresh();
   }
 
+  /** An exercise's preset: every other field back to its default, then a fresh run of it. */
+  loadPreset(preset) {
+    if (this.runId) return;
+    const issues = validate(this.specs, preset);
+    if (issues.length) return this.errors.show(issues.map((issue) => issue.message));
+    if (this.run && this.run.active) this.reset();
+    this.controls.setValues({ ...this.defaults, ...preset });
+    this.section.scrollIntoView({ block: "start" });
+    this.start();
+  }
+
   /** One earlier run off the charts, or all of them (num = null). */
   removeOverlay(num) {
     const hadFocus = this.runList.hasFocus();
@@ -191,6 +207,14 @@ export class Panel {
     else if (!this.history.remove(num)) return;
     this.refresh();
     if (num == null || (hadFocus && !this.runList.refocus())) this.controls.focusFallback();
+  }
+
+  embedState() {
+    const query = this.runId ? "" : toQuery(this.specs, this.controls.values(), this.name);
+    const heading = this.section.querySelector(".pg-head h2").cloneNode(true);
+    heading.querySelector(".pg-kicker")?.remove(); // "Playground", a label, not the title
+    const title = heading.textContent.trim();
+    return { name: this.name, query, runId: this.runId, title };
   }
 
   async share() {

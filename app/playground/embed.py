@@ -1,0 +1,46 @@
+"""Embeddable playgrounds: the panel alone, for a course page's <iframe>.
+
+`/embed/{demo}` takes the share link's params (`?lr=0.15&steps=80`) plus `hide=steps,seed`
+(hide those controls), `controls=lr` (show only those) and `autoplay=1` (start a run at once);
+static/js/embed.js applies them. `/embed/runs/{id}` shows a run, as its permalink does.
+
+Framing is refused everywhere (CSP `frame-ancestors 'none'`) except on these pages, which name
+the origins the host allows in MODELTERMS_EMBED_ORIGINS (none by default).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from app.glossary.routes import SiteDep
+from app.playground.routes import DemoDep, EngineDep, find_run, run_json
+from app.playground.store import StoredRun
+from app.settings import Settings
+from app.web import content_security_policy
+
+router = APIRouter(include_in_schema=False)
+
+
+def frame_ancestors(settings: Settings) -> str:
+    return " ".join(settings.embed_origins) or "'none'"
+
+
+def embed_page(request: Request, html: str) -> HTMLResponse:
+    policy = content_security_policy(frame_ancestors(request.app.state.settings))
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache"})
+
+
+@router.get("/embed/runs/{run_id}", response_class=HTMLResponse)
+async def embed_run(run_id: str, request: Request, site: SiteDep, engine: EngineDep) -> HTMLResponse:
+    run = await find_run(engine, run_id)
+    demo = request.app.state.demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
+    if demo is None:
+        raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
+    panel = request.app.state.panel(demo.name, run_id=run_id)
+    return embed_page(request, site.render("embed.html", demo=demo, panel=panel, run=run_json(engine, run)))
+
+
+@router.get("/embed/{name}", response_class=HTMLResponse)
+def embed_demo(demo: DemoDep, request: Request, site: SiteDep) -> HTMLResponse:
+    return embed_page(request, site.render("embed.html", demo=demo, panel=request.app.state.panel(demo.name)))

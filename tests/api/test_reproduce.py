@@ -1,0 +1,115 @@
+""" "Reproduce locally": every demo's downloaded script, run on its own, prints the run's points."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app.demos import load_demos
+from app.playground.script import cell
+from app.settings import Settings
+from tests.conftest import auth, points_of, read_events
+
+DEMOS = load_demos([])
+FLOAT64_DEMOS = {"gradient-descent"}
+"""These train in float64: their scripts must print the very same bits."""
+RELATIVE_TOLERANCE = 1e-5
+"""The float32 demos: the same torch build on one CPU thread gives the same bits too in practice,
+but float32 kernels may pick other code paths on another CPU, so allow a little."""
+
+
+def few_steps(name: str) -> dict:
+    fields = DEMOS[name].Params.model_fields
+    params = {key: max(5, lower_bound(fields[key])) for key in ("steps", "generations") if key in fields}
+    if "pace" in fields:
+        params["pace"] = 25  # slow enough that the live change below lands mid-run
+    return params
+
+
+def lower_bound(field) -> int:
+    return max((getattr(rule, "ge", 0) for rule in field.metadata), default=0)
+
+
+def live_change(name: str) -> dict:
+    """A change to the first live field that trains differently (not pace), and full speed."""
+    demo, params = DEMOS[name], DEMOS[name].Params()
+    for key in sorted(demo.live - {"pace"}):
+        value = getattr(params, key)
+        if isinstance(value, float) and not isinstance(value, bool):
+            return {key: value * 0.5, "pace": 0}
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {key: max(1, value // 2), "pace": 0}
+    return {"pace": 0}
+
+
+def run_script(client, run_id: str, tmp_path) -> list[list[str]]:
+    response = client.get(f"/api/runs/{run_id}/script.py")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/x-python")
+    script = tmp_path / "reproduce.py"
+    script.write_text(response.text)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}  # nothing of the project on the path
+    done = subprocess.run(
+        [sys.executable, str(script), "--artifacts", str(Settings().artifacts_dir)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return list(csv.reader(io.StringIO(done.stdout)))
+
+
+def assert_same(name: str, stored: list[dict], rows: list[list[str]]) -> None:
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(stored)
+    for point, row in zip(stored, body, strict=True):
+        for key, text in zip(header, row, strict=True):
+            want = point.get(key)
+            if isinstance(want, float) and name not in FLOAT64_DEMOS:
+                assert math.isclose(float(text), want, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-9), (key, point)
+            else:
+                assert text == cell(want), (key, point["step"])
+
+
+@pytest.mark.parametrize("name", sorted(DEMOS))
+def test_script_reproduces_the_run(client, name, tmp_path) -> None:
+    run = client.post(f"/api/demos/{name}/runs", json=few_steps(name)).json()
+    assert read_events(client, run["id"], limit=2)  # started
+    assert client.patch(f"/api/runs/{run['id']}", json=live_change(name), headers=auth(run)).status_code == 200
+    events = read_events(client, run["id"])
+    assert events[-1]["data"]["status"] == "done"
+    rows = run_script(client, run["id"], tmp_path)
+    assert_same(name, points_of(events), rows)
+
+
+def test_script_of_a_cancelled_run_stops_where_it_did(client, tmp_path) -> None:
+    run = client.post("/api/demos/gradient-descent/runs", json={"steps": 400, "pace": 40}).json()
+    read_events(client, run["id"], limit=3)
+    client.delete(f"/api/runs/{run['id']}", headers=auth(run))
+    events = read_events(client, run["id"])
+    assert events[-1]["data"]["status"] == "cancelled"
+    assert_same("gradient-descent", points_of(events), run_script(client, run["id"], tmp_path))
+
+
+def test_script_of_a_stored_run_after_a_restart(tmp_path) -> None:
+    from tests.conftest import running_app
+
+    with running_app(tmp_path / "data") as client:
+        run = client.post("/api/demos/gradient-descent/runs", json={"steps": 30, "pace": 0, "lr": 0.05}).json()
+        events = read_events(client, run["id"])
+    with running_app(tmp_path / "data") as client:
+        script = client.get(f"/api/runs/{run['id']}/script.py").text
+        assert "'lr': 0.05" in script and "Gradient descent on a surface" in script
+        assert_same("gradient-descent", points_of(events), run_script(client, run["id"], tmp_path))
+
+
+def test_unknown_run_has_no_script(client) -> None:
+    assert client.get("/api/runs/nope/script.py").status_code == 404
