@@ -23,7 +23,9 @@ RUN mkdir -p static/vendor/fonts \
  && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/ \
  && cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css static/vendor/ \
  && cp node_modules/@fontsource/stix-two-math/files/stix-two-math-latin-400-normal.woff2 static/vendor/fonts/ \
- && cp node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 static/vendor/fonts/
+ && cp node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 static/vendor/fonts/ \
+ && mkdir -p static/vendor/swagger-ui \
+ && cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/vendor/swagger-ui/
 
 # --- the app -----------------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim-bookworm AS app

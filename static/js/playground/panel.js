@@ -178,15 +178,20 @@ export class Panel {
     const run = this.run;
     const keep = `Clear run #${run ? run.num : ""} from the charts? Its permalink keeps it on the server.`;
     if (run && run.end && run.points.length && !window.confirm(keep)) return;
+    this.detach();
+    this.errors.clear();
+    this.controls.clearIssues();
+    this.status.set("Ready. Press Run to train on the server.");
+    this.refresh();
+  }
+
+  /** Cancel the current run (if still active), stop following it and take it off the charts. */
+  detach() {
     if (this.session) this.session.cancel();
     this.session = null;
     this.memory.forget();
     this.history.dropCurrent();
     this.views.clear();
-    this.errors.clear();
-    this.controls.clearIssues();
-    this.status.set("Ready. Press Run to train on the server.");
-    this.refresh();
   }
 
   /** An exercise's preset: every other field back to its default, then a fresh run of it. */
@@ -194,7 +199,7 @@ export class Panel {
     if (this.runId) return;
     const issues = validate(this.specs, preset);
     if (issues.length) return this.errors.show(issues.map((issue) => issue.message));
-    if (this.run && this.run.active) this.reset();
+    if (this.run && this.run.active) this.detach(); // the run it replaces is cancelled
     this.controls.setValues({ ...this.defaults, ...preset });
     this.section.scrollIntoView({ block: "start" });
     this.start();
