@@ -20,7 +20,6 @@ import json
 import sys
 import time
 
-import httpx
 from _harness import BIN, server, wait_healthy
 
 SERVE = [str(BIN / "modelterms"), "serve"]
@@ -29,31 +28,58 @@ PACE = 30.0
 KEPT = 0.95
 
 
-async def student(client: httpx.AsyncClient, who: int, demo: str, params: dict) -> dict:
-    """POST a run as student `who` and follow it to `end`: first-point latency, pace, status."""
+async def student(base: str, who: int, demo: str, params: dict) -> dict:
+    """POST a run as student `who` and follow it to `end`: first-point latency, pace, status.
+
+    Raw HTTP over asyncio streams: with hundreds of streams in one process, an HTTP client
+    library's per-line parsing would make the client, not the server, the bottleneck."""
+    host, port = base.removeprefix("http://").split(":")
+    forwarded = f"10.1.{who // 250}.{who % 250 + 1}"
+    body = json.dumps(params).encode()
     posted = time.perf_counter()
-    reply = await client.post(
-        f"/api/demos/{demo}/runs", json=params, headers={"X-Forwarded-For": f"10.1.{who // 250}.{who % 250 + 1}"}
+    status_code, answer = await request(
+        host, int(port), f"POST /api/demos/{demo}/runs", forwarded, body, {"Content-Type": "application/json"}
     )
-    if reply.status_code != 201:
-        return {"status": f"HTTP {reply.status_code}", "first_ms": None, "rate": None}
+    if status_code != 201:
+        return {"status": f"HTTP {status_code}", "first_ms": None, "rate": None}
+    run_id = json.loads(answer)["id"]
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(head(f"GET /api/runs/{run_id}/events", forwarded, b"", {}))
+    await reader.readuntil(b"\r\n\r\n")
     first = last = None
     status = None
-    async with client.stream("GET", f"/api/runs/{reply.json()['id']}/events") as stream:
-        kind = None
-        async for line in stream.aiter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: ") and kind == "metrics":
-                step = json.loads(line[6:])["points"][-1]["step"]
-                now = time.perf_counter()
-                first = first or (now, step)
-                last = (now, step)
-            elif line.startswith("data: ") and kind == "end":
-                status = json.loads(line[6:])["status"]
+    try:
+        while status is None:
+            size = int((await reader.readline()).strip(), 16)  # chunked: one chunk per event here
+            chunk = (await reader.readexactly(size + 2))[:-2]
+            if not size:
                 break
+            now = time.perf_counter()
+            for frame in chunk.split(b"\n\n"):
+                if frame.startswith(b"id: ") and b"\nevent: metrics\n" in frame:
+                    step = json.loads(frame.split(b"\ndata: ", 1)[1])["points"][-1]["step"]
+                    first = first or (now, step)
+                    last = (now, step)
+                elif b"\nevent: end\n" in frame:
+                    status = json.loads(frame.split(b"\ndata: ", 1)[1])["status"]
+    finally:
+        writer.close()
     rate = (last[1] - first[1]) / (last[0] - first[0]) if first and last and last[0] > first[0] else None
     return {"status": status, "first_ms": (first[0] - posted) * 1000 if first else None, "rate": rate}
+
+
+def head(line: str, forwarded: str, body: bytes, headers: dict[str, str]) -> bytes:
+    fields = {"Host": "bench", "X-Forwarded-For": forwarded, "Content-Length": str(len(body))} | headers
+    return (f"{line} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n").encode() + body
+
+
+async def request(host: str, port: int, line: str, forwarded: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(head(line, forwarded, body, headers | {"Connection": "close"}))
+    raw = await reader.read()
+    writer.close()
+    status_line, _, rest = raw.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -71,24 +97,19 @@ def classroom(results: list[dict], pace: float = PACE) -> str:
 
 
 async def run_classroom(base: str, n: int) -> list[dict]:
-    limits = httpx.Limits(max_connections=2 * n + 10, max_keepalive_connections=2 * n + 10)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        return await asyncio.gather(*(student(client, i, "gradient-descent", {}) for i in range(n)))
+    return await asyncio.gather(*(student(base, i, "gradient-descent", {}) for i in range(n)))
 
 
 async def lora_beside_paced(base: str) -> tuple[list[dict], list[dict], float]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as client:
-        started = time.perf_counter()
-        lora = [student(client, 1000 + i, "lora", {"pace": 0}) for i in range(2)]
-        paced = [student(client, i, "gradient-descent", {"steps": 300}) for i in range(50)]
-        results = await asyncio.gather(*lora, *paced)
-        return results[:2], results[2:], time.perf_counter() - started
+    started = time.perf_counter()
+    lora = [student(base, 1000 + i, "lora", {"pace": 0}) for i in range(2)]
+    paced = [student(base, i, "gradient-descent", {"steps": 300}) for i in range(50)]
+    results = await asyncio.gather(*lora, *paced)
+    return results[:2], results[2:], time.perf_counter() - started
 
 
 async def first_lora(base: str) -> dict:
-    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
-        return await student(client, 0, "lora", {"steps": 20, "pace": 0})
+    return await student(base, 0, "lora", {"steps": 20, "pace": 0})
 
 
 def main(sizes: list[int]) -> None:
