@@ -25,16 +25,18 @@ class ComputeParams(DemoParams):
     seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Initial weights and batches.")
     pace: float = Field(0, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
 
-    @property
-    def tokens_per_step(self) -> int:
-        return self.batch_size * self.seq_len
-
     def check_step_cost(self, width: int) -> None:
         """Refuse a model and batch whose steps would hold up every other run on the worker."""
-        flops = 6 * 12 * self.depth * width**2 * self.tokens_per_step
+        flops = 6 * 12 * self.depth * width**2 * tokens_per_step(self)
         if flops > MAX_STEP_FLOPS:
             raise ValueError(
                 f"width {width}, depth {self.depth}, batch size {self.batch_size} and sequence length "
                 f"{self.seq_len} make about {flops:.2g} FLOPs per step, over the limit of {MAX_STEP_FLOPS:.0g}: "
                 "make one of them smaller"
             )
+
+
+def tokens_per_step(p: ComputeParams) -> int:
+    """Characters in one step's batch. A function, not a property of the params: `train` reads
+    plain fields only, so the reproduce script can hand it a namespace (app.playground.script)."""
+    return p.batch_size * p.seq_len

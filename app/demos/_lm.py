@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from app.demos._charlm import ENGLISH_BASE
 from app.demos.base import Control, log_slider
 
 if TYPE_CHECKING:
@@ -97,7 +98,6 @@ def load_base(ctl: Control) -> CharLM:
     """The English base model (a prepared artifact), on the run's device, ready to train."""
     import torch
 
-    from app.demos._charlm import ENGLISH_BASE
     from app.ml.charlm import load_model
 
     return load_model(ctl.artifact(ENGLISH_BASE)).to(torch.device(ctl.device)).train()

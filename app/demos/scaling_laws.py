@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from app.demos._compute import ComputeParams
+from app.demos._adapt import train_step
+from app.demos._compute import ComputeParams, tokens_per_step
 from app.demos.base import Chart, Control, Demo, Point
 
 EVALS = 16  # held-out evaluations per model, log-spaced in steps
@@ -58,16 +59,16 @@ class Params(ComputeParams):
     @model_validator(mode="after")
     def _budget(self) -> Params:
         self.check_step_cost(max(self.widths))
-        if not 2 <= self.steps <= MAX_STEPS:
+        if not 2 <= steps_per_model(self) <= MAX_STEPS:
             raise ValueError(
-                f"a token budget of {self.tokens} is {self.steps} steps of {self.tokens_per_step} tokens "
+                f"a token budget of {self.tokens} is {steps_per_model(self)} steps of {tokens_per_step(self)} tokens "
                 f"(batch size × sequence length); it must come to 2 to {MAX_STEPS} steps per model"
             )
         return self
 
-    @property
-    def steps(self) -> int:
-        return self.tokens // self.tokens_per_step
+
+def steps_per_model(p: Params) -> int:
+    return p.tokens // tokens_per_step(p)
 
 
 def eval_steps(steps: int, evals: int = EVALS) -> set[int]:
@@ -78,7 +79,6 @@ def eval_steps(steps: int, evals: int = EVALS) -> set[int]:
 def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
     import torch
 
-    from app.demos._adapt import train_step
     from app.ml import flops, powerlaw
     from app.ml.charlm import eval_loss, fixed_batch, random_batch
     from app.ml.scaling import load_corpus, make_model
@@ -95,14 +95,15 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     # Each model draws its own batches from an equally seeded generator: step s is the same batch for all.
     batches = {name: torch.Generator().manual_seed(p.seed) for name in names}
     x_val, y_val = (t.to(device) for t in fixed_batch(corpus.val, VAL_WINDOWS, p.seq_len))
-    at = eval_steps(p.steps)
+    steps, batch_tokens = steps_per_model(p), tokens_per_step(p)
+    at = eval_steps(steps)
     ctl.announce(
         models=[{"series": s, "width": w, "non_embedding_params": n[s]} for s, w in zip(names, p.widths, strict=True)],
-        steps_per_model=p.steps,
-        tokens_per_model=p.steps * p.tokens_per_step,
+        steps_per_model=steps,
+        tokens_per_model=steps * batch_tokens,
         compute="flops = 6·N·tokens (Kaplan et al. 2020), N = parameters other than the embedding tables",
         held_out={"train_chars": len(corpus.train), "val_chars": len(corpus.val), "val_windows": VAL_WINDOWS},
-        epochs_per_model=p.steps * p.tokens_per_step / len(corpus.train),
+        epochs_per_model=steps * batch_tokens / len(corpus.train),
         published=published_exponents(),
     )
 
@@ -111,14 +112,14 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     frontier: list[dict[str, Any]] = []
     last_loss: dict[str, float] = {}
     fit = None
-    for step in range(len(names) * p.steps):
+    for step in range(len(names) * steps):
         # The model whose next step ends at the least compute goes next.
-        name = min((s for s in names if done[s] < p.steps), key=lambda s: n[s] * (done[s] + 1))
+        name = min((s for s in names if done[s] < steps), key=lambda s: n[s] * (done[s] + 1))
         x, y = (t.to(device) for t in random_batch(corpus.train, p.batch_size, p.seq_len, batches[name]))
         lr = ctl.params.lr
         last_loss[name] = train_step(models[name], opts[name], x, y, lr)
         done[name] += 1
-        tokens = done[name] * p.tokens_per_step
+        tokens = done[name] * batch_tokens
         c = flops.training_flops(n[name], tokens)
         point = {"step": step, "series": name, "loss": last_loss[name], "lr": lr, "tokens": tokens, "flops": c}
         points = [point]

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from app.demos._compute import ComputeParams
+from app.demos._adapt import train_step
+from app.demos._compute import ComputeParams, tokens_per_step
 from app.demos.base import Chart, Control, Demo, Point
 
 N_CONVENTION = (
@@ -42,7 +43,6 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
 
     import torch
 
-    from app.demos._adapt import train_step
     from app.ml import flops
     from app.ml.charlm import random_batch
     from app.ml.scaling import load_corpus, make_model
@@ -62,7 +62,7 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
         "attention_flops_per_token": per_token_attention,
         "attention_convention": ATTENTION_CONVENTION,
         "seconds_convention": SECONDS_CONVENTION,
-        "tokens_per_step": p.tokens_per_step,
+        "tokens_per_step": tokens_per_step(p),
         "references": {"gpt3_flops": flops.GPT3_FLOPS, "eu_ai_act_flops": flops.EU_AI_ACT_FLOPS},
     }
 
@@ -73,7 +73,7 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
         started = time.perf_counter()
         loss = train_step(model, opt, x, y, lr)  # .item() inside waits for the device, so the clock is honest
         seconds += time.perf_counter() - started
-        tokens += p.tokens_per_step
+        tokens += tokens_per_step(p)
         point = {
             "step": step,
             "loss": loss,

@@ -5,7 +5,9 @@ The script is assembled from the project's own source, never from a second copy 
 - the demo's `train` function and every module-level definition it reaches (helpers, constants,
   the `Artifact` recipes it loads, in `app.demos.*`), copied flat, in dependency order;
 - every `app.ml.*` module those definitions import, embedded whole and served to `import` by a
-  small finder, so `from app.ml.charlm import load_model` inside `train` works unchanged;
+  small finder, so `from app.ml.charlm import load_model` inside `train` works unchanged; the
+  data files beside a module that reads them through `__file__` (app/ml/corpora/) come along,
+  written out to a temporary folder that the module's `__file__` points into;
 - a replay `Control`: the run's params, its live changes applied before the step they applied
   from on the server (a `control` event's `step`), artifacts built by the same `ArtifactStore`
   code, and the engine's own divergence rule.
@@ -321,10 +323,13 @@ def build_script(demo: Demo, run: RunRecord) -> str:
 
     changes = [(step, {k: v for k, v in c.items() if k not in CONTROL_FIELDS}) for step, c in run.changes]
     changes = [(step, c) for step, c in changes if c]
+    imports = _sorted_imports(set(assembly.imports) - _TEMPLATE_IMPORTS)
     return _TEMPLATE.format(
         header=_header(demo, run, changes),
-        imports="\n".join(_sorted_imports(set(assembly.imports) - _TEMPLATE_IMPORTS)),
+        imports="\n".join(line for line in imports if not _imports_app(line)),
         library="\n\n".join(_embed(module) for module in library),
+        files="\n".join(f"FILES[{name!r}] = {_text_literal(text)}" for name, text in data_files(library).items()),
+        app_imports="\n".join(line for line in imports if _imports_app(line)),
         packages=repr(sorted({m.rsplit(".", 1)[0] for m in library} | {"app"})),
         definitions="\n\n\n".join(assembly.definitions),
         params=_literal(run.params),
@@ -384,13 +389,41 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
+def _imports_app(line: str) -> bool:
+    """An import the bundle serves: it must run after the bundle's finder is installed."""
+    return line.split()[1].split(".")[0] == "app"
+
+
 def _embed(module: str) -> str:
-    source = _module_source(module)
-    literal = f"r'''{source}'''" if "'''" not in source and not source.endswith("\\") else repr(source)
-    return f"BUNDLED[{module!r}] = {literal}"
+    return f"BUNDLED[{module!r}] = {_text_literal(_module_source(module))}"
 
 
-_TEMPLATE_IMPORTS = {"import math", "import json", "import sys", "import torch"}
+def _text_literal(text: str) -> str:
+    return f"r'''{text}'''" if "'''" not in text and not text.endswith("\\") else repr(text)
+
+
+def data_files(modules: list[str]) -> dict[str, str]:
+    """Path (from the repository root) -> text of every data file in the folders of the bundled
+    modules that read files beside themselves (their source names `__file__`)."""
+    files: dict[str, str] = {}
+    for module in modules:
+        if "__file__" not in _module_source(module):
+            continue
+        origin = Path(importlib.util.find_spec(module).origin)
+        root = origin.parents[module.count(".")]  # the folder that holds the `app` package
+        for path in sorted(origin.parent.rglob("*")):
+            if path.is_file() and path.suffix not in (".py", ".pyc"):
+                try:
+                    files[path.relative_to(root).as_posix()] = path.read_bytes().decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise Conflict(f"{module} reads {path.name}, which is not text") from error
+    return files
+
+
+_TEMPLATE_IMPORTS = {
+    *("import math", "import json", "import sys", "import torch", "import shutil", "import tempfile"),
+    "from pathlib import Path",
+}
 
 _TEMPLATE = '''\
 """{header}
@@ -399,13 +432,17 @@ _TEMPLATE = '''\
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import importlib.abc
 import importlib.util
 import json
 import math
+import shutil
 import sys
+import tempfile
 import types
+from pathlib import Path
 {imports}
 
 import torch
@@ -415,9 +452,21 @@ BUNDLED: dict[str, str] = {{}}
 
 {library}
 
+# --- the data files they read beside their source, written out where their __file__ points ----
+FILES: dict[str, str] = {{}}
+
+{files}
+
 
 class BundledModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     packages = {packages}
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="modelterms-"))
+        atexit.register(shutil.rmtree, self.root, True)
+        for name, text in FILES.items():
+            (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / name).write_bytes(text.encode("utf-8"))
 
     def find_spec(self, name, path=None, target=None):
         if name in BUNDLED or name in self.packages:
@@ -428,11 +477,14 @@ class BundledModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def exec_module(self, module):
+        path = module.__name__.replace(".", "/") + ("/__init__.py" if module.__name__ in self.packages else ".py")
+        module.__file__ = str(self.root / path)
         code = compile(BUNDLED.get(module.__name__, ""), f"<{{module.__name__}}>", "exec")
         exec(code, module.__dict__)
 
 
 sys.meta_path.insert(0, BundledModules())
+{app_imports}
 
 
 # --- the demo's training code ------------------------------------------------------------------
