@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     idle_cancel_seconds: float = Field(30.0, gt=0, description="Cancel a run no client watched this long.")
     keep_runs: int = Field(1000, ge=1, description="Finished runs kept in the store (oldest go first).")
     extra_demo_modules: list[str] = Field(default_factory=list, description="Extra demo modules (tests).")
+    redis_url: str | None = Field(
+        None,
+        description="Redis server (redis://host:6379/0) for web replicas and `modelterms worker`s; unset: embedded.",
+    )
+    redis_prefix: str = Field(
+        "modelterms", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Namespace of this site's Redis keys."
+    )
+    heartbeat_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often a Redis worker says it is alive; silent for 3 periods: dead."
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
