@@ -83,20 +83,26 @@ def read_events(client: TestClient, run_id: str, after: int = 0, limit: int | No
     with client.stream("GET", f"/api/runs/{run_id}/events", params={"after": after}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        event: dict = {}
-        for line in response.iter_lines():
-            if line.startswith("id: "):
-                event["id"] = int(line[4:])
-            elif line.startswith("event: "):
-                event["event"] = line[7:]
-            elif line.startswith("data: "):
-                event["data"] = json.loads(line[6:])
-            elif line == "" and "id" in event:
-                events.append(event)
-                if event["event"] == "end" or (limit and len(events) >= limit):
-                    break
-                event = {}
+        for event in parse_sse(response.iter_lines()):
+            events.append(event)
+            if event["event"] == "end" or (limit and len(events) >= limit):
+                break
     return events
+
+
+def parse_sse(lines: Iterator[str]) -> Iterator[dict]:
+    """The events of an SSE stream's lines, as {id, event, data}."""
+    event: dict = {}
+    for line in lines:
+        if line.startswith("id: "):
+            event["id"] = int(line[4:])
+        elif line.startswith("event: "):
+            event["event"] = line[7:]
+        elif line.startswith("data: "):
+            event["data"] = json.loads(line[6:])
+        elif line == "" and "id" in event:
+            yield event
+            event = {}
 
 
 def auth(run: dict) -> dict[str, str]:

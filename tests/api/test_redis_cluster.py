@@ -4,7 +4,6 @@ a stream cut by a replica that stops resumes on the other with Last-Event-ID."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -17,7 +16,7 @@ import redis
 
 from app.playground.redis_schema import Keys
 from app.settings import Settings
-from tests.conftest import auth, make_settings, points_of, read_events
+from tests.conftest import auth, make_settings, parse_sse, points_of, read_events
 from tests.support import cluster
 
 
@@ -117,17 +116,3 @@ def test_a_stream_cut_by_a_stopping_replica_resumes_on_the_other(two_by_two: Clu
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert [p["step"] for p in points_of(events)] == list(range(150))
     assert events[-1]["data"]["status"] == "done"  # the run trained on while its first replica stopped
-
-
-def parse_sse(lines: Iterator[str]) -> Iterator[dict]:
-    event: dict = {}
-    for line in lines:
-        if line.startswith("id: "):
-            event["id"] = int(line[4:])
-        elif line.startswith("event: "):
-            event["event"] = line[7:]
-        elif line.startswith("data: "):
-            event["data"] = json.loads(line[6:])
-        elif line == "" and "id" in event:
-            yield event
-            event = {}
