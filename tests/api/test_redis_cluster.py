@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -34,7 +35,9 @@ class Cluster:
 
 @pytest.fixture
 def two_by_two(tmp_path, redis_url) -> Iterator[Cluster]:
-    settings = make_settings(tmp_path, redis_url=redis_url, heartbeat_seconds=0.5, idle_cancel_seconds=60)
+    settings = make_settings(
+        tmp_path, redis_url=redis_url, heartbeat_seconds=0.5, idle_cancel_seconds=60, runs_per_client=3
+    )
     ports = [cluster.free_port(), cluster.free_port()]
     servers = [cluster.start_server(settings, port) for port in ports]
     web = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) for port in ports]
@@ -116,3 +119,27 @@ def test_a_stream_cut_by_a_stopping_replica_resumes_on_the_other(two_by_two: Clu
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert [p["step"] for p in points_of(events)] == list(range(150))
     assert events[-1]["data"]["status"] == "done"  # the run trained on while its first replica stopped
+
+
+def test_admission_is_atomic_across_replicas(two_by_two: Cluster) -> None:
+    """Ten POSTs at once, half to each replica, from one client allowed three runs: three get in."""
+    replicas = two_by_two.web
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda i: replicas[i % 2].post("/api/demos/counter/runs", json={"pace": 5}), range(10)))
+    admitted = [a.json() for a in answers if a.status_code == 201]
+    assert len(admitted) == 3 and sorted(a.status_code for a in answers)[3:] == [429] * 7
+    for run in admitted:
+        assert replicas[0].delete(f"/api/runs/{run['id']}", headers=auth(run)).status_code == 200
+
+
+def test_sigterm_stops_a_worker_gracefully(two_by_two: Cluster) -> None:
+    a, _ = two_by_two.web
+    run = start(a, steps=100_000, pace=50)
+    read_events(a, run["id"], limit=2)
+    name = two_by_two.run_hash(run["id"])["worker"]
+    process = two_by_two.workers[name]
+    process.send_signal(signal.SIGTERM)
+    end = read_events(a, run["id"])[-1]["data"]
+    assert end["status"] == "cancelled"
+    assert process.wait(15) == 0
+    assert name not in cluster.live_workers(two_by_two.settings)  # deregistered, not left to expire
