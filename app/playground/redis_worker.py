@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
@@ -39,7 +39,7 @@ from app.playground.worker import Scheduler, warm_up
 from app.settings import Settings
 
 BLOCK_SECONDS = 0.5  # the longest one read blocks: a SIGTERM is noticed this soon
-READ_EVERY_SECONDS = 0.01  # while runs step flat out, look for new runs and changes this often
+READ_EVERY_SECONDS = 0.02  # while runs step flat out, look for new runs and changes this often
 ACK_TTL_SECONDS = 30
 HUNG_EXIT_CODE = 70
 
@@ -83,6 +83,7 @@ class RedisConn:
 
     # --- presence ----------------------------------------------------------------------------
     def register(self) -> None:
+        self._load_scripts()
         info = {"device": self.device, "capacity": self.capacity, "host": socket.gethostname(), "pid": os.getpid()}
         with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
             self.redis.xgroup_create(self.keys.dispatch, GROUP, id="0", mkstream=True)
@@ -210,7 +211,11 @@ class RedisConn:
 
     def _emit(self, run: Claimed, kind: str, data: dict[str, Any], *fields: Any) -> None:
         _, payload = encode_data(data)
-        self.scripts["emit"](keys=[], args=[self.keys.prefix, run.id, kind, payload, *fields], client=self.outgoing)
+        self._queue_script("emit", self.keys.prefix, run.id, kind, payload, *fields)
+
+    def _queue_script(self, name: str, *args: Any) -> None:
+        """By its hash: a pipeline given Script objects asks SCRIPT EXISTS on every execute."""
+        self.outgoing.evalsha(self.scripts[name].sha, 0, *args)
 
     def end(self, seq: int, status: str, message: str, summary: dict[str, Any]) -> None:
         run = self.runs.pop(seq)
@@ -218,11 +223,19 @@ class RedisConn:
         _, end = encode_data(end_data(status, message, run.step, summary))
         _, summary_raw = encode_data(summary)
         args = [self.keys.prefix, run.id, status, end, summary_raw, time.time(), self.settings.keep_runs]
-        self.scripts["finish"](keys=[], args=args, client=self.outgoing)
+        self._queue_script("finish", *args)
 
     def flush(self) -> None:
         if len(self.outgoing):
-            self.outgoing.execute()
+            try:
+                self.outgoing.execute()
+            except NoScriptError:  # Redis restarted empty: what this batch said is lost with it
+                log.warning("Redis lost its scripts (a restart?); loading them again")
+                self._load_scripts()
+
+    def _load_scripts(self) -> None:
+        for script in self.scripts.values():
+            self.redis.script_load(script.script)
 
     def _check_hung(self) -> None:
         """From the heartbeat thread: a step past the limit will never give control back."""
