@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
+import redis
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.playground.engine import Engine
 from app.playground.redis_engine import RedisEngine
+from app.playground.redis_schema import GROUP, SCRIPTS, Keys
 from tests.conftest import make_settings
 from tests.support import cluster
 
@@ -32,3 +37,37 @@ def test_while_redis_is_down_requests_get_a_clear_503_and_it_recovers_when_back(
             queued = client.post("/api/demos/counter/runs", json={"steps": 5})
             assert queued.status_code == 201 and queued.json()["queue_position"] == 1  # no worker yet: it waits
             assert client.get(f"/api/runs/{queued.json()['id']}").json()["status"] == "queued"
+
+
+def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_queue(tmp_path, redis_url) -> None:
+    settings = make_settings(tmp_path, redis_url=redis_url, redis_prefix="reclaim-test")
+    keys = Keys(settings.redis_prefix)
+    sync = redis.Redis.from_url(redis_url, decode_responses=True)
+    claim = sync.register_script(SCRIPTS["claim"])
+    sync.hset(keys.capacity, "doomed", 2)
+    sync.hset(keys.workers, "doomed", json.dumps({"device": "cpu", "capacity": 2}))
+    sync.set(keys.alive("doomed"), 1, px=300)
+
+    async def scenario() -> None:
+        engine = RedisEngine(settings)
+        await engine.start()
+        demo = engine.demos["counter"]
+        first = await engine.submit(demo, {"steps": 5}, "c")
+        second = await engine.submit(demo, {"steps": 5}, "c")
+        # The doomed worker reads both from the queue, claims the first, and dies before the second.
+        read = sync.xreadgroup(GROUP, "doomed", {keys.dispatch: ">"}, count=2)
+        assert [fields["run"] for _, fields in read[0][1]] == [first.id, second.id]
+        assert claim(keys=[], args=[keys.prefix, first.id, "doomed", 0]) == ["counter", '{"steps": 5}']
+        assert claim(keys=[], args=[keys.prefix, first.id, "other", 0]) is None  # never twice
+        cluster.wait_until(lambda: not sync.exists(keys.alive("doomed")), 5, "the heartbeat to expire")
+        await engine._keep_watch()
+        failed, requeued = await engine.get(first.id), await engine.get(second.id)
+        assert failed.status == "failed" and requeued.status == "queued"
+        again = sync.xreadgroup(GROUP, "other", {keys.dispatch: ">"}, count=5)
+        assert [fields["run"] for _, fields in again[0][1]] == [second.id]
+        assert sync.xpending(keys.dispatch, GROUP)["pending"] == 1  # only the entry `other` now holds
+        assert "doomed" not in sync.hkeys(keys.workers)
+        await engine.stop()
+
+    asyncio.run(scenario())
+    sync.close()
