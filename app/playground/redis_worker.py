@@ -74,7 +74,8 @@ class RedisConn:
         self.runs: dict[int, Claimed] = {}
         self.seqs: dict[str, int] = {}
         self.inbox: deque[tuple | None] = deque()
-        self.outgoing = client.pipeline(transaction=False)
+        # Commands waiting for the next flush, sent as one pipeline; kept while Redis is unreachable.
+        self.outgoing: list[tuple[str, tuple]] = []
         self.watchdog = [0.0, 0.0]  # the Scheduler's: start of the current step, its run's seq
         self.exit_requested = False
         self._exit_sent = False
@@ -133,16 +134,23 @@ class RedisConn:
 
     def _read(self, block_ms: int | None) -> None:
         self._last_read = time.monotonic()
+        try:
+            self._read_streams(block_ms)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("Redis unreachable (%s); the runs here go on meanwhile", error)
+            if block_ms:
+                time.sleep(block_ms / 1000)  # what the read would have waited: no busy loop
+        except ResponseError as error:  # NOGROUP: Redis restarted empty; make the groups again
+            log.warning("reading from Redis failed (%s); registering again", error)
+            with contextlib.suppress(redis.RedisError):
+                self.register()
+
+    def _read_streams(self, block_ms: int | None) -> None:
         free = self.capacity - len(self.runs)
         streams = {self.keys.control(self.id): ">"}
         if free > 0 and not self.exit_requested:
             streams[self.keys.dispatch] = ">"
-        try:
-            answer = self.redis.xreadgroup(GROUP, self.id, streams, count=max(free, 1), block=block_ms)
-        except ResponseError as error:  # NOGROUP: Redis restarted empty; make the groups again
-            log.warning("reading from Redis failed (%s); registering again", error)
-            self.register()
-            return
+        answer = self.redis.xreadgroup(GROUP, self.id, streams, count=max(free, 1), block=block_ms)
         for stream, entries in answer or ():
             if stream == self.keys.dispatch:
                 for entry_id, fields in entries:
@@ -206,8 +214,8 @@ class RedisConn:
         self._emit(run, "control", {"step": step, "changes": changes}, *fields)
         if run.acks:  # the PATCH waiting on this change hears from which step it applies
             ack = self.keys.ack(run.acks.popleft())
-            self.outgoing.rpush(ack, json.dumps({"step": step, "status": status, "params": run.params}))
-            self.outgoing.expire(ack, ACK_TTL_SECONDS)
+            self.outgoing.append(("rpush", (ack, json.dumps({"step": step, "status": status, "params": run.params}))))
+            self.outgoing.append(("expire", (ack, ACK_TTL_SECONDS)))
 
     def _emit(self, run: Claimed, kind: str, data: dict[str, Any], *fields: Any) -> None:
         _, payload = encode_data(data)
@@ -215,7 +223,7 @@ class RedisConn:
 
     def _queue_script(self, name: str, *args: Any) -> None:
         """By its hash: a pipeline given Script objects asks SCRIPT EXISTS on every execute."""
-        self.outgoing.evalsha(self.scripts[name].sha, 0, *args)
+        self.outgoing.append(("evalsha", (self.scripts[name].sha, 0, *args)))
 
     def end(self, seq: int, status: str, message: str, summary: dict[str, Any]) -> None:
         run = self.runs.pop(seq)
@@ -226,12 +234,21 @@ class RedisConn:
         self._queue_script("finish", *args)
 
     def flush(self) -> None:
-        if len(self.outgoing):
-            try:
-                self.outgoing.execute()
-            except NoScriptError:  # Redis restarted empty: what this batch said is lost with it
-                log.warning("Redis lost its scripts (a restart?); loading them again")
-                self._load_scripts()
+        if not self.outgoing:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for method, args in self.outgoing:
+            getattr(pipe, method)(*args)
+        try:
+            pipe.execute()
+        except NoScriptError:  # Redis restarted: load them, and the batch goes again next time
+            log.warning("Redis lost its scripts (a restart?); loading them again")
+            self._load_scripts()
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("Redis unreachable (%s); %d commands wait for it", error, len(self.outgoing))
+            return
+        self.outgoing = []
 
     def _load_scripts(self) -> None:
         for script in self.scripts.values():
@@ -244,7 +261,7 @@ class RedisConn:
         if not started or time.monotonic() - started <= limit:
             return
         why = f"one step of a run took longer than {limit:g} s and never gave control back, so it was stopped."
-        self.outgoing = self.redis.pipeline(transaction=False)  # the stuck main thread's queue is dropped
+        self.outgoing = []  # what the stuck main thread had queued is dropped
         for other in list(self.runs):
             status, message = ("timeout", why) if other == seq else ("failed", f"The worker training it stopped: {why}")
             self.end(other, status, message, {})

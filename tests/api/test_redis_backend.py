@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 
 import redis
 from fastapi.testclient import TestClient
@@ -12,7 +14,8 @@ from app.main import create_app
 from app.playground.engine import Engine
 from app.playground.redis_engine import RedisEngine
 from app.playground.redis_schema import GROUP, SCRIPTS, Keys
-from tests.conftest import make_settings
+from app.playground.redis_worker import HUNG_EXIT_CODE
+from tests.conftest import make_settings, read_events
 from tests.support import cluster
 
 
@@ -71,3 +74,31 @@ def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_
 
     asyncio.run(scenario())
     sync.close()
+
+
+def test_a_worker_rides_out_a_redis_restart(tmp_path, redis_url) -> None:
+    port = cluster.free_port()
+    settings = make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{port}/0")
+    with contextlib.ExitStack() as training:
+        with cluster.redis_server(tmp_path / "first", port):
+            training.enter_context(cluster.workers(settings, 1))
+        # That Redis has stopped and, without persistence, forgotten everything; the worker waits.
+        time.sleep(1.5)
+        with cluster.redis_server(tmp_path / "second", port), TestClient(create_app(settings)) as client:
+            cluster.wait_until(lambda: client.get("/healthz").json()["workers"] == 1, 20, "the worker to come back")
+            run = client.post("/api/demos/counter/runs", json={"steps": 5}).json()
+            assert read_events(client, run["id"])[-1]["data"]["status"] == "done"
+            training.close()  # its SIGTERM while Redis is up, so it deregisters
+
+
+def test_a_hung_step_times_out_its_run_fails_its_neighbours_and_the_worker_exits(tmp_path, redis_url) -> None:
+    settings = make_settings(tmp_path, redis_url=redis_url, max_run_seconds=1.5)
+    with cluster.workers(settings, 1) as (worker,), TestClient(create_app(settings)) as client:
+        neighbour = client.post("/api/demos/counter/runs", json={"steps": 100_000, "pace": 20}).json()
+        read_events(client, neighbour["id"], limit=1)
+        hung = client.post("/api/demos/counter/runs", json={"steps": 100, "block_at": 3}).json()
+        end = read_events(client, hung["id"])[-1]["data"]
+        assert end["status"] == "timeout" and "never gave control back" in end["message"]
+        other = read_events(client, neighbour["id"])[-1]["data"]
+        assert other["status"] == "failed" and "The worker training it stopped" in other["message"]
+        assert worker.wait(10) == HUNG_EXIT_CODE  # for its supervisor to start it again
