@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -41,6 +42,7 @@ DEAD_AFTER_BEATS = 3
 RETRY_AFTER_SECONDS = 10  # this backend does not track step rates: a modest, honest guess
 REAP_LOCK_SECONDS = 10
 CONTROL_FIELDS = ("paused", "step_once")
+RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
 WORKER_GONE = (
     "The worker training this run stopped without a word (its host went away, or it was killed), "
     "so the run could not finish. Start it again."
@@ -239,6 +241,8 @@ class RedisEngine:
 
     # --- reading -------------------------------------------------------------------------
     async def get(self, run_id: str) -> RedisRun | StoredRun | None:
+        if not RUN_ID.fullmatch(run_id):
+            return None
         with _reachable():
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hgetall(self.keys.run(run_id))

@@ -63,14 +63,18 @@ class Claimed:
 class RedisConn:
     """The Scheduler's `conn`: poll(timeout), recv(), send(message)."""
 
-    def __init__(self, client: redis.Redis, settings: Settings, worker_id: str, device: str) -> None:
+    def __init__(
+        self, client: redis.Redis, settings: Settings, worker_id: str, device: str, demos: frozenset[str]
+    ) -> None:
         self.redis = client
+        self.demos = demos
         self.settings = settings
         self.id = worker_id
         self.device = device
         self.keys = Keys(settings.redis_prefix)
         self.scripts = {name: client.register_script(source) for name, source in SCRIPTS.items()}
         self.capacity = settings.runs_per_worker
+        self.keep = settings.keep_runs
         self.runs: dict[int, Claimed] = {}
         self.seqs: dict[str, int] = {}
         self.inbox: deque[tuple | None] = deque()
@@ -166,6 +170,11 @@ class RedisConn:
         if not claimed:
             return  # cancelled while queued, or already taken after a reclaim
         demo, params_raw = claimed
+        if demo not in self.demos:  # a web replica of another version: say so, never crash
+            message = f"The worker that took this run has no demo '{demo}' (it runs another version)."
+            _, end = encode_data(end_data("failed", message, 0, {}))
+            self._queue_script("finish", self.keys.prefix, run_id, "failed", end, "{}", time.time(), self.keep)
+            return
         self._seq += 1
         params = json.loads(params_raw)
         self.runs[self._seq] = Claimed(run_id, demo, params, time.monotonic())
@@ -230,7 +239,7 @@ class RedisConn:
         self.seqs.pop(run.id, None)
         _, end = encode_data(end_data(status, message, run.step, summary))
         _, summary_raw = encode_data(summary)
-        args = [self.keys.prefix, run.id, status, end, summary_raw, time.time(), self.settings.keep_runs]
+        args = [self.keys.prefix, run.id, status, end, summary_raw, time.time(), self.keep]
         self._queue_script("finish", *args)
 
     def flush(self) -> None:
@@ -291,7 +300,7 @@ def run_worker(settings: Settings, worker_id: str | None = None) -> int:
     warm_up()
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=5)
-    conn = RedisConn(client, settings, worker_id, device)
+    conn = RedisConn(client, settings, worker_id, device, frozenset(demos))
 
     def request_exit(_signum: int, _frame: Any) -> None:
         conn.exit_requested = True

@@ -64,6 +64,7 @@ def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_
         assert claim(keys=[], args=[keys.prefix, first.id, "other", 0]) is None  # never twice
         cluster.wait_until(lambda: not sync.exists(keys.alive("doomed")), 5, "the heartbeat to expire")
         await engine._keep_watch()
+        assert await engine.get(f"{first.id}:events") is None  # an id never names another key
         failed, requeued = await engine.get(first.id), await engine.get(second.id)
         assert failed.status == "failed" and requeued.status == "queued"
         again = sync.xreadgroup(GROUP, "other", {keys.dispatch: ">"}, count=5)
