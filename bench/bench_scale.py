@@ -58,6 +58,9 @@ async def throughput(client: httpx.AsyncClient, workers: int, runs: int = THROUG
 
 
 async def main() -> None:
+    if not Path(cluster.REDIS_SERVER).exists():
+        print(f"bench_scale skipped: {cluster.MISSING_REDIS}")
+        return
     folder = Path(tempfile.mkdtemp(prefix="modelterms-bench-scale-"))
     with cluster.redis_server(folder / "redis") as url:
         settings = Settings(data_dir=folder, redis_url=url, idle_cancel_seconds=60, runs_per_client=1000)
