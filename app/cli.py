@@ -1,4 +1,5 @@
-"""`modelterms serve | check | prepare`: run the server, validate all content, build artifacts."""
+"""`modelterms serve | worker | check | prepare`: run the server or a Redis training worker, validate all
+content, build artifacts."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 0
     try:
-        RunStore(settings.data_dir / "runs.sqlite3", settings.keep_runs).close()  # writable? say so now
+        if not settings.redis_url:  # with Redis, finished runs are kept there
+            RunStore(settings.data_dir / "runs.sqlite3", settings.keep_runs).close()  # writable? say so now
         app = create_app(settings)
     except (ContentError, StoreError) as error:
         print(f"modelterms: refusing to start: {error}", file=sys.stderr)
@@ -75,6 +77,22 @@ def serve(args: argparse.Namespace) -> int:
     server = DrainingServer(config)
     server.run()
     return 0 if server.started else 3
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Train runs that web replicas admit through Redis; prepares missing artifacts first."""
+    import logging
+
+    settings = Settings()
+    if not settings.redis_url:
+        print("modelterms: a worker needs MODELTERMS_REDIS_URL (redis://host:6379/0)", file=sys.stderr)
+        return 2
+    if prepare(args) != 0:
+        return 1
+    from app.playground.redis_worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return run_worker(settings, args.id)
 
 
 def check(_args: argparse.Namespace) -> int:
@@ -128,16 +146,17 @@ def _progress_bar(done: int, total: int, width: int = 40) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modelterms", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_cmd = commands.add_parser(
-        "serve",
-        help="run the web server",
-        epilog=_settings_help(),
-        formatter_class=argparse.RawTextHelpFormatter,
-    )
+    settings_help = {"epilog": _settings_help(), "formatter_class": argparse.RawTextHelpFormatter}
+    serve_cmd = commands.add_parser("serve", help="run the web server", **settings_help)
     serve_cmd.add_argument("--host", help="listen address (MODELTERMS_HOST)")
     serve_cmd.add_argument("--port", type=int, help="listen port (MODELTERMS_PORT)")
     serve_cmd.add_argument("--reload", action="store_true", help="restart on code, template or content changes")
     serve_cmd.set_defaults(run=serve)
+    worker_cmd = commands.add_parser(
+        "worker", help="train runs from Redis (MODELTERMS_REDIS_URL), on this host's CPU or GPU", **settings_help
+    )
+    worker_cmd.add_argument("--id", help="this worker's name in Redis [host-pid-random]")
+    worker_cmd.set_defaults(run=worker)
     check_cmd = commands.add_parser("check", help="validate all content; exits non-zero on problems")
     check_cmd.set_defaults(run=check)
     prepare_cmd = commands.add_parser("prepare", help="build the artifacts the demos need (base models); idempotent")

@@ -20,7 +20,7 @@ from app.glossary.site import build_site
 from app.openapi import schema_builder
 from app.playground.calculator import router as calculator_router
 from app.playground.embed import router as embed_router
-from app.playground.engine import Engine
+from app.playground.interface import RunEngine, Unavailable
 from app.playground.panel import panel_renderer
 from app.playground.routes import router as playground_router
 from app.playground.script_route import router as script_router
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         site.render("playground.html", demos=demos.values(), panels={name: panel(name) for name in demos})
     )
     site.pages["/docs"] = Page.build(site.render("api_docs.html"))
-    engine = Engine(settings)
+    engine = make_engine(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -110,6 +110,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def make_engine(settings: Settings) -> RunEngine:
+    """The embedded engine by default; with a Redis URL, the stateless Redis backend."""
+    if settings.redis_url:
+        from app.playground.redis_engine import RedisEngine
+
+        return RedisEngine(settings)
+    from app.playground.engine import Engine
+
+    return Engine(settings)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -118,6 +129,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 404 and not wants_json:
             return not_found_page(request.app.state.site, request.url.path).respond(request)
         return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(_request: Request, error: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, 503, headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

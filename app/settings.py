@@ -75,6 +75,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value!r} is not an origin like https://example.org (or *)")
         return values
 
+    redis_url: str | None = Field(
+        None,
+        description="Redis server (redis://host:6379/0) for web replicas and `modelterms worker`s; unset: embedded.",
+    )
+    redis_prefix: str = Field(
+        "modelterms", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Namespace of this site's Redis keys."
+    )
+    heartbeat_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often a Redis worker says it is alive; silent for 3 periods: dead."
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, values: list[str]) -> list[str]:

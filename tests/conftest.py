@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -12,8 +15,10 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import ROOT, Settings
+from tests.support import cluster
 
 TEST_DEMOS = ["tests.support.demos", "tests.support.prepared"]
+BACKENDS = ("embedded", "redis")
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
@@ -21,13 +26,47 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
     # long on a loaded test machine: the hung-step limit is tested on its own too.
     values = {"data_dir": data_dir, "workers": 1, "runs_per_client": 1000, "max_step_seconds": 60}
     values |= {"extra_demo_modules": TEST_DEMOS}
+    # On Redis, each data dir is a site of its own: apps on the same dir (a restart) share it.
+    values |= {"redis_prefix": "test-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:12]}
     values |= overrides
     return Settings(**values)
 
 
 @contextmanager
 def running_app(data_dir: Path, **overrides) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(data_dir, **overrides))) as client:
+    """The app on its engine; with `redis_url`, also `workers` worker processes on that Redis."""
+    settings = make_settings(data_dir, **overrides)
+    training = cluster.workers(settings, settings.workers) if settings.redis_url else nullcontext()
+    with training, TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A real redis-server for the session; skipped where none is installed, unless
+    MODELTERMS_REQUIRE_REDIS=1 (CI) makes that a failure."""
+    if not shutil.which("redis-server") and not Path(cluster.REDIS_SERVER).exists():
+        if os.environ.get("MODELTERMS_REQUIRE_REDIS") == "1":
+            pytest.fail(cluster.MISSING_REDIS)
+        pytest.skip(cluster.MISSING_REDIS)
+    with cluster.redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> dict:
+    """Settings overrides that pick a backend: run an engine test once on each."""
+    return {} if request.param == "embedded" else {"redis_url": request.getfixturevalue("redis_url")}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine_client(request, tmp_path_factory) -> Iterator[TestClient]:
+    """Like `client`, once per backend: for the engine's behavioural tests."""
+    if request.param == "embedded":
+        yield request.getfixturevalue("client")
+        return
+    url = request.getfixturevalue("redis_url")
+    with running_app(tmp_path_factory.mktemp("data-redis"), workers=2, redis_url=url) as client:
         yield client
 
 
@@ -44,20 +83,26 @@ def read_events(client: TestClient, run_id: str, after: int = 0, limit: int | No
     with client.stream("GET", f"/api/runs/{run_id}/events", params={"after": after}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        event: dict = {}
-        for line in response.iter_lines():
-            if line.startswith("id: "):
-                event["id"] = int(line[4:])
-            elif line.startswith("event: "):
-                event["event"] = line[7:]
-            elif line.startswith("data: "):
-                event["data"] = json.loads(line[6:])
-            elif line == "" and "id" in event:
-                events.append(event)
-                if event["event"] == "end" or (limit and len(events) >= limit):
-                    break
-                event = {}
+        for event in parse_sse(response.iter_lines()):
+            events.append(event)
+            if event["event"] == "end" or (limit and len(events) >= limit):
+                break
     return events
+
+
+def parse_sse(lines: Iterator[str]) -> Iterator[dict]:
+    """The events of an SSE stream's lines, as {id, event, data}."""
+    event: dict = {}
+    for line in lines:
+        if line.startswith("id: "):
+            event["id"] = int(line[4:])
+        elif line.startswith("event: "):
+            event["event"] = line[7:]
+        elif line.startswith("data: "):
+            event["data"] = json.loads(line[6:])
+        elif line == "" and "id" in event:
+            yield event
+            event = {}
 
 
 def auth(run: dict) -> dict[str, str]:

@@ -31,6 +31,7 @@ from typing import Any
 from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import Event, EventLog
+from app.playground.interface import ClientLimit, QueueFull, RunFinished, ShuttingDown
 from app.playground.link import WorkerLink
 from app.playground.preparing import Preparation
 from app.playground.store import RunStore, StoredRun
@@ -45,31 +46,6 @@ RECENT_RUNS = 32  # finished runs kept in memory (a big one holds MBs of points)
 INTERRUPTED = "The server stopped during this run, so it could not finish. Start it again."
 
 log = logging.getLogger("modelterms.engine")
-
-
-class Refused(Exception):
-    """A run that cannot be admitted now; `retry_after` in seconds."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-
-
-class QueueFull(Refused):
-    pass
-
-
-class ClientLimit(Refused):
-    pass
-
-
-class ShuttingDown(Exception):
-    pass
-
-
-class RunFinished(Exception):
-    """A live change sent to a run that has already ended."""
 
 
 @dataclass(eq=False, repr=False)  # a run is itself (identity), and its repr would hold every event
@@ -100,6 +76,10 @@ class Run:
     @property
     def finished(self) -> bool:
         return self.status not in ACTIVE
+
+    @property
+    def event_count(self) -> int:
+        return len(self.log.events)
 
     def record(self) -> StoredRun:
         return StoredRun(
@@ -162,7 +142,7 @@ class Engine:
             task.cancel()
         try:
             for run in list(self.runs.values()):
-                self.cancel(run.id)
+                self._cancel(run.id)
             deadline = time.monotonic() + STOP_GRACE_SECONDS
             while any(w.runs for w in self.workers) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
@@ -301,23 +281,16 @@ class Engine:
         self._dispatch()
 
     # --- admission -----------------------------------------------------------------------
-    def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> Run:
+    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> Run:
         if not self.accepting:
             raise ShuttingDown
         limit = self.settings.runs_per_client
         mine = [r for r in self.runs.values() if r.client == client]
         if len(mine) >= limit:
-            raise ClientLimit(
-                f"You already have {limit} runs training; stop one or wait for one to finish.",
-                self._retry_after(mine, 0),
-            )
+            raise ClientLimit.of(limit, self._retry_after(mine, 0))
         if len(self.runs) >= self.capacity + self.settings.queue_size:
             retry = self._retry_after(list(self.runs.values()), len(self.runs) - self.capacity)
-            raise QueueFull(
-                f"The server is busy: all {self.capacity} training slots are taken and "
-                f"{self.settings.queue_size} runs are already waiting. Please try again in about {retry} s.",
-                retry,
-            )
+            raise QueueFull.of(self.capacity, self.settings.queue_size, retry)
         self._seq += 1
         run = Run(uuid.uuid4().hex[:12], demo, params, client, self._seq)
         self.runs[run.id] = run
@@ -465,7 +438,10 @@ class Engine:
         run.inflight_waiters = None
         self._send_controls(run)
 
-    def cancel(self, run_id: str) -> None:
+    async def cancel(self, run_id: str) -> None:
+        self._cancel(run_id)
+
+    def _cancel(self, run_id: str) -> None:
         run = self.runs.get(run_id)
         if run is None or run.finished:
             return
@@ -557,7 +533,7 @@ class Engine:
         now = time.monotonic()
         for run in list(self.runs.values()):
             if run.clients == 0 and now - run.last_watched > self.settings.idle_cancel_seconds:
-                self.cancel(run.id)
+                self._cancel(run.id)
 
 
 @contextlib.contextmanager

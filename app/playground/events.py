@@ -22,11 +22,7 @@ class Event:
 
     @classmethod
     def create(cls, id_: int, type_: str, data: dict[str, Any]) -> Event:
-        try:
-            payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
-        except ValueError:  # JSON has no NaN or infinity; only this rare case pays for the walk
-            data = finite_json(data)
-            payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        data, payload = encode_data(data)
         return cls(id_, type_, data, f"id: {id_}\nevent: {type_}\ndata: {payload}\n\n".encode())
 
     def to_json(self) -> dict[str, Any]:
@@ -71,6 +67,15 @@ class EventLog:
                 await asyncio.wait_for(changed.wait(), KEEPALIVE_SECONDS)
             except TimeoutError:
                 yield None
+
+
+def encode_data(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """An event's data (non-finite numbers made null) and its compact JSON."""
+    try:
+        return data, json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # JSON has no NaN or infinity; only this rare case pays for the walk
+        data = finite_json(data)
+        return data, json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
 def finite_json(value: Any) -> Any:

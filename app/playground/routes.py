@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.demos.base import Demo
 from app.glossary.routes import SiteDep
-from app.playground.engine import Engine, Refused, Run, RunFinished, ShuttingDown
+from app.playground.interface import ActiveRun, Refused, RunEngine, RunFinished, ShuttingDown
 from app.playground.panel import demo_json
 from app.playground.store import StoredRun
 from app.web import describe_errors
@@ -25,11 +25,11 @@ CONTROL_FIELDS = frozenset({"paused", "step_once"})
 MAX_EVENT_ID_DIGITS = 18  # far past any run's length, and short enough to parse safely
 
 
-def get_engine(request: Request) -> Engine:
+def get_engine(request: Request) -> RunEngine:
     return request.app.state.engine
 
 
-EngineDep = Annotated[Engine, Depends(get_engine)]
+EngineDep = Annotated[RunEngine, Depends(get_engine)]
 
 
 def get_demo(name: str, request: Request) -> Demo:
@@ -85,7 +85,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def run_json(engine: Engine, run: Run | StoredRun) -> dict[str, Any]:
+def run_json(engine: RunEngine, run: ActiveRun | StoredRun) -> dict[str, Any]:
     if isinstance(run, StoredRun):
         return {
             "id": run.id,
@@ -106,7 +106,7 @@ def run_json(engine: Engine, run: Run | StoredRun) -> dict[str, Any]:
         "step": run.step,
         "queue_position": engine.position(run),
         "summary": run.summary,
-        "events": len(run.log.events),
+        "events": run.event_count,
         "events_url": f"/api/runs/{run.id}/events",
         "url": f"/runs/{run.id}",
     }
@@ -122,7 +122,7 @@ def client_address(request: Request) -> str:
     return peer
 
 
-def require_control(run: Run | StoredRun, request: Request) -> None:
+def require_control(run: ActiveRun | StoredRun, request: Request) -> None:
     """PATCH and DELETE belong to whoever started the run: they must show its control token."""
     if isinstance(run, StoredRun):
         return  # finished runs take no control; the handler answers for them
@@ -137,7 +137,7 @@ def require_control(run: Run | StoredRun, request: Request) -> None:
         raise HTTPException(403, "Authorization: this control token does not belong to this run.")
 
 
-async def find_run(engine: Engine, run_id: str) -> Run | StoredRun:
+async def find_run(engine: RunEngine, run_id: str) -> ActiveRun | StoredRun:
     run = await engine.get(run_id) if len(run_id) <= 64 else None
     if run is None:
         raise HTTPException(404, f"No run '{run_id}'.")
@@ -162,7 +162,7 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
     except ValidationError as error:
         raise unprocessable(error.errors()) from None
     try:
-        run = engine.submit(demo, params.model_dump(mode="json"), client_address(request))
+        run = await engine.submit(demo, params.model_dump(mode="json"), client_address(request))
     except ShuttingDown:
         raise HTTPException(503, "The server is shutting down; try again in a moment.", {"Retry-After": "5"}) from None
     except Refused as refused:
@@ -183,7 +183,7 @@ async def get_run(run_id: str, engine: EngineDep) -> dict:
     return run_json(engine, await find_run(engine, run_id))
 
 
-def _validate_changes(run: Run, changes: dict[str, Any]) -> dict[str, Any]:
+def _validate_changes(run: ActiveRun, changes: dict[str, Any]) -> dict[str, Any]:
     if not changes:
         raise unprocessable([{"loc": ("body",), "msg": "name at least one live field", "type": "missing"}])
     live = sorted(run.demo.live)
@@ -235,8 +235,9 @@ async def cancel_run(run_id: str, request: Request, engine: EngineDep) -> dict:
     # async: the engine's state changes only on the event loop (a sync handler runs in a thread).
     run = await find_run(engine, run_id)
     require_control(run, request)
-    if isinstance(run, Run):
-        engine.cancel(run.id)
+    if not isinstance(run, StoredRun):
+        await engine.cancel(run.id)
+        run = await engine.get(run.id) or run  # a queued run has ended at once
     return {"id": run.id, "status": run.status}
 
 

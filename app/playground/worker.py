@@ -64,12 +64,12 @@ def worker_main(
     os.nice(WORKER_NICENESS)  # pages stay fast while runs train: the web process wins the CPU
     device = "cuda" if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available()) else "cpu"
     demos = load_demos(extra_demo_modules)
-    _warm_up()
+    warm_up()
     conn.send(("ready", device))
     Scheduler(conn, demos, device, ArtifactStore(artifacts_dir), watchdog).serve()
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Import the training code and take one optimizer step now, so no run pays for it: the
     first optimizer a process builds imports torch._dynamo (seconds), which would stall every
     run sharing this worker."""

@@ -38,8 +38,8 @@ def test_one_worker_trains_many_runs_at_once(tmp_path) -> None:
             assert end["status"] == "done" and end["step"] == 29
 
 
-def test_a_client_over_its_limit_gets_a_429_that_says_why(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, runs_per_client=2) as client:
+def test_a_client_over_its_limit_gets_a_429_that_says_why(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, runs_per_client=2) as client:
         first, second = (start(client, steps=100_000, pace=10).json() for _ in range(2))
         over = start(client, steps=10)
         assert over.status_code == 429

@@ -1,4 +1,5 @@
-"""The run engine through its HTTP contract: streaming, resume, control, budgets, storage."""
+"""The run engine through its HTTP contract: streaming, resume, control, budgets, storage; each
+behavioural test runs on both backends (embedded, Redis) through `engine_client` or `backend`."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ def wait_status(client, run_id: str, statuses: tuple[str, ...], timeout: float =
     raise AssertionError(f"run {run_id} never reached {statuses}: {run}")
 
 
-def test_a_run_streams_start_metrics_and_end_with_consecutive_ids(client) -> None:
-    run = start(client, steps=200)
+def test_a_run_streams_start_metrics_and_end_with_consecutive_ids(engine_client) -> None:
+    run = start(engine_client, steps=200)
     assert run["events_url"] == f"/api/runs/{run['id']}/events"
-    events = read_events(client, run["id"])
+    events = read_events(engine_client, run["id"])
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert events[0]["event"] == "start" and events[0]["data"]["device"] == "cpu"
     assert events[0]["data"]["kind"] == "counter"
@@ -38,42 +39,42 @@ def test_a_run_streams_start_metrics_and_end_with_consecutive_ids(client) -> Non
     assert [p["step"] for p in points_of(events)] == list(range(200))
 
 
-def test_gradient_descent_through_the_api(client) -> None:
-    run = start(client, "gradient-descent", steps=50, pace=0, lr=0.02)
-    points = points_of(read_events(client, run["id"]))
+def test_gradient_descent_through_the_api(engine_client) -> None:
+    run = start(engine_client, "gradient-descent", steps=50, pace=0, lr=0.02)
+    points = points_of(read_events(engine_client, run["id"]))
     assert len(points) == 50
     assert points[10]["x"] == pytest.approx(-2.5 * (1 - 0.04) ** 10)
     assert set(points[0]) == {"step", "loss", "lr", "x", "y"}
 
 
-def test_resume_after_a_disconnect_has_no_gap_and_no_duplicate(client) -> None:
-    run = start(client, steps=300, pace=200)
-    first = read_events(client, run["id"], limit=3)
-    rest = read_events(client, run["id"], after=first[-1]["id"])
+def test_resume_after_a_disconnect_has_no_gap_and_no_duplicate(engine_client) -> None:
+    run = start(engine_client, steps=300, pace=200)
+    first = read_events(engine_client, run["id"], limit=3)
+    rest = read_events(engine_client, run["id"], after=first[-1]["id"])
     ids = [e["id"] for e in first + rest]
     assert ids == list(range(1, len(ids) + 1))
     assert [p["step"] for p in points_of(first + rest)] == list(range(300))
     # Last-Event-ID works like ?after=
-    with client.stream("GET", f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": "2"}) as response:
+    with engine_client.stream("GET", f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": "2"}) as response:
         first_line = next(line for line in response.iter_lines() if line.startswith("id: "))
     assert first_line == "id: 3"
 
 
-def test_metric_events_are_batched(client) -> None:
-    run = start(client, steps=20_000, pace=0)
-    events = read_events(client, run["id"])
+def test_metric_events_are_batched(engine_client) -> None:
+    run = start(engine_client, steps=20_000, pace=0)
+    events = read_events(engine_client, run["id"])
     metrics = [e for e in events if e["event"] == "metrics"]
     assert len(points_of(events)) == 20_000
     assert len(metrics) < 2_000  # thousands of steps a second arrive in ~30 batches a second
 
 
-def test_a_live_lr_change_applies_from_the_next_step_and_is_recorded(client) -> None:
-    run = start(client, "gradient-descent", steps=120, pace=60, lr=0.01, x0=2.0, y0=1.0)
-    head = read_events(client, run["id"], limit=4)
-    response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.04})
+def test_a_live_lr_change_applies_from_the_next_step_and_is_recorded(engine_client) -> None:
+    run = start(engine_client, "gradient-descent", steps=120, pace=60, lr=0.01, x0=2.0, y0=1.0)
+    head = read_events(engine_client, run["id"], limit=4)
+    response = engine_client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.04})
     assert response.status_code == 200
     applied = response.json()["applies_from_step"]
-    events = head + read_events(client, run["id"], after=head[-1]["id"])
+    events = head + read_events(engine_client, run["id"], after=head[-1]["id"])
     control = [e for e in events if e["event"] == "control"]
     assert control[0]["data"] == {"step": applied, "changes": {"lr": 0.04}}
     points = points_of(events)
@@ -86,50 +87,53 @@ def test_a_live_lr_change_applies_from_the_next_step_and_is_recorded(client) -> 
         assert point["x"] == pytest.approx(expected, rel=1e-12)
 
 
-def test_pause_single_step_and_resume(client) -> None:
-    run = start(client, steps=100_000, pace=100)
+def test_pause_single_step_and_resume(engine_client) -> None:
+    run = start(engine_client, steps=100_000, pace=100)
     run_id = run["id"]
-    read_events(client, run_id, limit=3)
-    paused = client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"paused": True})
+    read_events(engine_client, run_id, limit=3)
+    paused = engine_client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"paused": True})
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
-    before = client.get(f"/api/runs/{run_id}").json()["step"]
+    before = engine_client.get(f"/api/runs/{run_id}").json()["step"]
     time.sleep(0.3)
-    assert client.get(f"/api/runs/{run_id}").json()["step"] == before  # nothing moves while paused
-    stepped = client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"step_once": True})
+    assert engine_client.get(f"/api/runs/{run_id}").json()["step"] == before  # nothing moves while paused
+    stepped = engine_client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"step_once": True})
     assert stepped.status_code == 200
     deadline = time.monotonic() + 5
-    while client.get(f"/api/runs/{run_id}").json()["step"] == before and time.monotonic() < deadline:
+    while engine_client.get(f"/api/runs/{run_id}").json()["step"] == before and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.3)  # and then it stays paused: exactly one step
-    assert client.get(f"/api/runs/{run_id}").json()["step"] == before + 1
-    assert client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"paused": False}).json()["status"] == "running"
-    client.delete(f"/api/runs/{run_id}", headers=auth(run))
-    events = read_events(client, run_id)
+    assert engine_client.get(f"/api/runs/{run_id}").json()["step"] == before + 1
+    assert (
+        engine_client.patch(f"/api/runs/{run_id}", headers=auth(run), json={"paused": False}).json()["status"]
+        == "running"
+    )
+    engine_client.delete(f"/api/runs/{run_id}", headers=auth(run))
+    events = read_events(engine_client, run_id)
     changes = [e["data"]["changes"] for e in events if e["event"] == "control"]
     assert changes == [{"paused": True}, {"step_once": True}, {"paused": False}]
 
 
-def test_cancel_is_idempotent(client) -> None:
-    run = start(client, steps=100_000, pace=50)
-    assert client.delete(f"/api/runs/{run['id']}", headers=auth(run)).status_code == 200
-    end = read_events(client, run["id"])[-1]
+def test_cancel_is_idempotent(engine_client) -> None:
+    run = start(engine_client, steps=100_000, pace=50)
+    assert engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run)).status_code == 200
+    end = read_events(engine_client, run["id"])[-1]
     assert end["data"]["status"] == "cancelled"
-    again = client.delete(f"/api/runs/{run['id']}", headers=auth(run))
+    again = engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run))
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
 
 
-def test_a_too_large_learning_rate_diverges_with_a_lesson(client) -> None:
-    run = start(client, "gradient-descent", lr=0.5, steps=500, pace=0)
-    end = read_events(client, run["id"])[-1]
+def test_a_too_large_learning_rate_diverges_with_a_lesson(engine_client) -> None:
+    run = start(engine_client, "gradient-descent", lr=0.5, steps=500, pace=0)
+    end = read_events(engine_client, run["id"])[-1]
     assert end["data"]["status"] == "diverged"
     assert "learning rate 0.5" in end["data"]["message"] and "smaller learning rate" in end["data"]["message"]
     assert end["data"]["step"] < 30
 
 
-def test_patch_of_a_finished_run_is_409(client) -> None:
-    run = start(client, steps=5)
-    read_events(client, run["id"])
-    response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.2})
+def test_patch_of_a_finished_run_is_409(engine_client) -> None:
+    run = start(engine_client, steps=5)
+    read_events(engine_client, run["id"])
+    response = engine_client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.2})
     assert response.status_code == 409 and "finished" in response.json()["detail"]
 
 
@@ -182,8 +186,8 @@ def test_unknown_demo_and_unknown_run_are_404(client) -> None:
     assert client.get("/api/runs/doesnotexist/events").status_code == 404
 
 
-def test_patch_of_unknown_or_non_live_fields_is_422(client) -> None:
-    run = start(client, "gradient-descent", steps=5000, pace=10)
+def test_patch_of_unknown_or_non_live_fields_is_422(engine_client) -> None:
+    run = start(engine_client, "gradient-descent", steps=5000, pace=10)
     for body, field, words in [
         ({"colour": 1}, "colour", "unknown field"),
         ({"function": "saddle"}, "function", "cannot change while running"),
@@ -191,20 +195,20 @@ def test_patch_of_unknown_or_non_live_fields_is_422(client) -> None:
         ({"paused": "yes"}, "paused", "true or false"),
         ({}, "body", "at least one"),
     ]:
-        response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=body)
+        response = engine_client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=body)
         assert response.status_code == 422, body
         assert response.json()["detail"][0]["field"] == field and words in response.json()["detail"][0]["message"]
-    bad_json = client.patch(
+    bad_json = engine_client.patch(
         f"/api/runs/{run['id']}", content=b"[1,", headers={"content-type": "application/json", **auth(run)}
     )
     assert bad_json.status_code == 422
-    client.delete(f"/api/runs/{run['id']}", headers=auth(run))
+    engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run))
 
 
-def test_bad_resume_positions_are_422(client) -> None:
-    run = start(client, steps=3)
-    assert client.get(f"/api/runs/{run['id']}/events", params={"after": -1}).status_code == 422
-    assert client.get(f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": "x"}).status_code == 422
+def test_bad_resume_positions_are_422(engine_client) -> None:
+    run = start(engine_client, steps=3)
+    assert engine_client.get(f"/api/runs/{run['id']}/events", params={"after": -1}).status_code == 422
+    assert engine_client.get(f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": "x"}).status_code == 422
 
 
 def test_demos_list_their_schema_and_live_params(client) -> None:
@@ -224,8 +228,8 @@ def test_the_learning_rate_demo_runs_series_side_by_side(client) -> None:
     assert events[-1]["data"]["summary"]["diverged"] == ["lr=10"]
 
 
-def test_queue_full_is_429_with_retry_after(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, runs_per_worker=1, queue_size=1) as client:
+def test_queue_full_is_429_with_retry_after(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, runs_per_worker=1, queue_size=1) as client:
         first = start(client, steps=100_000, pace=5)
         wait_status(client, first["id"], ("running",))
         second = start(client, steps=10, pace=0)
@@ -249,8 +253,8 @@ def test_a_run_that_never_yields_is_killed_at_its_wall_time(tmp_path) -> None:
         assert read_events(client, follow_up["id"])[-1]["data"]["status"] == "done"
 
 
-def test_a_run_is_charged_for_its_own_compute_not_for_waiting(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, max_run_seconds=0.5) as client:
+def test_a_run_is_charged_for_its_own_compute_not_for_waiting(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, max_run_seconds=0.5) as client:
         busy = start(client, steps=100_000, spin_ms=5)  # 5 ms of CPU a step: out of budget in ~100 steps
         idle = start(client, steps=40, pace=40)  # 1 s of waiting between cheap steps: well past 0.5 s
         end = read_events(client, busy["id"])[-1]["data"]
@@ -259,32 +263,32 @@ def test_a_run_is_charged_for_its_own_compute_not_for_waiting(tmp_path) -> None:
         assert read_events(client, idle["id"])[-1]["data"]["status"] == "done"
 
 
-def test_a_run_ends_at_its_wall_time_limit(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, max_run_wall_seconds=1.0) as client:
+def test_a_run_ends_at_its_wall_time_limit(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, max_run_wall_seconds=1.0) as client:
         run = start(client, steps=100_000, pace=20)
         end = read_events(client, run["id"])[-1]
         assert end["data"]["status"] == "timeout" and "wall-time limit" in end["data"]["message"]
 
 
-def test_a_run_nobody_watches_is_cancelled(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, idle_cancel_seconds=0.5) as client:
+def test_a_run_nobody_watches_is_cancelled(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, idle_cancel_seconds=0.5) as client:
         run = start(client, steps=100_000, pace=50)
         final = wait_status(client, run["id"], ("cancelled",), timeout=10)
         assert final["status"] == "cancelled"
 
 
-def test_the_server_step_budget_caps_a_run(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, max_steps=25) as client:
+def test_the_server_step_budget_caps_a_run(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, max_steps=25) as client:
         run = start(client, steps=1000)
         events = read_events(client, run["id"])
         assert len(points_of(events)) == 25 and "budget of 25 steps" in events[-1]["data"]["message"]
 
 
-def test_finished_runs_survive_a_restart(tmp_path) -> None:
-    with running_app(tmp_path) as client:
+def test_finished_runs_survive_a_restart(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend) as client:
         run = start(client, "gradient-descent", steps=30, pace=0)
         original = read_events(client, run["id"])
-    with running_app(tmp_path) as client:
+    with running_app(tmp_path, **backend) as client:
         stored = client.get(f"/api/runs/{run['id']}").json()
         assert stored["status"] == "done" and stored["params"]["steps"] == 30
         assert read_events(client, run["id"]) == original
@@ -293,14 +297,14 @@ def test_finished_runs_survive_a_restart(tmp_path) -> None:
         assert page.status_code == 200 and run["id"] in page.text
 
 
-def test_store_retention_keeps_the_newest_runs(tmp_path) -> None:
-    with running_app(tmp_path, keep_runs=2) as client:
+def test_store_retention_keeps_the_newest_runs(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, keep_runs=2) as client:
         ids = []
         for _ in range(3):
             run = start(client, steps=2)
             read_events(client, run["id"])
             ids.append(run["id"])
-    with running_app(tmp_path, keep_runs=2) as client:
+    with running_app(tmp_path, **backend, keep_runs=2) as client:
         assert client.get(f"/api/runs/{ids[0]}").status_code == 404
         assert all(client.get(f"/api/runs/{i}").status_code == 200 for i in ids[1:])
 
@@ -319,8 +323,8 @@ def test_the_lr_range_test_suggests_a_rate_and_says_how(client) -> None:
     assert end["summary"]["sweep_ended"] == "lr_max was reached" and end["summary"]["sweep_ended_at_lr"] == 10
 
 
-def test_a_run_whose_last_watcher_leaves_is_cancelled(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, idle_cancel_seconds=0.5) as client:
+def test_a_run_whose_last_watcher_leaves_is_cancelled(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, idle_cancel_seconds=0.5) as client:
         run = start(client, steps=100_000, pace=50)
         read_events(client, run["id"], limit=3)  # watch for a moment, then close the stream
         assert client.get(f"/api/runs/{run['id']}").json()["status"] == "running"
@@ -328,17 +332,17 @@ def test_a_run_whose_last_watcher_leaves_is_cancelled(tmp_path) -> None:
         assert final["status"] == "cancelled"
 
 
-def test_more_bad_live_changes_are_4xx(client) -> None:
-    run = start(client, "gradient-descent", steps=5000, pace=10)
-    wait_status(client, run["id"], ("running",))
+def test_more_bad_live_changes_are_4xx(engine_client) -> None:
+    run = start(engine_client, "gradient-descent", steps=5000, pace=10)
+    wait_status(engine_client, run["id"], ("running",))
     for body, field in [({"step_once": False}, "step_once"), ({"lr": True}, "lr"), ({"paused": 1}, "paused")]:
-        response = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=body)
+        response = engine_client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=body)
         assert response.status_code == 422, body
         assert response.json()["detail"][0]["field"] == field
     too_long = "9" * 5000  # would overflow int parsing; must be a clear 422, not a crash
-    assert client.get(f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": too_long}).status_code == 422
-    assert client.get(f"/api/runs/{run['id']}/events", params={"after": 10**30}).status_code == 422
-    client.delete(f"/api/runs/{run['id']}", headers=auth(run))
+    assert engine_client.get(f"/api/runs/{run['id']}/events", headers={"Last-Event-ID": too_long}).status_code == 422
+    assert engine_client.get(f"/api/runs/{run['id']}/events", params={"after": 10**30}).status_code == 422
+    engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run))
 
 
 def test_booleans_are_not_numbers(client) -> None:
@@ -351,8 +355,8 @@ def test_booleans_are_not_numbers(client) -> None:
     }
 
 
-def test_a_queued_run_cannot_be_paused_or_stepped_yet(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, runs_per_worker=1) as client:
+def test_a_queued_run_cannot_be_paused_or_stepped_yet(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, runs_per_worker=1) as client:
         first = start(client, steps=100_000, pace=5)
         wait_status(client, first["id"], ("running",))
         queued = start(client, steps=10)
@@ -364,27 +368,27 @@ def test_a_queued_run_cannot_be_paused_or_stepped_yet(tmp_path) -> None:
         client.delete(f"/api/runs/{first['id']}", headers=auth(first))
 
 
-def test_only_the_runs_creator_may_change_or_cancel_it(client) -> None:
-    run = start(client, steps=100_000, pace=50)
+def test_only_the_runs_creator_may_change_or_cancel_it(engine_client) -> None:
+    run = start(engine_client, steps=100_000, pace=50)
     url = f"/api/runs/{run['id']}"
     for headers, status in (({}, 401), ({"Authorization": "Bearer not-the-token"}, 403)):
-        assert client.patch(url, json={"lr": 0.2}, headers=headers).status_code == status
-        refused = client.delete(url, headers=headers)
+        assert engine_client.patch(url, json={"lr": 0.2}, headers=headers).status_code == status
+        refused = engine_client.delete(url, headers=headers)
         assert refused.status_code == status and "control token" in refused.json()["detail"].lower()
-    assert client.get(url).json()["status"] in ("queued", "running")  # a stranger changed nothing
-    assert "control_token" not in client.get(url).json()  # the permalink never hands it out
-    assert client.delete(url, headers=auth(run)).status_code == 200
+    assert engine_client.get(url).json()["status"] in ("queued", "running")  # a stranger changed nothing
+    assert "control_token" not in engine_client.get(url).json()  # the permalink never hands it out
+    assert engine_client.delete(url, headers=auth(run)).status_code == 200
 
 
-def test_cancelling_a_queued_run_is_stored_as_cancelled(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, runs_per_worker=1) as client:
+def test_cancelling_a_queued_run_is_stored_as_cancelled(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, runs_per_worker=1) as client:
         first = start(client, steps=100_000, pace=5)
         wait_status(client, first["id"], ("running",))
         queued = start(client, steps=10)
         response = client.delete(f"/api/runs/{queued['id']}", headers=auth(queued))
         assert response.status_code == 200 and response.json()["status"] == "cancelled"
         client.delete(f"/api/runs/{first['id']}", headers=auth(first))
-    with running_app(tmp_path, workers=1) as client:  # after a restart: from the store
+    with running_app(tmp_path, **backend, workers=1) as client:  # after a restart: from the store
         assert client.get(f"/api/runs/{queued['id']}").json()["status"] == "cancelled"
 
 

@@ -153,6 +153,16 @@ def read_compose() -> dict:
     return yaml.safe_load((ROOT / "compose.yaml").read_text())
 
 
+def app_services(compose: dict) -> dict[str, dict]:
+    """The services that run the app's image (not the `scale` profile's Redis and proxy)."""
+    return {n: s for n, s in compose["services"].items() if str(s.get("image", "")).startswith("modelterms:")}
+
+
+def serving_services(compose: dict) -> dict[str, dict]:
+    """The app services that publish the app's port themselves (not the replicas behind the proxy)."""
+    return {n: s for n, s in app_services(compose).items() if s.get("ports")}
+
+
 def service_env(service: dict) -> dict[str, str]:
     env = service.get("environment") or {}
     if isinstance(env, list):
@@ -185,7 +195,7 @@ def test_the_image_serves_on_the_default_port_the_compose_file_publishes() -> No
     port = Settings.model_fields["port"].default
     assert exposed == {port}
     assert cli_port(image.cmd, image.env) == port
-    for name, service in read_compose()["services"].items():
+    for name, service in serving_services(read_compose()).items():
         assert [container_port(p) for p in service["ports"]] == [port], name
 
 
@@ -235,7 +245,7 @@ def test_the_data_volume_holds_the_data_dir_and_the_root_filesystem_can_be_read_
     user = image.stage.last("USER").split(":")[0]
     assert user not in ("root", "0")
     compose = read_compose()
-    for name, service in compose["services"].items():
+    for name, service in app_services(compose).items():
         mounts = volume_targets(service)
         assert mounts.get(data_dir) in compose["volumes"], f"{name}: a named volume at {data_dir}"
         assert service.get("read_only") is True, name
@@ -246,7 +256,7 @@ def test_compose_content_dirs_start_with_the_built_in_terms() -> None:
     image = read_image()
     copies = [args.split() for args in image.stage.all("COPY") if not args.startswith("--")]
     assert ["content", "./content"] in copies
-    for name, service in read_compose()["services"].items():
+    for name, service in app_services(read_compose()).items():
         dirs = json.loads(service_env(service)["MODELTERMS_CONTENT_DIRS"])
         assert dirs[0] == f"{image.workdir}/content", name
         extra = [d for d in dirs[1:] if d in volume_targets(service)]
@@ -568,3 +578,26 @@ def test_sigterm_exits_within_10_s_even_when_a_run_is_stuck_inside_a_step() -> N
     with serving(extra_demo_modules='["tests.support.demos"]') as (server, data):
         run_id = start_run(server, "counter", steps=100, block_at=5)  # sleeps an hour at step 5
         assert_sigterm_cancels_and_exits(server, data, run_id)
+
+
+def test_the_scale_profile_runs_redis_web_replicas_behind_an_sse_proxy_and_workers() -> None:
+    compose = read_compose()
+    scale = {n: s for n, s in compose["services"].items() if "scale" in s.get("profiles", [])}
+    redis = next(s for s in scale.values() if str(s.get("image", "")).startswith("redis:"))
+    assert redis["command"][-2:] == ["--appendonly", "yes"] and volume_targets(redis)["/data"] in compose["volumes"]
+    web = next(s for s in scale.values() if not s.get("command") and s.get("image", "").startswith("modelterms:"))
+    workers = [s for s in app_services(compose).values() if s.get("command", [])[:2] == ["modelterms", "worker"]]
+    assert web["deploy"]["replicas"] == 2 and not web["ports"]
+    assert {"cpu", "cuda"} == {s["image"].split(":")[1] for s in workers}
+    for service in [web, *workers]:
+        assert service_env(service)["MODELTERMS_REDIS_URL"].startswith("redis://")
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+    proxy = next(s for s in scale.values() if str(s.get("image", "")).startswith("nginx:"))
+    assert [container_port(p) for p in proxy["ports"]] == [Settings.model_fields["port"].default]
+    conf_path = next(v.split(":")[0] for v in proxy["volumes"] if "nginx" in v)
+    conf = (ROOT / conf_path).read_text()
+    for directive in ("proxy_buffering off;", "proxy_read_timeout 1h;", "proxy_http_version 1.1;", "X-Forwarded-For"):
+        assert directive in conf
+    assert "server web:8000;" in conf
+    trusted = json.loads(service_env(web)["MODELTERMS_TRUSTED_PROXIES"])
+    assert Settings(trusted_proxies=trusted).is_trusted_proxy("172.18.0.5")  # a compose network address

@@ -1,0 +1,100 @@
+"""What the HTTP layer needs from a run engine. Two backends satisfy it: the embedded engine
+(app.playground.engine: worker processes on this machine, SQLite) and the Redis backend
+(app.playground.redis_engine: stateless web replicas, `modelterms worker` processes on any host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from app.demos.base import Demo
+from app.playground.store import StoredRun
+from app.settings import Settings
+
+
+class Refused(Exception):
+    """A run that cannot be admitted now; `retry_after` in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class QueueFull(Refused):
+    @classmethod
+    def of(cls, capacity: int, queue_size: int, retry_after: int) -> QueueFull:
+        return cls(
+            f"The server is busy: all {capacity} training slots are taken and {queue_size} runs are already "
+            f"waiting. Please try again in about {retry_after} s.",
+            retry_after,
+        )
+
+
+class ClientLimit(Refused):
+    @classmethod
+    def of(cls, limit: int, retry_after: int) -> ClientLimit:
+        return cls(f"You already have {limit} runs training; stop one or wait for one to finish.", retry_after)
+
+
+class ShuttingDown(Exception):
+    pass
+
+
+class RunFinished(Exception):
+    """A live change sent to a run that has already ended."""
+
+
+class Unavailable(Exception):
+    """The engine cannot reach what it runs on (the Redis server, say); worth retrying soon."""
+
+
+class ActiveRun(Protocol):
+    """A run that may still change: queued, running or paused (or just ended)."""
+
+    id: str
+    demo: Demo
+    params: dict[str, Any]
+    status: str
+    step: int
+    summary: dict[str, Any]
+    control_token: str
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def event_count(self) -> int: ...
+
+
+class RunEngine(Protocol):
+    settings: Settings
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> ActiveRun:
+        """Admit a run or raise Refused (QueueFull, ClientLimit) or ShuttingDown."""
+        ...
+
+    async def get(self, run_id: str) -> ActiveRun | StoredRun | None: ...
+
+    async def change(self, run: ActiveRun, changes: dict[str, Any]) -> int:
+        """Send live changes; returns the step from which they apply. RunFinished if it ended."""
+        ...
+
+    async def cancel(self, run_id: str) -> None:
+        """Idempotent: a finished or unknown run is left as it is."""
+        ...
+
+    def follow(self, run: ActiveRun | StoredRun, after: int) -> AsyncIterator[bytes | None]:
+        """SSE frames after event `after`, then the live tail; None is a keep-alive tick."""
+        ...
+
+    def position(self, run: ActiveRun) -> int | None:
+        """1-based place in the queue, None once it trains."""
+        ...

@@ -1,0 +1,349 @@
+"""The Redis backend's web side. A replica keeps no run in memory: it admits runs (one Lua script,
+atomic across replicas), reads any run's state from its hash, follows any run's event stream with
+blocking XREAD (so `Last-Event-ID` resumes on any replica), and sends live changes and cancels to
+the worker training the run through that worker's control stream. `modelterms worker` processes
+(app.playground.redis_worker) do the training; the layout is in app.playground.redis_schema.
+
+Every replica also keeps watch, once a period: a worker whose heartbeat has expired is reaped
+(its runs end `failed`, saying why; runs it had taken from the queue but not yet claimed go back
+to the queue), and a run nobody has followed for `idle_cancel_seconds` is cancelled. Two replicas
+doing the same at once is harmless: ending a run is idempotent, and a run is claimed only once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.demos import load_demos
+from app.demos.base import Demo
+from app.playground.events import KEEPALIVE_SECONDS, encode_data
+from app.playground.interface import ClientLimit, QueueFull, RunFinished, ShuttingDown, Unavailable
+from app.playground.redis_schema import ACTIVE, DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
+from app.playground.store import StoredRun
+from app.settings import Settings
+
+ACK_TIMEOUT_SECONDS = 2.0
+DEAD_AFTER_BEATS = 3
+RETRY_AFTER_SECONDS = 10  # this backend does not track step rates: a modest, honest guess
+REAP_LOCK_SECONDS = 10
+CONTROL_FIELDS = ("paused", "step_once")
+RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
+WORKER_GONE = (
+    "The worker training this run stopped without a word (its host went away, or it was killed), "
+    "so the run could not finish. Start it again."
+)
+
+log = logging.getLogger("modelterms.redis")
+
+
+@dataclass
+class RedisRun:
+    """An active run as one read of its hash saw it."""
+
+    id: str
+    demo: Demo
+    params: dict[str, Any]
+    params_raw: str  # the hash's own text, for the compare-and-set of a change to a queued run
+    status: str
+    step: int
+    summary: dict[str, Any]
+    control_token: str
+    events: int
+    queue_position: int | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ACTIVE
+
+    @property
+    def event_count(self) -> int:
+        return self.events
+
+
+class RedisEngine:
+    def __init__(self, settings: Settings) -> None:
+        assert settings.redis_url, "the Redis backend needs MODELTERMS_REDIS_URL"
+        self.settings = settings
+        self.keys = Keys(settings.redis_prefix)
+        self.demos = load_demos(settings.extra_demo_modules)
+        self.redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
+        self.scripts = {name: self.redis.register_script(source) for name, source in SCRIPTS.items()}
+        self.accepting = False
+        self._idle_ms = max(1, int(settings.idle_cancel_seconds * 1000))
+        # Followers wake at least this often: to keep their run marked as watched, and to notice a stop.
+        self._wake_seconds = min(1.0, settings.idle_cancel_seconds / 4)
+        self._stopping = asyncio.Event()
+        self._followers = 0
+        self._watch_task: asyncio.Task | None = None
+        self._health: dict[str, Any] = {"redis": "not checked yet"}
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        self.accepting = True
+        await self._keep_watch()
+        period = min(self.settings.heartbeat_seconds, self.settings.idle_cancel_seconds / 4)
+        self._watch_task = asyncio.create_task(self._every(period))
+
+    async def stop(self) -> None:
+        """Stop admitting and close every stream here; the runs go on training on their workers,
+        and a client that reconnects to another replica resumes where it was."""
+        if self._stopping.is_set():
+            return
+        self.accepting = False
+        self._stopping.set()
+        if self._watch_task:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+        deadline = time.monotonic() + self._wake_seconds + 1
+        while self._followers and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await self.redis.aclose()
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._health)
+
+    async def _every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await self._keep_watch()
+
+    async def _keep_watch(self) -> None:
+        """Refresh /healthz, reap dead workers, cancel unwatched runs; never raises."""
+        try:
+            await self._ensure_group()
+            workers = await self.redis.hgetall(self.keys.workers)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for worker in workers:
+                    pipe.exists(self.keys.alive(worker))
+                pipe.scard(self.keys.active)
+                pipe.zcard(self.keys.queued)
+                *alive, active, queued = await pipe.execute()
+            live = [json.loads(info) for (worker, info), up in zip(workers.items(), alive, strict=True) if up]
+            capacity = sum(w["capacity"] for w in live)
+            self._health = {
+                "backend": "redis",
+                "redis": "ok",
+                "workers": len(live),
+                "workers_ready": len(live),
+                "device": next((w["device"] for w in live), None),
+                "devices": sorted({w["device"] for w in live}),
+                "capacity": capacity,
+                "running": active - queued,
+                "queued": queued,
+                "preparing": [],
+                "store": "ok",
+            }
+            for worker, up in zip(workers, alive, strict=True):
+                if not up:
+                    await self._reap(worker)
+            await self._cancel_unwatched()
+        except RedisError as error:
+            reason = f"unreachable: {type(error).__name__}: {error}"
+            self._health = {
+                "backend": "redis",
+                "redis": reason,
+                "workers": 0,
+                "workers_ready": 0,
+                "device": None,
+                "capacity": 0,
+                "store": f"Redis {reason}",
+            }
+            log.warning("Redis %s", reason)
+        except Exception:
+            log.exception("keeping watch over the Redis backend failed")
+
+    async def _ensure_group(self) -> None:
+        """The dispatch stream's consumer group, created by whoever comes first (from entry 0, so
+        runs admitted before any worker existed are read too); again after a Redis restart."""
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
+            await self.redis.xgroup_create(self.keys.dispatch, GROUP, id="0", mkstream=True)
+
+    # --- dead workers and unwatched runs -------------------------------------------------
+    async def _reap(self, worker: str) -> None:
+        """A worker whose heartbeat expired: its claimed runs end `failed`; the dispatch entries it
+        had read but not claimed go back to the queue (a claim is the only way a run starts, and it
+        succeeds once, so a run re-queued twice still trains once)."""
+        if not await self.redis.set(f"{self.keys.prefix}:reaping:{worker}", 1, nx=True, ex=REAP_LOCK_SECONDS):
+            return  # another replica is at it
+        runs = await self.redis.smembers(self.keys.worker_runs(worker))
+        for run_id in runs:
+            step = await self.redis.hget(self.keys.run(run_id), "step")
+            await self._finish(run_id, "failed", WORKER_GONE, int(step or 0))
+        pending = await self.redis.xpending_range(self.keys.dispatch, GROUP, "-", "+", 1000, consumername=worker)
+        for entry in pending:
+            entry_id = entry["message_id"]
+            for _, fields in await self.redis.xrange(self.keys.dispatch, entry_id, entry_id):
+                if await self.redis.hget(self.keys.run(fields["run"]), "status") == "queued":
+                    await self.redis.xadd(
+                        self.keys.dispatch, {"run": fields["run"]}, maxlen=DISPATCH_MAXLEN, approximate=True
+                    )
+            await self.redis.xack(self.keys.dispatch, GROUP, entry_id)
+        await self.redis.xgroup_delconsumer(self.keys.dispatch, GROUP, worker)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.worker_runs(worker), self.keys.control(worker))
+            pipe.hdel(self.keys.workers, worker)
+            pipe.hdel(self.keys.capacity, worker)
+            await pipe.execute()
+        log.warning("worker %s stopped sending heartbeats: %d of its runs ended as failed", worker, len(runs))
+
+    async def _cancel_unwatched(self) -> None:
+        """A run nobody has followed for idle_cancel_seconds frees its slot (a closed tab)."""
+        active = list(await self.redis.smembers(self.keys.active))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for run_id in active:
+                pipe.exists(self.keys.watched(run_id))
+            watched = await pipe.execute()
+        for run_id, seen in zip(active, watched, strict=True):
+            if not seen:
+                await self.cancel(run_id)
+
+    async def _finish(self, run_id: str, status: str, message: str, step: int) -> None:
+        _, end = encode_data(end_data(status, message, step, {}))
+        args = [self.keys.prefix, run_id, status, end, "{}", time.time(), self.settings.keep_runs]
+        await self.scripts["finish"](keys=[], args=args)
+
+    # --- admission -----------------------------------------------------------------------
+    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> RedisRun:
+        if not self.accepting:
+            raise ShuttingDown
+        run_id, token = uuid.uuid4().hex[:12], secrets.token_urlsafe(18)
+        params_raw = json.dumps(params)
+        fields = {"demo": demo.name, "params": params_raw, "client": client, "token": token, "created": time.time()}
+        settings = self.settings
+        args = [self.keys.prefix, run_id, client, settings.queue_size, settings.runs_per_client, self._idle_ms]
+        args += [DISPATCH_MAXLEN, *(x for pair in fields.items() for x in pair)]
+        with _reachable():
+            outcome, number = await self.scripts["admit"](keys=[], args=args)
+        if outcome == "client":
+            raise ClientLimit.of(number, RETRY_AFTER_SECONDS)
+        if outcome == "full":
+            raise QueueFull.of(number, settings.queue_size, RETRY_AFTER_SECONDS)
+        return RedisRun(run_id, demo, params, params_raw, "queued", 0, {}, token, 0, number)
+
+    def position(self, run: RedisRun) -> int | None:
+        return run.queue_position
+
+    # --- reading -------------------------------------------------------------------------
+    async def get(self, run_id: str) -> RedisRun | StoredRun | None:
+        if not RUN_ID.fullmatch(run_id):
+            return None
+        with _reachable():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(self.keys.run(run_id))
+                pipe.zrank(self.keys.queued, run_id)
+                fields, rank = await pipe.execute()
+        if not fields:
+            return None
+        demo = self.demos.get(fields["demo"])
+        params, summary = json.loads(fields["params"]), json.loads(fields.get("summary", "{}"))
+        step, events = int(fields["step"]), int(fields["events"])
+        if fields["status"] not in ACTIVE or demo is None:
+            finished = float(fields["finished"]) if "finished" in fields else None
+            created = float(fields["created"])
+            return StoredRun(run_id, fields["demo"], fields["status"], params, summary, created, finished, step, events)
+        position = rank + 1 if rank is not None else None
+        return RedisRun(
+            run_id, demo, params, fields["params"], fields["status"], step, summary, fields["token"], events, position
+        )
+
+    async def follow(self, run: RedisRun | StoredRun, after: int) -> AsyncIterator[bytes | None]:
+        """Event n is stream entry n-0: everything after `after`, then the live tail by blocking
+        XREAD. Ends at the run's `end` event, or without it when this replica stops or Redis is
+        lost (the client reconnects with Last-Event-ID, to any replica)."""
+        key = self.keys.events(run.id)
+        if isinstance(run, StoredRun):
+            with _reachable():
+                entries = await self.redis.xrange(key, f"{after + 1}-0", "+")
+            for _, fields in entries:
+                yield fields["sse"].encode()
+            return
+        last, quiet_since, watched_at = f"{after}-0", time.monotonic(), 0.0
+        block_ms = max(1, int(self._wake_seconds * 1000))
+        self._followers += 1
+        try:
+            while not self._stopping.is_set():
+                now = time.monotonic()
+                if now - watched_at >= self._wake_seconds:
+                    await self.redis.set(self.keys.watched(run.id), 1, px=self._idle_ms)
+                    watched_at = now
+                answer = await self.redis.xread({key: last}, count=1000, block=block_ms)
+                for _, entries in answer:
+                    for entry_id, fields in entries:
+                        last = entry_id
+                        yield fields["sse"].encode()
+                        if fields["type"] == "end":
+                            return
+                    quiet_since = time.monotonic()
+                if answer:
+                    continue
+                if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                    quiet_since = time.monotonic()
+                    yield None
+                elif not await self.redis.exists(self.keys.run(run.id)):
+                    return  # dropped by retention
+        except RedisError as error:
+            log.warning("following run %s stopped: Redis %s", run.id, error)
+        finally:
+            self._followers -= 1
+
+    # --- control -------------------------------------------------------------------------
+    async def change(self, run: RedisRun, changes: dict[str, Any]) -> int:
+        if run.finished or (run.status == "queued" and any(k in changes for k in CONTROL_FIELDS)):
+            raise RunFinished  # nothing to pause or step before it trains: the route answers 409
+        nonce = secrets.token_hex(8)
+        with _reachable():
+            while True:
+                params = run.params | {k: v for k, v in changes.items() if k not in CONTROL_FIELDS}
+                params_raw = json.dumps(params)
+                _, event = encode_data({"step": 0, "changes": changes})
+                args = [self.keys.prefix, run.id, json.dumps(changes), run.params_raw, params_raw, event, nonce]
+                outcome = await self.scripts["change"](keys=[], args=args)
+                if outcome == "queued":
+                    run.params, run.params_raw = params, params_raw
+                    return 0
+                if outcome == "finished":
+                    raise RunFinished
+                if outcome == "sent":
+                    break
+                fresh = await self.get(run.id)  # "retry": another change to this queued run came first
+                if not isinstance(fresh, RedisRun):
+                    raise RunFinished
+                run.params, run.params_raw, run.status = fresh.params, fresh.params_raw, fresh.status
+            answer = await self.redis.blpop([self.keys.ack(nonce)], timeout=ACK_TIMEOUT_SECONDS)
+            if answer is None:  # a busy worker: it applies the change when it gets to it
+                if await self.redis.hget(self.keys.run(run.id), "status") not in ACTIVE:
+                    raise RunFinished
+                return run.step + 1
+        ack = json.loads(answer[1])
+        run.status, run.params = ack["status"], ack["params"]
+        return ack["step"]
+
+    async def cancel(self, run_id: str) -> None:
+        _, end = encode_data(end_data("cancelled", "Cancelled before it started.", 0, {}))
+        args = [self.keys.prefix, run_id, end, time.time(), self.settings.keep_runs]
+        with _reachable():
+            await self.scripts["cancel"](keys=[], args=args)
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as error:
+        raise Unavailable(f"The run service cannot reach its Redis server ({error}). Try again in a moment.") from None

@@ -1,0 +1,215 @@
+"""The Redis layout both sides of the Redis backend share: key names and the Lua scripts that
+change a run's state. Every state change is one script, so it is atomic across any number of web
+replicas and workers (Redis runs one script at a time).
+
+Keys, under the prefix `p` (setting `redis_prefix`):
+  p:run:<id>            hash: demo, params (JSON), client, token, status, step, events (count),
+                        summary (JSON), created, finished, worker, order
+  p:run:<id>:events     stream of the run's events, entry id `<n>-0` for event n: fields `type`
+                        and `sse` (the encoded frame), so `Last-Event-ID: n` is `XREAD ... n-0`
+  p:run:<id>:watched    set with a TTL of idle_cancel_seconds by whoever follows the run
+  p:dispatch            stream of admitted runs (`run` field), consumer group `workers`
+  p:queued              sorted set: runs admitted and not yet claimed, by admission order
+  p:active              set: every queued, running or paused run (the admission count)
+  p:clients             hash: client address -> its active runs
+  p:finished            sorted set: finished runs by end time (retention keeps `keep_runs`)
+  p:workers             hash: worker id -> JSON {device, capacity, host, pid}
+  p:capacity            hash: worker id -> runs it holds at once
+  p:worker:<w>:alive    heartbeat, expires after three silent periods
+  p:worker:<w>:runs     set: the runs the worker has claimed and not ended
+  p:worker:<w>:control  stream of live changes and stops for the worker's runs (group `workers`)
+  p:ack:<nonce>         list: the worker's answer to one PATCH (step it applies from), short TTL
+
+These scripts name keys built from the prefix (a run's keys are known only inside the script), so
+they need one Redis server (with replicas or Sentinel for failover), not Redis Cluster.
+"""
+
+from __future__ import annotations
+
+ACTIVE = ("queued", "running", "paused")
+GROUP = "workers"
+DISPATCH_MAXLEN = 100_000  # approximate: acknowledged entries are history only
+
+
+class Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.dispatch = f"{prefix}:dispatch"
+        self.queued = f"{prefix}:queued"
+        self.active = f"{prefix}:active"
+        self.clients = f"{prefix}:clients"
+        self.finished = f"{prefix}:finished"
+        self.workers = f"{prefix}:workers"
+        self.capacity = f"{prefix}:capacity"
+
+    def run(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}"
+
+    def events(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:events"
+
+    def watched(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:watched"
+
+    def alive(self, worker: str) -> str:
+        return f"{self.prefix}:worker:{worker}:alive"
+
+    def worker_runs(self, worker: str) -> str:
+        return f"{self.prefix}:worker:{worker}:runs"
+
+    def control(self, worker: str) -> str:
+        return f"{self.prefix}:worker:{worker}:control"
+
+    def ack(self, nonce: str) -> str:
+        return f"{self.prefix}:ack:{nonce}"
+
+
+# ARGV[1] is always the prefix; the helpers below come first in every script.
+PRELUDE = """
+local prefix = ARGV[1]
+local function run_key(id) return prefix .. ':run:' .. id end
+local function events_key(id) return prefix .. ':run:' .. id .. ':events' end
+local function is_active(status) return status == 'queued' or status == 'running' or status == 'paused' end
+
+-- One event, numbered from the run's own counter: writers on many hosts never collide.
+local function append(id, kind, data)
+  local n = redis.call('HINCRBY', run_key(id), 'events', 1)
+  local frame = 'id: ' .. n .. '\\nevent: ' .. kind .. '\\ndata: ' .. data .. '\\n\\n'
+  redis.call('XADD', events_key(id), n .. '-0', 'type', kind, 'sse', frame)
+  return n
+end
+
+-- End a run: the end event, its admission slot freed, the oldest finished runs past `keep` gone.
+local function finish(id, status, end_data, summary, now, keep)
+  local key = run_key(id)
+  if not is_active(redis.call('HGET', key, 'status')) then return 0 end
+  append(id, 'end', end_data)
+  redis.call('HSET', key, 'status', status, 'summary', summary, 'finished', now)
+  redis.call('SREM', prefix .. ':active', id)
+  redis.call('ZREM', prefix .. ':queued', id)
+  local client = redis.call('HGET', key, 'client')
+  if redis.call('HINCRBY', prefix .. ':clients', client, -1) <= 0 then
+    redis.call('HDEL', prefix .. ':clients', client)
+  end
+  local worker = redis.call('HGET', key, 'worker')
+  if worker then redis.call('SREM', prefix .. ':worker:' .. worker .. ':runs', id) end
+  redis.call('DEL', key .. ':watched')
+  redis.call('ZADD', prefix .. ':finished', now, id)
+  local excess = redis.call('ZCARD', prefix .. ':finished') - keep
+  if excess > 0 then
+    for i, old in ipairs(redis.call('ZPOPMIN', prefix .. ':finished', excess)) do
+      if i % 2 == 1 then redis.call('DEL', run_key(old), events_key(old)) end
+    end
+  end
+  return 1
+end
+"""
+
+# ARGV: prefix, id, client, queue_size, per_client, idle_ms, dispatch maxlen, then the run hash's
+# field/value pairs.
+# Capacity is the sum over live workers, read here so that no replica admits on a stale view.
+# Returns {'ok', position} or {'client', n} or {'full', capacity}.
+ADMIT = """
+local id, client = ARGV[2], ARGV[3]
+local queue_size, per_client, idle_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+if (tonumber(redis.call('HGET', prefix .. ':clients', client)) or 0) >= per_client then
+  return {'client', per_client}
+end
+local capacity = 0
+local slots = redis.call('HGETALL', prefix .. ':capacity')
+for i = 1, #slots, 2 do
+  if redis.call('EXISTS', prefix .. ':worker:' .. slots[i] .. ':alive') == 1 then
+    capacity = capacity + tonumber(slots[i + 1])
+  end
+end
+if redis.call('SCARD', prefix .. ':active') >= capacity + queue_size then return {'full', capacity} end
+local key = run_key(id)
+redis.call('HSET', key, unpack(ARGV, 8))
+local order = redis.call('INCR', prefix .. ':order')
+redis.call('HSET', key, 'status', 'queued', 'step', 0, 'events', 0, 'order', order)
+redis.call('SADD', prefix .. ':active', id)
+redis.call('HINCRBY', prefix .. ':clients', client, 1)
+redis.call('ZADD', prefix .. ':queued', order, id)
+redis.call('SET', key .. ':watched', 1, 'PX', idle_ms)
+redis.call('XADD', prefix .. ':dispatch', 'MAXLEN', '~', ARGV[7], '*', 'run', id)
+return {'ok', redis.call('ZRANK', prefix .. ':queued', id) + 1}
+"""
+
+# ARGV: prefix, id, worker, now. The one place a run changes hands: a run is claimed at most once.
+# Returns {demo, params} or false (cancelled or ended before a worker got to it).
+CLAIM = """
+local id, worker = ARGV[2], ARGV[3]
+local key = run_key(id)
+if redis.call('HGET', key, 'status') ~= 'queued' then return false end
+redis.call('HSET', key, 'status', 'running', 'worker', worker, 'started', ARGV[4])
+redis.call('ZREM', prefix .. ':queued', id)
+redis.call('SADD', prefix .. ':worker:' .. worker .. ':runs', id)
+return redis.call('HMGET', key, 'demo', 'params')
+"""
+
+# ARGV: prefix, id, kind, data, then hash field/value pairs to set with it (step, params, status).
+# Returns the event's id, or 0 once the run has ended (its log is closed).
+EMIT = """
+local id = ARGV[2]
+if not is_active(redis.call('HGET', run_key(id), 'status')) then return 0 end
+local n = append(id, ARGV[3], ARGV[4])
+if #ARGV > 4 then redis.call('HSET', run_key(id), unpack(ARGV, 5)) end
+return n
+"""
+
+# ARGV: prefix, id, status, end_data, summary, now, keep. Returns 1 if this call ended the run.
+FINISH = """
+return finish(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]))
+"""
+
+# ARGV: prefix, id, changes, params_read, params_new, event_data, nonce.
+# A queued run takes the change itself (compare-and-set on the params this replica read); a
+# training one gets it through its worker's control stream. Returns 'queued', 'sent', 'retry'
+# (the params changed meanwhile) or 'finished'.
+CHANGE = """
+local id = ARGV[2]
+local key = run_key(id)
+local status = redis.call('HGET', key, 'status')
+if status == 'queued' then
+  if redis.call('HGET', key, 'params') ~= ARGV[4] then return 'retry' end
+  redis.call('HSET', key, 'params', ARGV[5])
+  append(id, 'control', ARGV[6])
+  return 'queued'
+end
+if not is_active(status) then return 'finished' end
+local worker = redis.call('HGET', key, 'worker')
+redis.call('XADD', prefix .. ':worker:' .. worker .. ':control', '*', 'run', id, 'changes', ARGV[3], 'ack', ARGV[7])
+return 'sent'
+"""
+
+# ARGV: prefix, id, end_data, now, keep. A queued run ends here; a training one is told to stop.
+# Returns 'ended', 'sent' or 'finished'.
+CANCEL = """
+local id = ARGV[2]
+local key = run_key(id)
+local status = redis.call('HGET', key, 'status')
+if status == 'queued' then
+  finish(id, 'cancelled', ARGV[3], '{}', ARGV[4], tonumber(ARGV[5]))
+  return 'ended'
+end
+if not is_active(status) then return 'finished' end
+local worker = redis.call('HGET', key, 'worker')
+redis.call('XADD', prefix .. ':worker:' .. worker .. ':control', '*', 'run', id, 'stop', 'cancelled')
+return 'sent'
+"""
+
+SCRIPTS = {
+    name: PRELUDE + body
+    for name, body in {
+        "admit": ADMIT,
+        "claim": CLAIM,
+        "emit": EMIT,
+        "finish": FINISH,
+        "change": CHANGE,
+        "cancel": CANCEL,
+    }.items()
+}
+
+
+def end_data(status: str, message: str, step: int, summary: dict) -> dict:
+    return {"status": status, "message": message, "step": step, "summary": summary}

@@ -1,0 +1,321 @@
+"""`modelterms worker`: the Redis backend's training process, on any host, CPU or GPU.
+
+It runs the embedded engine's own `Scheduler` (app.playground.worker: many runs, their steps
+interleaved) and gives it, in place of the engine's Pipe, a `RedisConn` that speaks the same tuple
+messages: dispatch and control stream entries become the Scheduler's incoming messages; its
+outgoing messages become events (one script each, so numbering stays atomic) and hash updates,
+sent in one pipeline per poll. The blocking redis client lives here; the web uses the asyncio one.
+
+A thread beats the heartbeat (a key with a TTL) and watches for a step that never gives control
+back: then it ends that run `timeout` and its neighbours `failed`, and the process exits for its
+supervisor (compose, systemd) to restart. SIGTERM: stop taking runs, cancel ours with their `end`
+events, deregister, exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+import warnings
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from redis.exceptions import NoScriptError, ResponseError
+
+from app.demos import load_demos
+from app.demos.artifacts import ArtifactStore
+from app.playground.events import encode_data
+from app.playground.redis_schema import GROUP, SCRIPTS, Keys, end_data
+from app.playground.worker import Scheduler, warm_up
+from app.settings import Settings
+
+BLOCK_SECONDS = 0.5  # the longest one read blocks: a SIGTERM is noticed this soon
+READ_EVERY_SECONDS = 0.02  # while runs step flat out, look for new runs and changes this often
+ACK_TTL_SECONDS = 30
+HUNG_EXIT_CODE = 70
+
+log = logging.getLogger("modelterms.worker")
+
+
+@dataclass
+class Claimed:
+    """A run this worker claimed, as far as Redis needs to hear of it."""
+
+    id: str
+    demo: str
+    params: dict[str, Any]
+    started: float  # monotonic, for the wall-time limit
+    step: int = 0
+    paused: bool = False
+    stopping: bool = False  # a timeout stop has been asked for
+    acks: deque[str] = field(default_factory=deque)  # PATCH nonces, in the order the changes went in
+
+
+class RedisConn:
+    """The Scheduler's `conn`: poll(timeout), recv(), send(message)."""
+
+    def __init__(
+        self, client: redis.Redis, settings: Settings, worker_id: str, device: str, demos: frozenset[str]
+    ) -> None:
+        self.redis = client
+        self.demos = demos
+        self.settings = settings
+        self.id = worker_id
+        self.device = device
+        self.keys = Keys(settings.redis_prefix)
+        self.scripts = {name: client.register_script(source) for name, source in SCRIPTS.items()}
+        self.capacity = settings.runs_per_worker
+        self.keep = settings.keep_runs
+        self.runs: dict[int, Claimed] = {}
+        self.seqs: dict[str, int] = {}
+        self.inbox: deque[tuple | None] = deque()
+        # Commands waiting for the next flush, sent as one pipeline; kept while Redis is unreachable.
+        self.outgoing: list[tuple[str, tuple]] = []
+        self.watchdog = [0.0, 0.0]  # the Scheduler's: start of the current step, its run's seq
+        self.exit_requested = False
+        self._exit_sent = False
+        self._last_read = -1.0
+        self._seq = 0
+
+    # --- presence ----------------------------------------------------------------------------
+    def register(self) -> None:
+        self._load_scripts()
+        info = {"device": self.device, "capacity": self.capacity, "host": socket.gethostname(), "pid": os.getpid()}
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
+            self.redis.xgroup_create(self.keys.dispatch, GROUP, id="0", mkstream=True)
+        with contextlib.suppress(ResponseError):
+            self.redis.xgroup_create(self.keys.control(self.id), GROUP, id="0", mkstream=True)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.workers, self.id, json.dumps(info))
+        pipe.hset(self.keys.capacity, self.id, self.capacity)
+        pipe.set(self.keys.alive(self.id), 1, px=self._alive_ms())
+        pipe.execute()
+
+    def beat(self) -> None:
+        self.redis.set(self.keys.alive(self.id), 1, px=self._alive_ms())
+
+    def deregister(self) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(self.keys.workers, self.id)
+        pipe.hdel(self.keys.capacity, self.id)
+        pipe.delete(self.keys.alive(self.id), self.keys.control(self.id), self.keys.worker_runs(self.id))
+        pipe.xgroup_delconsumer(self.keys.dispatch, GROUP, self.id)
+        pipe.execute()
+
+    def _alive_ms(self) -> int:
+        return int(3 * self.settings.heartbeat_seconds * 1000)
+
+    # --- incoming ----------------------------------------------------------------------------
+    def poll(self, timeout: float | None = 0) -> bool:
+        self.flush()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.inbox:
+            self._check_deadlines()
+            if self.exit_requested and not self._exit_sent:
+                self._exit_sent = True
+                self.inbox.append(None)
+                break
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                if timeout == 0 and now - self._last_read >= READ_EVERY_SECONDS:
+                    self._read(None)  # a quick look that does not block
+                break
+            left = BLOCK_SECONDS if deadline is None else min(BLOCK_SECONDS, deadline - now)
+            self._read(max(1, int(left * 1000)))
+        return bool(self.inbox)
+
+    def recv(self) -> tuple | None:
+        return self.inbox.popleft()
+
+    def _read(self, block_ms: int | None) -> None:
+        self._last_read = time.monotonic()
+        try:
+            self._read_streams(block_ms)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("Redis unreachable (%s); the runs here go on meanwhile", error)
+            if block_ms:
+                time.sleep(block_ms / 1000)  # what the read would have waited: no busy loop
+        except ResponseError as error:  # NOGROUP: Redis restarted empty; make the groups again
+            log.warning("reading from Redis failed (%s); registering again", error)
+            with contextlib.suppress(redis.RedisError):
+                self.register()
+
+    def _read_streams(self, block_ms: int | None) -> None:
+        free = self.capacity - len(self.runs)
+        streams = {self.keys.control(self.id): ">"}
+        if free > 0 and not self.exit_requested:
+            streams[self.keys.dispatch] = ">"
+        answer = self.redis.xreadgroup(GROUP, self.id, streams, count=max(free, 1), block=block_ms)
+        for stream, entries in answer or ():
+            if stream == self.keys.dispatch:
+                for entry_id, fields in entries:
+                    self._take(entry_id, fields["run"])
+            else:
+                for entry_id, fields in entries:
+                    self._on_control(fields)
+                    self.redis.xack(stream, GROUP, entry_id)
+
+    def _take(self, entry_id: str, run_id: str) -> None:
+        claimed = self.scripts["claim"](keys=[], args=[self.keys.prefix, run_id, self.id, time.time()])
+        self.redis.xack(self.keys.dispatch, GROUP, entry_id)
+        if not claimed:
+            return  # cancelled while queued, or already taken after a reclaim
+        demo, params_raw = claimed
+        if demo not in self.demos:  # a web replica of another version: say so, never crash
+            message = f"The worker that took this run has no demo '{demo}' (it runs another version)."
+            _, end = encode_data(end_data("failed", message, 0, {}))
+            self._queue_script("finish", self.keys.prefix, run_id, "failed", end, "{}", time.time(), self.keep)
+            return
+        self._seq += 1
+        params = json.loads(params_raw)
+        self.runs[self._seq] = Claimed(run_id, demo, params, time.monotonic())
+        self.seqs[run_id] = self._seq
+        settings = self.settings
+        self.inbox.append(("run", self._seq, demo, params, settings.max_steps, settings.max_run_seconds))
+
+    def _on_control(self, fields: dict[str, str]) -> None:
+        seq = self.seqs.get(fields["run"])
+        if seq is None:
+            return  # its run has ended here
+        if "stop" in fields:
+            self.inbox.append(("stop", seq, fields["stop"]))
+        else:
+            self.runs[seq].acks.append(fields["ack"])
+            self.inbox.append(("control", seq, json.loads(fields["changes"])))
+
+    def _check_deadlines(self) -> None:
+        limit = time.monotonic() - self.settings.max_run_wall_seconds
+        for seq, run in self.runs.items():
+            if run.started < limit and not run.stopping:
+                run.stopping = True
+                self.inbox.append(("stop", seq, "timeout"))
+
+    # --- outgoing ----------------------------------------------------------------------------
+    def send(self, message: tuple) -> None:
+        kind, seq = message[0], message[1]
+        run = self.runs.get(seq)
+        if run is None:
+            return
+        if kind == "points":
+            run.step = message[2][-1]["step"]
+            self._emit(run, "metrics", {"points": message[2]}, "step", run.step)
+        elif kind == "start":
+            self._emit(run, "start", {"demo": run.demo, "params": run.params, "device": self.device, **message[2]})
+        elif kind == "control":
+            self._on_applied(run, message[2], message[3])
+        elif kind == "end":
+            self.end(seq, message[2], message[3], message[4])
+
+    def _on_applied(self, run: Claimed, step: int, changes: dict[str, Any]) -> None:
+        run.params |= {k: v for k, v in changes.items() if k in run.params}
+        run.paused = bool(changes.get("paused", run.paused))
+        status = "paused" if run.paused else "running"
+        fields = ("params", json.dumps(run.params), "status", status)
+        self._emit(run, "control", {"step": step, "changes": changes}, *fields)
+        if run.acks:  # the PATCH waiting on this change hears from which step it applies
+            ack = self.keys.ack(run.acks.popleft())
+            self.outgoing.append(("rpush", (ack, json.dumps({"step": step, "status": status, "params": run.params}))))
+            self.outgoing.append(("expire", (ack, ACK_TTL_SECONDS)))
+
+    def _emit(self, run: Claimed, kind: str, data: dict[str, Any], *fields: Any) -> None:
+        _, payload = encode_data(data)
+        self._queue_script("emit", self.keys.prefix, run.id, kind, payload, *fields)
+
+    def _queue_script(self, name: str, *args: Any) -> None:
+        """By its hash: a pipeline given Script objects asks SCRIPT EXISTS on every execute."""
+        self.outgoing.append(("evalsha", (self.scripts[name].sha, 0, *args)))
+
+    def end(self, seq: int, status: str, message: str, summary: dict[str, Any]) -> None:
+        run = self.runs.pop(seq)
+        self.seqs.pop(run.id, None)
+        _, end = encode_data(end_data(status, message, run.step, summary))
+        _, summary_raw = encode_data(summary)
+        args = [self.keys.prefix, run.id, status, end, summary_raw, time.time(), self.keep]
+        self._queue_script("finish", *args)
+
+    def flush(self) -> None:
+        if not self.outgoing:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for method, args in self.outgoing:
+            getattr(pipe, method)(*args)
+        try:
+            pipe.execute()
+        except NoScriptError:  # Redis restarted: load them, and the batch goes again next time
+            log.warning("Redis lost its scripts (a restart?); loading them again")
+            self._load_scripts()
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("Redis unreachable (%s); %d commands wait for it", error, len(self.outgoing))
+            return
+        self.outgoing = []
+
+    def _load_scripts(self) -> None:
+        for script in self.scripts.values():
+            self.redis.script_load(script.script)
+
+    def _check_hung(self) -> None:
+        """From the heartbeat thread: a step past the limit will never give control back."""
+        limit = min(self.settings.max_step_seconds, self.settings.max_run_seconds)
+        started, seq = self.watchdog[0], int(self.watchdog[1])
+        if not started or time.monotonic() - started <= limit:
+            return
+        why = f"one step of a run took longer than {limit:g} s and never gave control back, so it was stopped."
+        self.outgoing = []  # what the stuck main thread had queued is dropped
+        for other in list(self.runs):
+            status, message = ("timeout", why) if other == seq else ("failed", f"The worker training it stopped: {why}")
+            self.end(other, status, message, {})
+        self.flush()
+        self.deregister()
+        log.error("a hung step: %s exiting for a restart", why)
+        os._exit(HUNG_EXIT_CODE)
+
+    def keep_alive(self, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.heartbeat_seconds):
+            try:
+                self.beat()
+                self._check_hung()
+            except redis.RedisError as error:
+                log.warning("heartbeat failed: %s", error)
+
+
+def run_worker(settings: Settings, worker_id: str | None = None) -> int:
+    """Train runs from Redis until SIGTERM or Ctrl+C. Returns the exit status."""
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+    import torch
+
+    torch.set_num_threads(1)
+    device_setting = settings.device
+    device = "cuda" if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available()) else "cpu"
+    demos = load_demos(settings.extra_demo_modules)
+    warm_up()
+    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=5)
+    conn = RedisConn(client, settings, worker_id, device, frozenset(demos))
+
+    def request_exit(_signum: int, _frame: Any) -> None:
+        conn.exit_requested = True
+
+    signal.signal(signal.SIGTERM, request_exit)
+    signal.signal(signal.SIGINT, request_exit)
+    conn.register()
+    stop = threading.Event()
+    threading.Thread(target=conn.keep_alive, args=(stop,), name="modelterms-heartbeat", daemon=True).start()
+    log.warning("worker %s ready: %s, %d runs at a time", worker_id, device, conn.capacity)
+    try:
+        Scheduler(conn, demos, device, ArtifactStore(settings.artifacts_dir), conn.watchdog).serve()
+        conn.flush()
+    finally:
+        stop.set()
+        conn.deregister()
+    log.warning("worker %s stopped", worker_id)
+    return 0

@@ -1,0 +1,105 @@
+"""The Redis backend on its own: choosing it, and a Redis that is down and then comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+import redis
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.playground.engine import Engine
+from app.playground.redis_engine import RedisEngine
+from app.playground.redis_schema import GROUP, SCRIPTS, Keys
+from app.playground.redis_worker import HUNG_EXIT_CODE
+from tests.conftest import make_settings, read_events
+from tests.support import cluster
+
+
+def test_the_redis_url_setting_chooses_the_backend(tmp_path) -> None:
+    assert isinstance(create_app(make_settings(tmp_path)).state.engine, Engine)
+    redis_app = create_app(make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0"))
+    assert isinstance(redis_app.state.engine, RedisEngine)
+
+
+def test_while_redis_is_down_requests_get_a_clear_503_and_it_recovers_when_back(tmp_path, redis_url) -> None:
+    port = cluster.free_port()
+    settings = make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{port}/0", heartbeat_seconds=0.2)
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded" and health["redis"].startswith("unreachable")
+        down = client.post("/api/demos/counter/runs", json={"steps": 5})
+        assert down.status_code == 503 and "cannot reach its Redis server" in down.json()["detail"]
+        assert down.headers["retry-after"] == "5"
+        assert client.get("/api/runs/abcdef123456").status_code == 503
+        with cluster.redis_server(tmp_path / "redis", port):
+            cluster.wait_until(lambda: client.get("/healthz").json()["redis"] == "ok", 10, "the replica to see Redis")
+            queued = client.post("/api/demos/counter/runs", json={"steps": 5})
+            assert queued.status_code == 201 and queued.json()["queue_position"] == 1  # no worker yet: it waits
+            assert client.get(f"/api/runs/{queued.json()['id']}").json()["status"] == "queued"
+
+
+def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_queue(tmp_path, redis_url) -> None:
+    settings = make_settings(tmp_path, redis_url=redis_url, redis_prefix="reclaim-test")
+    keys = Keys(settings.redis_prefix)
+    sync = redis.Redis.from_url(redis_url, decode_responses=True)
+    claim = sync.register_script(SCRIPTS["claim"])
+    sync.hset(keys.capacity, "doomed", 2)
+    sync.hset(keys.workers, "doomed", json.dumps({"device": "cpu", "capacity": 2}))
+    sync.set(keys.alive("doomed"), 1, px=300)
+
+    async def scenario() -> None:
+        engine = RedisEngine(settings)
+        await engine.start()
+        demo = engine.demos["counter"]
+        first = await engine.submit(demo, {"steps": 5}, "c")
+        second = await engine.submit(demo, {"steps": 5}, "c")
+        # The doomed worker reads both from the queue, claims the first, and dies before the second.
+        read = sync.xreadgroup(GROUP, "doomed", {keys.dispatch: ">"}, count=2)
+        assert [fields["run"] for _, fields in read[0][1]] == [first.id, second.id]
+        assert claim(keys=[], args=[keys.prefix, first.id, "doomed", 0]) == ["counter", '{"steps": 5}']
+        assert claim(keys=[], args=[keys.prefix, first.id, "other", 0]) is None  # never twice
+        cluster.wait_until(lambda: not sync.exists(keys.alive("doomed")), 5, "the heartbeat to expire")
+        await engine._keep_watch()
+        assert await engine.get(f"{first.id}:events") is None  # an id never names another key
+        failed, requeued = await engine.get(first.id), await engine.get(second.id)
+        assert failed.status == "failed" and requeued.status == "queued"
+        again = sync.xreadgroup(GROUP, "other", {keys.dispatch: ">"}, count=5)
+        assert [fields["run"] for _, fields in again[0][1]] == [second.id]
+        assert sync.xpending(keys.dispatch, GROUP)["pending"] == 1  # only the entry `other` now holds
+        assert "doomed" not in sync.hkeys(keys.workers)
+        await engine.stop()
+
+    asyncio.run(scenario())
+    sync.close()
+
+
+def test_a_worker_rides_out_a_redis_restart(tmp_path, redis_url) -> None:
+    port = cluster.free_port()
+    settings = make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{port}/0")
+    with contextlib.ExitStack() as training:
+        with cluster.redis_server(tmp_path / "first", port):
+            training.enter_context(cluster.workers(settings, 1))
+        # That Redis has stopped and, without persistence, forgotten everything; the worker waits.
+        time.sleep(1.5)
+        with cluster.redis_server(tmp_path / "second", port), TestClient(create_app(settings)) as client:
+            cluster.wait_until(lambda: client.get("/healthz").json()["workers"] == 1, 20, "the worker to come back")
+            run = client.post("/api/demos/counter/runs", json={"steps": 5}).json()
+            assert read_events(client, run["id"])[-1]["data"]["status"] == "done"
+            training.close()  # its SIGTERM while Redis is up, so it deregisters
+
+
+def test_a_hung_step_times_out_its_run_fails_its_neighbours_and_the_worker_exits(tmp_path, redis_url) -> None:
+    settings = make_settings(tmp_path, redis_url=redis_url, max_run_seconds=1.5)
+    with cluster.workers(settings, 1) as (worker,), TestClient(create_app(settings)) as client:
+        neighbour = client.post("/api/demos/counter/runs", json={"steps": 100_000, "pace": 20}).json()
+        read_events(client, neighbour["id"], limit=1)
+        hung = client.post("/api/demos/counter/runs", json={"steps": 100, "block_at": 3}).json()
+        end = read_events(client, hung["id"])[-1]["data"]
+        assert end["status"] == "timeout" and "never gave control back" in end["message"]
+        other = read_events(client, neighbour["id"])[-1]["data"]
+        assert other["status"] == "failed" and "The worker training it stopped" in other["message"]
+        assert worker.wait(10) == HUNG_EXIT_CODE  # for its supervisor to start it again
