@@ -88,3 +88,16 @@ def test_preference_pairs_can_be_inspected_while_they_stream(page) -> None:
     assert [h.lower() for h in headers] == ["prompt", "chosen", "rejected", "r chosen", "r rejected", "flipped"]
     assert table.locator("tbody tr").count() >= 1
     panel.locator('[data-action="stop"]').click()
+
+
+def test_a_running_run_offers_its_reproduce_locally_script(page) -> None:
+    page.goto("/terms/gradient-descent")
+    panel = page.locator("#playground-gradient-descent")
+    link = panel.locator(".pg-script")
+    assert link.is_hidden()  # nothing to reproduce before a run
+    panel.locator('[data-action="run"]').click()
+    link.wait_for(state="visible", timeout=30_000)
+    href = link.get_attribute("href")
+    assert re.fullmatch(r"/api/runs/[0-9a-f]+/script\.py", href)
+    script = page.request.get(href)
+    assert script.status == 200 and "import torch" in script.text()

@@ -1,5 +1,6 @@
 // The views of the current run below its charts: facts (from `start`), examples and the feed
-// (from points as they stream), live-change chips, the summary (from `end`) and its permalink.
+// (from points as they stream), live-change chips, the summary (from `end`), its permalink and
+// its reproduce-locally script (offered from the start: the script replays the changes so far).
 
 import { ChangeList } from "./changes.js";
 import { el } from "./dom.js";
@@ -12,6 +13,7 @@ export class RunViews {
     this.facts = section.querySelector(".pg-facts");
     this.summary = section.querySelector(".pg-summary");
     this.permalink = section.querySelector(".pg-permalink");
+    this.script = section.querySelector(".pg-script");
     this.examples = el("div", "pg-examples");
     this.examples.hidden = true;
     this.summary?.before(this.examples);
@@ -28,7 +30,7 @@ export class RunViews {
     this.examples.hidden = true;
     this.changes.clear();
     this.feed.clear();
-    if (this.permalink) this.permalink.hidden = true;
+    for (const link of [this.permalink, this.script]) if (link) link.hidden = true;
   }
 
   disposeBars() {
@@ -38,6 +40,10 @@ export class RunViews {
 
   started(run) {
     renderFacts(this.facts, run);
+    if (this.script) {
+      this.script.href = `/api/runs/${encodeURIComponent(run.id)}/script.py`;
+      this.script.hidden = false;
+    }
   }
 
   points(points) {
