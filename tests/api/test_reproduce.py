@@ -33,9 +33,13 @@ SHORT_RUNS = {"scaling-laws": {"tokens": 2048, "widths": [8, 16, 24]}}
 
 def few_steps(name: str) -> dict:
     fields = DEMOS[name].Params.model_fields
-    params = {key: max(5, lower_bound(fields[key])) for key in ("steps", "generations") if key in fields}
-    if "pace" in fields:
-        params["pace"] = 25  # slow enough that the live change below lands mid-run
+    paced = "pace" in fields
+    # A paced run lasts about 2 s: long enough that the live change below lands mid-run even on
+    # a loaded machine (at 5 steps it was sometimes over before the PATCH: a 409).
+    least = 20 if paced else 5
+    params = {key: max(least, lower_bound(fields[key])) for key in ("steps", "generations") if key in fields}
+    if paced:
+        params["pace"] = 10
     return params | SHORT_RUNS.get(name, {})
 
 
