@@ -475,11 +475,8 @@ class Engine:
 
     def _announce_end(self, run: Run, end: dict[str, Any], saving: asyncio.Future) -> None:
         if saving.cancelled() or saving.exception() is not None:
-            end = end | {
-                "message": f"{end['message']} (This run could not be saved, so its link will not work after "
-                "the server restarts.)".lstrip(),
-                "saved": False,
-            }
+            unsaved = "(This run could not be saved, so its link will not work after the server restarts.)"
+            end = end | {"message": " ".join(filter(None, [end["message"], unsaved])), "saved": False}
         run.log.append("end", end)
 
     # --- the store, off the loop ---------------------------------------------------------

@@ -94,16 +94,19 @@ class Preparation:
             self._finish("the build process ended without finishing")
 
     def _finish(self, error: str | None) -> None:
-        self.close()
+        self._stop_reading()
+        # The builder exits right after its last message: reap it in a thread, never on the loop.
+        asyncio.get_running_loop().run_in_executor(None, self.process.join, 5)
         self._on_end(self, error)
 
     def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        if not self._conn.closed:
-            loop.remove_reader(self._conn.fileno())
-            self._conn.close()
-        if self.process.is_alive():
-            self.process.join(0.2)
+        """End the build now (the engine is stopping)."""
+        self._stop_reading()
         if self.process.is_alive():
             self.process.kill()
-            self.process.join(1)
+        self.process.join(1)
+
+    def _stop_reading(self) -> None:
+        if not self._conn.closed:
+            asyncio.get_running_loop().remove_reader(self._conn.fileno())
+            self._conn.close()
