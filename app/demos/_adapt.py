@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.demos.base import Control, DemoParams, Point, log_slider
+from app.demos.base import Control, DemoParams, Point, log_slider, pace_field
 
 if TYPE_CHECKING:
     import torch
@@ -41,7 +41,7 @@ class AdaptParams(DemoParams):
     )
     lr: float = Field(5e-3, gt=0, le=1.0, description="Adam learning rate.", json_schema_extra=log_slider(1e-5))
     steps: int = Field(500, ge=1, le=2000)
-    pace: float = Field(0.0, ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")
+    pace: float = pace_field(0.0)
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
     @field_validator("targets")

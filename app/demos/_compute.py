@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from app.demos.base import DemoParams, log_slider
+from app.demos.base import DemoParams, log_slider, pace_field
 
 MAX_STEP_FLOPS = 7e8
 """A step may cost at most this (by 6·N·tokens with Kaplan's N ≈ 12·n_layer·d_model²): about 35 ms
@@ -23,7 +23,7 @@ class ComputeParams(DemoParams):
         3e-3, gt=0, le=0.1, title="Learning rate", description="Adam learning rate.", json_schema_extra=log_slider(1e-5)
     )
     seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Initial weights and batches.")
-    pace: float = Field(0, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
+    pace: float = pace_field(0)
 
     def check_step_cost(self, width: int) -> None:
         """Refuse a model and batch whose steps would hold up every other run on the worker."""

@@ -42,10 +42,6 @@ def steps_field(default: int, le: int = 2000) -> int:
     return Field(default, ge=1, le=le, title="Steps", description="Number of updates.")
 
 
-def pace_field(default: float) -> float:
-    return Field(default, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
-
-
 def seed_field() -> int:
     return Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seeds the initial weights, batches and samples.")
 

@@ -33,7 +33,6 @@ PolicyLR = Annotated[
         json_schema_extra=log_slider(1e-5),
     ),
 ]
-Pace = Annotated[float, Field(ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")]
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 

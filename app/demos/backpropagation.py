@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider, pace_field
 
 MAX_DEPTH = 8
 N_PER_CLASS = 100
@@ -38,7 +38,7 @@ class Params(DemoParams):
     )
     steps: int = Field(500, ge=1, le=5000, title="Steps", description="Full-batch SGD updates.")
     seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the data and initial weights.")
-    pace: float = Field(40, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
+    pace: float = pace_field(40)
 
 
 def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:

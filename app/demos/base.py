@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.demos.artifacts import Artifact, ArtifactStore
 
@@ -49,6 +49,22 @@ SHARED_TITLES = {
 }
 
 
+MAX_PACE = 240.0
+MIN_PACE = 0.5  # slower, a run would sleep through its wall-time budget between a handful of steps
+
+
+def pace_field(default: float, per: str = "Steps", high: float = MAX_PACE) -> Any:
+    """The `pace` param of a demo that trains at reading speed: `per` second, 0 for full speed.
+    DemoParams refuses a pace between 0 and MIN_PACE."""
+    return Field(
+        default,
+        ge=0,
+        le=high,
+        title="Pace",
+        description=f"{per} per second; 0 runs as fast as possible, otherwise at least {MIN_PACE}.",
+    )
+
+
 def field_title(name: str, _info: Any) -> str:
     return SHARED_TITLES.get(name) or name.replace("_", " ").capitalize()
 
@@ -71,6 +87,13 @@ class DemoParams(BaseModel):
             raise ValueError("must be a number, not true or false")
         if _is_number(annotation) and isinstance(value, str):
             raise ValueError("must be a number, not a string")
+        return value
+
+    @field_validator("pace", check_fields=False)
+    @classmethod
+    def _pace_is_full_speed_or_readable(cls, value: float) -> float:
+        if 0 < value < MIN_PACE:
+            raise ValueError(f"must be 0 (as fast as possible) or at least {MIN_PACE} per second")
         return value
 
 

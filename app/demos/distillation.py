@@ -15,7 +15,7 @@ from collections.abc import Generator
 from pydantic import Field
 
 from app.demos.artifacts import Artifact
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider, pace_field
 
 CLASSES = 3
 TEACHER = Artifact(
@@ -50,7 +50,7 @@ class Params(DemoParams):
     )
     steps: int = Field(400, ge=1, le=5000, title="Steps", description="Full-batch updates per student.")
     seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the points and the student.")
-    pace: float = Field(40, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
+    pace: float = pace_field(40)
 
 
 def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.demos._preference import Beta, Noise, NPairs, Pace, PolicyLR, Seed, summarize
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos._preference import Beta, Noise, NPairs, PolicyLR, Seed, summarize
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
 
 EVAL_SAMPLES = 64  # fresh samples per step for the true reward and the KL
 
@@ -25,7 +25,7 @@ class Params(DemoParams):
     n_pairs: NPairs = 1000
     noise: Noise = 0.1
     compare_rlhf: bool = Field(False, description="Also run RLHF (reward model, then REINFORCE) on the same pairs.")
-    pace: Pace = 30
+    pace: float = pace_field(30)
     seed: Seed = 0
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when
+from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when, pace_field
 
 # Each surface is plain arithmetic, so the same function evaluates floats (for the contour
 # map the page draws) and torch tensors (for training).
@@ -51,7 +51,7 @@ class Params(DemoParams):
     steps: int = Field(150, ge=1, le=5000, description="Number of updates.")
     x0: float = Field(-2.5, ge=-5, le=5, description="Start x.")
     y0: float = Field(1.5, ge=-5, le=5, description="Start y.")
-    pace: float = Field(30, ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")
+    pace: float = pace_field(30)
 
 
 def make_optimizer(name: str, params, lr: float, momentum: float):

@@ -20,8 +20,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from app.demos._charlm import ENGLISH_BASE
-from app.demos._lm import adam_step, load_base, lr_field, pace_field, seed_field, steps_field
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos._lm import adam_step, load_base, lr_field, seed_field, steps_field
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
 from app.ml import texts
 
 Task = Literal["first", "last", "upper", "reverse", "vowels", "sort"]

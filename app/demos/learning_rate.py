@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when
+from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when, pace_field
 
 LOSS_BOUND = 50.0  # cross-entropy of two classes starts near ln 2; 50 means the run blew up
 
@@ -49,7 +49,7 @@ class Params(DemoParams):
     steps: int = Field(300, ge=10, le=3000, description="Full-batch updates per learning rate.")
     hidden: int = Field(32, ge=4, le=128, description="Width of the two hidden layers.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for data and initial weights.")
-    pace: float = Field(60, ge=0, le=240, description="Steps per second; 0 runs as fast as possible.")
+    pace: float = pace_field(60)
 
     @model_validator(mode="after")
     def _ordered(self) -> Params:

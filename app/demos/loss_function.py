@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider, pace_field
 
 if TYPE_CHECKING:
     import torch
@@ -45,7 +45,7 @@ class Params(DemoParams):
     )
     steps: int = Field(300, ge=1, le=5000, title="Steps", description="Full-batch updates per series.")
     seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the data.")
-    pace: float = Field(60, ge=0, le=240, title="Pace", description="Steps per second; 0 runs as fast as possible.")
+    pace: float = pace_field(60)
 
 
 def least_squares_line(x: list[float], y: list[float]) -> tuple[float, float]:

@@ -6,8 +6,8 @@ from collections.abc import Generator
 
 from pydantic import Field
 
-from app.demos._preference import Noise, Pace, Seed
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos._preference import Noise, Seed
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
 
 EXAMPLES_PER_POINT = 3
 
@@ -22,7 +22,7 @@ class Params(DemoParams):
     )
     pairs_per_step: int = Field(32, ge=1, le=256)
     steps: int = Field(100, ge=1, le=500)
-    pace: Pace = 10
+    pace: float = pace_field(10)
     seed: Seed = 0
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import Field
 
-from app.demos._lm import EVAL_EVERY, SpreadSample, lr_field, pace_field, seed_field, steps_field
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos._lm import EVAL_EVERY, SpreadSample, lr_field, seed_field, steps_field
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
 from app.ml import texts
 
 BLOCK_SIZE = 64  # characters of context per window

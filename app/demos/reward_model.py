@@ -6,8 +6,8 @@ from collections.abc import Generator
 
 from pydantic import Field
 
-from app.demos._preference import Noise, NPairs, Pace, Seed
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider
+from app.demos._preference import Noise, NPairs, Seed
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider, pace_field
 
 HELD_OUT_PAIRS = 2000
 
@@ -23,7 +23,7 @@ class Params(DemoParams):
         json_schema_extra=log_slider(1e-5),
     )
     steps: int = Field(150, ge=1, le=2000)
-    pace: Pace = 20
+    pace: float = pace_field(20)
     seed: Seed = 0
 
 

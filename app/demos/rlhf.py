@@ -6,8 +6,8 @@ from collections.abc import Generator
 
 from pydantic import Field
 
-from app.demos._preference import Beta, Noise, NPairs, Pace, PolicyLR, Seed, summarize
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos._preference import Beta, Noise, NPairs, PolicyLR, Seed, summarize
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
 
 METRICS = ("loss", "reward_model_score", "true_reward", "kl")
 
@@ -18,7 +18,7 @@ class Params(DemoParams):
     steps: int = Field(300, ge=1, le=2000)
     n_pairs: NPairs = 1000
     noise: Noise = 0.1
-    pace: Pace = 30
+    pace: float = pace_field(30)
     seed: Seed = 0
 
 

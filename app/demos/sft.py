@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from app.demos._charlm import ENGLISH_BASE
-from app.demos._lm import EVAL_EVERY, SpreadSample, adam_step, load_base, lr_field, pace_field, seed_field, steps_field
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos._lm import EVAL_EVERY, SpreadSample, adam_step, load_base, lr_field, seed_field, steps_field
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
 from app.ml import texts
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from collections.abc import Generator
 
 from pydantic import Field
 
-from app.demos.base import Chart, Control, Demo, DemoParams, Point
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
 
 
 class Params(DemoParams):
@@ -29,9 +29,7 @@ class Params(DemoParams):
     )
     generations: int = Field(300, ge=1, le=5000, title="Generations", description="How many times to refit.")
     seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the sampling.")
-    pace: float = Field(
-        30, ge=0, le=240, title="Pace", description="Generations per second; 0 runs as fast as possible."
-    )
+    pace: float = pace_field(30, per="Generations")
 
 
 def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:

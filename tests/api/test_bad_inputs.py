@@ -71,6 +71,10 @@ CASES = {
     "malformed json": Case("POST", START, JSON, b'{"steps": ', 422, "malformed JSON"),
     "deeply nested json": Case("POST", START, JSON, b"[" * 100_000 + b"]" * 100_000, 413, "65536 bytes"),
     "nested json under the limit": Case("POST", START, JSON, b'{"a":' * 6000 + b"1" + b"}" * 6000, 422, "body"),
+    "pace too slow to sleep on": Case(
+        "POST", START, JSON, b'{"pace": 5e-324}', 422, "pace: Value error, must be 0 (as fast as possible) or at least"
+    ),
+    "patch pace too slow": Case("PATCH", "/api/runs/{run}", {**JSON, **TOKEN}, body({"pace": 1e-9}), 422, "pace"),
     "NaN": Case("POST", START, JSON, b'{"lr": NaN}', 422, "finite number"),
     "unknown field": Case("POST", START, JSON, body({"colour": "red"}), 422, "Extra inputs are not permitted"),
     "null field": Case("POST", START, JSON, body({"steps": None}), 422, "steps"),

@@ -6,13 +6,13 @@ import time
 
 from pydantic import Field
 
-from app.demos.base import Control, Demo, DemoParams
+from app.demos.base import Control, Demo, DemoParams, pace_field
 
 
 class CounterParams(DemoParams):
     steps: int = Field(50, ge=1, le=100_000)
     lr: float = Field(0.1, gt=0, le=1)
-    pace: float = Field(0, ge=0, le=1000)
+    pace: float = pace_field(0, high=1000)
     block_at: int = Field(-1, ge=-1, description="Step at which to block forever without yielding.")
     spin_ms: float = Field(0, ge=0, le=1000, description="CPU time each step burns (busy loop).")
     fail_at: int = Field(-1, ge=-1, description="Step at which the demo raises an error (a bug).")
