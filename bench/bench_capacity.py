@@ -40,8 +40,9 @@ async def student(base: str, who: int, demo: str, params: dict) -> dict:
     status_code, answer = await request(
         host, int(port), f"POST /api/demos/{demo}/runs", forwarded, body, {"Content-Type": "application/json"}
     )
+    answered_ms = (time.perf_counter() - posted) * 1000
     if status_code != 201:
-        return {"status": f"HTTP {status_code}", "first_ms": None, "rate": None}
+        return {"status": f"HTTP {status_code}", "first_ms": None, "rate": None, "answered_ms": answered_ms}
     run_id = json.loads(answer)["id"]
     reader, writer = await asyncio.open_connection(host, int(port))
     writer.write(head(f"GET /api/runs/{run_id}/events", forwarded, b"", {}))
@@ -65,7 +66,8 @@ async def student(base: str, who: int, demo: str, params: dict) -> dict:
     finally:
         writer.close()
     rate = (last[1] - first[1]) / (last[0] - first[0]) if first and last and last[0] > first[0] else None
-    return {"status": status, "first_ms": (first[0] - posted) * 1000 if first else None, "rate": rate}
+    first_ms = (first[0] - posted) * 1000 if first else None
+    return {"status": status, "first_ms": first_ms, "rate": rate, "answered_ms": answered_ms}
 
 
 def head(line: str, forwarded: str, body: bytes, headers: dict[str, str]) -> bytes:
@@ -92,8 +94,12 @@ def classroom(results: list[dict], pace: float = PACE) -> str:
     kept = sum(r["rate"] is not None and r["rate"] >= KEPT * pace for r in results)
     firsts = [r["first_ms"] for r in results if r["first_ms"] is not None]
     p50, p99 = (percentile(firsts, p) if firsts else float("nan") for p in (50, 99))
+    answered = [r["answered_ms"] for r in results]
     share = kept / len(results)
-    return f"{done:>4}/{len(results):<4} done  {share:>6.1%} kept pace  first point p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
+    return (
+        f"{done:>4}/{len(results):<4} done  {share:>6.1%} kept pace  first point p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
+        f"  (POST answered p50 {percentile(answered, 50):6.1f} ms p99 {percentile(answered, 99):6.1f} ms)"
+    )
 
 
 async def run_classroom(base: str, n: int) -> list[dict]:

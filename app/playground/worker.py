@@ -42,6 +42,10 @@ from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
+# ... and at most this many a second per worker in all: with many runs each run's points go out
+# in fewer, bigger batches, so the pipes, the web process and the browsers are not swamped by
+# thousands of tiny events (a class of 200 at 30 steps/s would be 6000 a second).
+FLUSHES_PER_SECOND = 500
 POLL_SECONDS = 0.002  # how often a worker at full speed looks for messages
 CATCH_UP_SECONDS = 0.25  # a paced run this late catches up (steps sooner); later, it starts afresh
 WORKER_NICENESS = 5
@@ -192,9 +196,9 @@ class Scheduler:
         """Nothing is due: sleep until the next paced step or a message.
 
         No run waits here with points unsent for long: a run sends its points at least every
-        FLUSH_SECONDS while it steps, and all of them when it pauses or ends."""
+        flush_seconds while it steps, and all of them when it pauses or ends."""
         timeout = max(self.paced[0][0] - self.clock(), 0) if self.paced else None
-        if timeout is None or timeout > FLUSH_SECONDS:
+        if timeout is None or timeout > self.flush_seconds:
             self.flush_all()  # a long sleep ahead: send what is pending first
         if self.conn.poll(timeout):
             self.poll_messages(force=True)
@@ -282,8 +286,14 @@ class Scheduler:
                 break  # one healthy series keeps the run going
         else:
             raise Stop("diverged", _diverged_message(points[0], bound))
-        if self.clock() - run.last_flush >= FLUSH_SECONDS:
+        if self.clock() - run.last_flush >= self.flush_seconds:
             self.flush(run)
+
+    @property
+    def flush_seconds(self) -> float:
+        """How long a stepping run's points may wait to go out: FLUSH_SECONDS, or longer when this
+        worker holds so many runs that they would send more than FLUSHES_PER_SECOND in all."""
+        return max(FLUSH_SECONDS, len(self.runs) / FLUSHES_PER_SECOND)
 
     def ensure_started(self, run: Run) -> None:
         if not run.started:

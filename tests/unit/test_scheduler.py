@@ -11,7 +11,7 @@ from pydantic import Field
 
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Control, Demo, DemoParams
-from app.playground.worker import Scheduler
+from app.playground.worker import FLUSHES_PER_SECOND, Scheduler
 
 STEP_COST = 0.001  # seconds each step takes on the fake clock
 
@@ -185,3 +185,15 @@ def test_stop_and_step_budget() -> None:
     assert finished[1][0] == "done" and "budget of 7 steps" in finished[1][1]
     assert finished[2][0] == "cancelled"
     assert not scheduler.runs and not scheduler.step_next()
+
+
+def test_many_runs_send_their_points_in_fewer_bigger_batches() -> None:
+    scheduler, conn, clock = make_scheduler()
+    runs = 2 * FLUSHES_PER_SECOND // 30  # at 30 steps/s each, per-step sends would be twice the cap
+    for seq in range(runs):
+        start(conn, seq, pace=30)
+    drive(scheduler, clock, 2.0)
+    batches = sum(kind == "points" for kind, *_ in conn.sent)
+    assert batches <= 2 * FLUSHES_PER_SECOND + runs  # each run's first point goes out at once
+    scheduler.flush_all()
+    assert all(count == pytest.approx(60, abs=1) for count in steps_by_run(conn).values())  # no point lost
