@@ -20,7 +20,7 @@ from app.demos.base import Control, log_slider
 if TYPE_CHECKING:
     import torch
 
-    from app.ml.charlm import CharLM
+    from app.ml.charlm import CharLM, Vocab
 
 EVAL_EVERY = 10
 """Steps between validation losses (one fixed batch each). The points in between carry the last
@@ -67,10 +67,11 @@ class SpreadSample:
         temperature: float = 0.0,
         generator: torch.Generator | None = None,
         stop: str | None = None,
+        vocab: Vocab | None = None,
     ) -> None:
         from app.ml.charlm import LM_VOCAB, stream
 
-        self._chars = stream(model, prompt, LM_VOCAB, temperature, generator)
+        self._chars = stream(model, prompt, vocab or LM_VOCAB, temperature, generator)
         self._text, self._left, self._stop = prompt, self.length, stop
 
     def advance(self) -> str | None:

@@ -177,9 +177,24 @@ class Demo:
     """What the demo needs prepared before a run can start (see app.demos.artifacts)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
     """Free-form facts the panel template may use (e.g. the surfaces to draw)."""
+    withhold: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None
+    """Splits a run's params into (shown, withheld): what the server may keep and show, and what
+    only the worker may have (a reader's text). See `shown` and `trained`."""
 
     def parse(self, raw: Mapping[str, Any]) -> DemoParams:
         return self.Params.model_validate(dict(raw))
+
+    def private_split(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self.withhold(dict(params)) if self.withhold else (dict(params), {})
+
+    def shown(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A run's params as the store keeps them and its permalink, `start` event and status show
+        them (shown params give themselves back)."""
+        return self.private_split(params)[0]
+
+    def trained(self, shown: Mapping[str, Any], withheld: Mapping[str, Any]) -> dict[str, Any]:
+        """The params a worker trains on, put back together from the two parts of `private_split`."""
+        return {k: v for k, v in shown.items() if k in self.Params.model_fields} | dict(withheld)
 
 
 class InlineControl:

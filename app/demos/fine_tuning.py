@@ -16,7 +16,18 @@ from pydantic import Field
 
 from app.demos._charlm import ENGLISH_BASE
 from app.demos._lm import EVAL_EVERY, SpreadSample, adam_step, load_base, lr_field, seed_field, steps_field
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
+from app.demos._own_text import (
+    PLACEHOLDER,
+    OwnTextParams,
+    described,
+    fit_to_vocab,
+    held_out_split,
+    keep_text_field,
+    opening,
+    text_field,
+    withhold_text,
+)
+from app.demos.base import Chart, Control, Demo, Point, pace_field
 from app.ml import texts
 
 BATCH_SIZE = 8  # windows of 64 characters per step and series
@@ -26,7 +37,7 @@ SAMPLE_CHARS = 100  # greedy, written at the start and by the end of a run, CHAR
 CHARS_PER_STEP = 10
 
 
-class Params(DemoParams):
+class Params(OwnTextParams):
     lr: float = lr_field(1e-3)
     steps: int = steps_field(300)
     new_chars: int = Field(
@@ -34,7 +45,8 @@ class Params(DemoParams):
         ge=200,
         le=len(texts.FORECAST_TRAIN),
         title="New data",
-        description="Characters of new-domain text to train on (the first this many of the training split).",
+        description="Characters of our new-domain text to train on (the first this many of its training "
+        "split); your own text is trained on whole.",
     )
     frozen_layers: int = Field(
         0,
@@ -48,6 +60,8 @@ class Params(DemoParams):
     )
     seed: int = seed_field()
     pace: float = pace_field(30)
+    text: str | None = text_field()
+    keep_text: bool = keep_text_field()
 
 
 def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
@@ -67,19 +81,28 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
         name: torch.optim.Adam([q for q in m.parameters() if q.requires_grad], lr=p.lr) for name, m in models.items()
     }
     T = pretrained.cfg.block_size
-    data = vocab.encode(texts.FORECAST_TRAIN[: p.new_chars])
+    if p.text is None:
+        prompt, train_text, val_text, replaced = PROMPT, texts.FORECAST_TRAIN[: p.new_chars], texts.FORECAST_VAL, {}
+    else:  # a reader's text, in the characters the base model has ids for
+        fitted, replaced = fit_to_vocab(p.text, set(vocab.chars))
+        train_text, val_text = held_out_split(fitted)
+        prompt = opening(train_text)
+    data = vocab.encode(train_text)
     evals = {
-        "val_loss": charlm.fixed_batch(vocab.encode(texts.FORECAST_VAL), VAL_BATCH, T),
+        "val_loss": charlm.fixed_batch(vocab.encode(val_text), VAL_BATCH, T),
         "val_loss_english": charlm.fixed_batch(vocab.encode(texts.ENGLISH_VAL), VAL_BATCH, T),
     }
     evals = {key: tuple(t.to(device) for t in batch) for key, batch in evals.items()}
     ctl.announce(
+        new_text=described(p, "ours (shipping forecasts)"),
         new_chars=len(data),
-        val_chars={"new": len(texts.FORECAST_VAL), "english": len(texts.ENGLISH_VAL)},
+        val_chars={"new": len(val_text), "english": len(texts.ENGLISH_VAL)},
         trainable_params={
             name: sum(q.numel() for q in m.parameters() if q.requires_grad) for name, m in models.items()
         },
         n_params=sum(q.numel() for q in pretrained.parameters()),
+        prompt=prompt,
+        **({"not_in_vocabulary": replaced, "written_as": PLACEHOLDER} if replaced else {}),
     )
 
     batches = torch.Generator().manual_seed(p.seed)
@@ -95,7 +118,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
             if step % EVAL_EVERY == 0 or step == p.steps - 1:  # before this step's update, like `loss`
                 measured[name] = {key: charlm.eval_loss(model, *batch) for key, batch in evals.items()}
             if step in (0, last_start) and not samples[name].busy:
-                samples[name].start(model, PROMPT)
+                samples[name].start(model, prompt)
             loss = adam_step(opts[name], charlm.lm_loss(model, x, y), lr)
             point = {"step": step, "series": name, "loss": loss, **measured[name], "lr": lr}
             if (text := samples[name].advance()) is not None:
@@ -127,6 +150,7 @@ DEMO = Demo(
         Chart("Training loss", ("loss",)),
     ),
     feeds=("sample",),
-    blurb="The pretrained English model learns to write shipping forecasts from a little text, "
-    "next to the same model trained from random weights on the same batches.",
+    blurb="The pretrained English model learns to write shipping forecasts (or your own text) from "
+    "a little text, next to the same model trained from random weights on the same batches.",
+    withhold=withhold_text,
 )

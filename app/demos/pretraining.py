@@ -14,7 +14,16 @@ from typing import Any
 from pydantic import Field
 
 from app.demos._lm import EVAL_EVERY, SpreadSample, lr_field, seed_field, steps_field
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
+from app.demos._own_text import (
+    OwnTextParams,
+    described,
+    held_out_split,
+    keep_text_field,
+    opening,
+    text_field,
+    withhold_text,
+)
+from app.demos.base import Chart, Control, Demo, Point, pace_field
 from app.ml import texts
 
 BLOCK_SIZE = 64  # characters of context per window
@@ -26,7 +35,7 @@ CHARS_PER_STEP = 20  # a sample takes SAMPLE_CHARS / CHARS_PER_STEP = 4 steps to
 VAL_BATCH = 16  # fixed validation windows, evenly spaced over the held-out text
 
 
-class Params(DemoParams):
+class Params(OwnTextParams):
     d_model: int = Field(
         64, ge=16, le=128, multiple_of=16, title="Width", description="d_model: size of each character's vector."
     )
@@ -39,6 +48,8 @@ class Params(DemoParams):
     )
     seed: int = seed_field()
     pace: float = pace_field(40)
+    text: str | None = text_field()
+    keep_text: bool = keep_text_field()
 
 
 def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
@@ -47,24 +58,30 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
     from app.ml import charlm
 
     device = torch.device(ctl.device)
-    vocab = charlm.LM_VOCAB
+    if p.text is None:
+        vocab, prompt, (train_text, val_text) = charlm.LM_VOCAB, PROMPT, (texts.ENGLISH_TRAIN, texts.ENGLISH_VAL)
+    else:  # a reader's text: its own characters are the vocabulary, its start the prompt
+        vocab, (train_text, val_text) = charlm.Vocab(p.text), held_out_split(p.text)
+        prompt = opening(train_text)
     cfg = charlm.CharLMConfig(len(vocab), block_size=BLOCK_SIZE, n_layer=p.n_layer, n_head=N_HEAD, d_model=p.d_model)
     model = charlm.new_model(cfg, p.seed).to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=p.lr)
-    train_data = vocab.encode(texts.ENGLISH_TRAIN)
-    x_val, y_val = (t.to(device) for t in charlm.fixed_batch(vocab.encode(texts.ENGLISH_VAL), VAL_BATCH, BLOCK_SIZE))
+    train_data = vocab.encode(train_text)
+    x_val, y_val = (t.to(device) for t in charlm.fixed_batch(vocab.encode(val_text), VAL_BATCH, BLOCK_SIZE))
     batches = torch.Generator().manual_seed(p.seed)
     sampling = torch.Generator().manual_seed(p.seed)
     sample = SpreadSample(SAMPLE_CHARS, CHARS_PER_STEP)
     uniform_loss = math.log(len(vocab))  # cross-entropy of a uniform guess over the vocabulary
     ctl.announce(
+        text=described(p, "ours (English prose)"),
         vocab_size=len(vocab),
+        vocabulary="".join(vocab.chars),
         n_params=sum(q.numel() for q in model.parameters()),
         train_chars=len(train_data),
-        val_chars=len(texts.ENGLISH_VAL),
+        val_chars=len(val_text),
         block_size=BLOCK_SIZE,
         uniform_loss=uniform_loss,
-        prompt=PROMPT,
+        prompt=prompt,
     )
 
     last_sample_start = p.steps - SAMPLE_CHARS // CHARS_PER_STEP  # so the last sample ends on the last step
@@ -76,7 +93,7 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
         if step % EVAL_EVERY == 0 or step == p.steps - 1:
             val_loss = charlm.eval_loss(model, x_val, y_val)  # before this step's update, like `loss`
         if not sample.busy and (step % SAMPLE_EVERY == 0 or step == last_sample_start):
-            sample.start(model, PROMPT, live.temperature, sampling)
+            sample.start(model, prompt, live.temperature, sampling, vocab=vocab)
         x, y = (t.to(device) for t in charlm.random_batch(train_data, p.batch_size, BLOCK_SIZE, batches))
         loss = charlm.lm_loss(model, x, y)
         opt.zero_grad(set_to_none=True)
@@ -109,6 +126,7 @@ DEMO = Demo(
     ),
     feeds=("sample",),
     blurb="A character-level transformer learns English from random weights, by guessing the next "
-    "character of 17 KB of prose. The loss starts at ln(vocab size), a uniform guess; the samples "
-    "go from noise to letters to words.",
+    "character of 17 KB of prose (or of a text you give it). The loss starts at ln(vocab size), a "
+    "uniform guess; the samples go from noise to letters to words.",
+    withhold=withhold_text,
 )

@@ -69,11 +69,19 @@ def _read(name: str) -> str:
     return (CORPORA / name).read_text(encoding="utf-8")
 
 
-def split(text: str, val_fraction: float) -> tuple[str, str]:
-    """(train, val): the last val_fraction of the text, cut at a paragraph or line break so no
-    sentence is shared, is held out; the model never trains on it."""
-    cut = text.rfind("\n", 0, round(len(text) * (1 - val_fraction)))
-    return text[:cut], text[cut + 1 :]
+NEAR_CUT_CHARS = 200  # how far before the planned cut a line break or space may move it
+
+
+def split(text: str, val_fraction: float, min_val_chars: int = 0) -> tuple[str, str]:
+    """(train, val): the last val_fraction of the text (at least min_val_chars) is held out; the
+    model never trains on it. The cut moves back to a line break, so no sentence is shared, or
+    where none is near (a reader's pasted paragraph) to a space, or else stays where it is."""
+    target = min(round(len(text) * (1 - val_fraction)), len(text) - min_val_chars - 1)
+    for separator in ("\n", " "):
+        cut = text.rfind(separator, 0, target)
+        if cut >= max(target - NEAR_CUT_CHARS, 1):
+            return text[:cut], text[cut + 1 :]
+    return text[:target], text[target:]
 
 
 ENGLISH = _read("english.txt")

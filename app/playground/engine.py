@@ -83,7 +83,15 @@ class Run:
 
     def record(self) -> StoredRun:
         return StoredRun(
-            self.id, self.demo.name, self.status, self.params, self.summary, self.created, time.time(), self.step, 0
+            self.id,
+            self.demo.name,
+            self.status,
+            self.demo.shown(self.params),
+            self.summary,
+            self.created,
+            time.time(),
+            self.step,
+            0,
         )
 
 
@@ -257,7 +265,7 @@ class Engine:
         elif kind == "start":
             run.log.append(
                 "start",
-                {"demo": run.demo.name, "params": run.params, "device": worker.device, **message[2]},
+                {"demo": run.demo.name, "params": run.demo.shown(run.params), "device": worker.device, **message[2]},
             )
         elif kind == "control":
             self._on_control(run, message[2], message[3])

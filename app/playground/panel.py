@@ -19,7 +19,7 @@ PanelRenderer = Callable[..., str]
 class Control:
     name: str
     label: str
-    kind: str  # range | log | select | checkbox | checkboxes | number
+    kind: str  # range | log | select | checkbox | checkboxes | number | textarea
     default: Any
     live: bool
     help: str = ""
@@ -44,6 +44,9 @@ def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
         "live": live,
         "help": prop.get("description", ""),
     }
+    if prop.get("widget") == "textarea":  # an optional text: its bounds sit in the string branch of anyOf
+        text = next((branch for branch in prop.get("anyOf", [prop]) if branch.get("type") == "string"), {})
+        return Control(kind="textarea", min=prop.get("min_chars"), max=text.get("maxLength"), **common)
     if "enum" in prop:
         return Control(kind="select", options=tuple(prop["enum"]), **common)
     if prop.get("type") == "boolean":

@@ -223,8 +223,11 @@ class RedisEngine:
         if not self.accepting:
             raise ShuttingDown
         run_id, token = uuid.uuid4().hex[:12], secrets.token_urlsafe(18)
-        params_raw = json.dumps(params)
+        shown, withheld = demo.private_split(params)  # the withheld part is deleted when a worker claims the run
+        params_raw = json.dumps(shown)
         fields = {"demo": demo.name, "params": params_raw, "client": client, "token": token, "created": time.time()}
+        if withheld:
+            fields["withheld"] = json.dumps(withheld)
         settings = self.settings
         args = [self.keys.prefix, run_id, client, settings.queue_size, settings.runs_per_client, self._idle_ms]
         args += [DISPATCH_MAXLEN, *(x for pair in fields.items() for x in pair)]
@@ -234,7 +237,7 @@ class RedisEngine:
             raise ClientLimit.of(number, RETRY_AFTER_SECONDS)
         if outcome == "full":
             raise QueueFull.of(number, settings.queue_size, RETRY_AFTER_SECONDS)
-        return RedisRun(run_id, demo, params, params_raw, "queued", 0, {}, token, 0, number)
+        return RedisRun(run_id, demo, shown, params_raw, "queued", 0, {}, token, 0, number)
 
     def position(self, run: RedisRun) -> int | None:
         return run.queue_position

@@ -85,6 +85,7 @@ local function finish(id, status, end_data, summary, now, keep)
   if not is_active(redis.call('HGET', key, 'status')) then return 0 end
   append(id, 'end', end_data)
   redis.call('HSET', key, 'status', status, 'summary', summary, 'finished', now)
+  redis.call('HDEL', key, 'withheld')
   redis.call('SREM', prefix .. ':active', id)
   redis.call('ZREM', prefix .. ':queued', id)
   local client = redis.call('HGET', key, 'client')
@@ -144,7 +145,9 @@ if redis.call('HGET', key, 'status') ~= 'queued' then return false end
 redis.call('HSET', key, 'status', 'running', 'worker', worker, 'started', ARGV[4])
 redis.call('ZREM', prefix .. ':queued', id)
 redis.call('SADD', prefix .. ':worker:' .. worker .. ':runs', id)
-return redis.call('HMGET', key, 'demo', 'params')
+local claimed = redis.call('HMGET', key, 'demo', 'params', 'withheld')
+redis.call('HDEL', key, 'withheld')
+return claimed
 """
 
 # ARGV: prefix, id, kind, data, then hash field/value pairs to set with it (step, params, status).

@@ -25,6 +25,7 @@ import time
 import uuid
 import warnings
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ from redis.exceptions import NoScriptError, ResponseError
 
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
+from app.demos.base import Demo
 from app.playground.events import encode_data
 from app.playground.redis_schema import GROUP, SCRIPTS, Keys, end_data
 from app.playground.worker import Scheduler, warm_up
@@ -52,7 +54,7 @@ class Claimed:
 
     id: str
     demo: str
-    params: dict[str, Any]
+    params: dict[str, Any]  # as shown (Demo.shown): the scheduler has the ones it trains on
     started: float  # monotonic, for the wall-time limit
     step: int = 0
     paused: bool = False
@@ -64,7 +66,7 @@ class RedisConn:
     """The Scheduler's `conn`: poll(timeout), recv(), send(message)."""
 
     def __init__(
-        self, client: redis.Redis, settings: Settings, worker_id: str, device: str, demos: frozenset[str]
+        self, client: redis.Redis, settings: Settings, worker_id: str, device: str, demos: Mapping[str, Demo]
     ) -> None:
         self.redis = client
         self.demos = demos
@@ -169,15 +171,16 @@ class RedisConn:
         self.redis.xack(self.keys.dispatch, GROUP, entry_id)
         if not claimed:
             return  # cancelled while queued, or already taken after a reclaim
-        demo, params_raw = claimed
+        demo, shown_raw, withheld_raw = claimed
         if demo not in self.demos:  # a web replica of another version: say so, never crash
             message = f"The worker that took this run has no demo '{demo}' (it runs another version)."
             _, end = encode_data(end_data("failed", message, 0, {}))
             self._queue_script("finish", self.keys.prefix, run_id, "failed", end, "{}", time.time(), self.keep)
             return
         self._seq += 1
-        params = json.loads(params_raw)
-        self.runs[self._seq] = Claimed(run_id, demo, params, time.monotonic())
+        shown = json.loads(shown_raw)  # what the run's hash, events and acks hold: never a withheld text
+        params = self.demos[demo].trained(shown, json.loads(withheld_raw or "{}"))
+        self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic())
         self.seqs[run_id] = self._seq
         settings = self.settings
         self.inbox.append(("run", self._seq, demo, params, settings.max_steps, settings.max_run_seconds))
@@ -300,7 +303,7 @@ def run_worker(settings: Settings, worker_id: str | None = None) -> int:
     warm_up()
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=5)
-    conn = RedisConn(client, settings, worker_id, device, frozenset(demos))
+    conn = RedisConn(client, settings, worker_id, device, demos)
 
     def request_exit(_signum: int, _frame: Any) -> None:
         conn.exit_requested = True

@@ -102,7 +102,7 @@ def run_json(engine: RunEngine, run: ActiveRun | StoredRun) -> dict[str, Any]:
         "id": run.id,
         "demo": run.demo.name,
         "status": run.status,
-        "params": run.params,
+        "params": run.demo.shown(run.params),
         "step": run.step,
         "queue_position": engine.position(run),
         "summary": run.summary,
@@ -227,7 +227,7 @@ async def change_run(run_id: str, request: Request, engine: EngineDep) -> dict:
         step = await engine.change(run, changes)
     except RunFinished:
         raise HTTPException(409, f"Run '{run_id}' is {run.status}; it cannot take this change now.") from None
-    return {"id": run.id, "status": run.status, "applies_from_step": step, "params": run.params}
+    return {"id": run.id, "status": run.status, "applies_from_step": step, "params": run.demo.shown(run.params)}
 
 
 @router.delete("/api/runs/{run_id}", tags=["playground"])

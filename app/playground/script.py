@@ -332,7 +332,7 @@ def build_script(demo: Demo, run: RunRecord) -> str:
         app_imports="\n".join(line for line in imports if _imports_app(line)),
         packages=repr(sorted({m.rsplit(".", 1)[0] for m in library} | {"app"})),
         definitions="\n\n\n".join(assembly.definitions),
-        params=_literal(run.params),
+        params=_literal(demo.trained(run.params, {})),  # only the demo's own params: no withheld-text note
         changes=_literal(changes),
         columns=_literal(columns_for(demo, run)),
         stop_after=stop_after(run),
@@ -361,6 +361,14 @@ def _header(demo: Demo, run: RunRecord, changes: list) -> str:
             f"It starts from a prepared artifact ({titles}): the script first builds it, the way",
             "`modelterms prepare` does, into ./modelterms-artifacts (or the folder given by",
             "--artifacts), then reuses it on later runs.",
+            "",
+        ]
+    if withheld := run.params.get("text_withheld"):
+        lines += [
+            f"The run trained on a reader's own text ({withheld['chars']:,} characters, SHA-256",
+            f"{withheld['sha256']}), which the server did not keep, so it is not included:",
+            "this script trains on the demo's own text instead, and its numbers differ from the run's.",
+            "Set PARAMS['text'] to the same text to reproduce the run itself.",
             "",
         ]
     if changes:

@@ -100,3 +100,26 @@ test("a field or chart declared only_when applies only under those choices", () 
   assert.equal(applies(onlyWhen, {}), true); // not chosen yet: the server's default decides
   assert.equal(applies(null, { optimizer: "sgd" }), true);
 });
+
+// An optional text (`str | None` in pydantic): bounds in the string branch of anyOf.
+const TEXT_SCHEMA = {
+  properties: {
+    steps: { default: 400, maximum: 3000, minimum: 1, title: "Steps", type: "integer" },
+    text: {
+      anyOf: [{ maxLength: 16000, type: "string" }, { type: "null" }], default: null, min_chars: 500,
+      private: true, title: "Your own text", widget: "textarea",
+    },
+  },
+};
+
+test("a reader's own text is checked on its bounds and never put in a share link", () => {
+  const textSpecs = fieldSpecs(TEXT_SCHEMA);
+  const text = textSpecs.find((s) => s.name === "text");
+  assert.equal(text.type, "string");
+  assert.equal(checkValue(text, "short"), "must be at least 500 characters");
+  assert.equal(checkValue(text, "a".repeat(16001)), "must be at most 16000 characters");
+  assert.equal(checkValue(text, "a".repeat(600)), null);
+  const query = toQuery(textSpecs, { steps: 50, text: "a".repeat(600) }, "pretraining");
+  assert.equal(query, "demo=pretraining&steps=50");
+  assert.deepEqual(fromQuery(textSpecs, `steps=60&text=${"b".repeat(600)}`).params, { steps: 60 });
+});

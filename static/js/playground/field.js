@@ -1,4 +1,4 @@
-// One form field of a playground (slider, log slider, number, select, checkboxes) in the DOM:
+// One form field of a playground (slider, log slider, number, select, checkboxes, text) in the DOM:
 // the value it holds, setting it, its display and error state. Its rules come from its spec
 // (state.js); the markup comes from the server (templates/partials/panel.html). A slider has a
 // number box beside it: the box holds the exact value (0.15 can be typed even where the log
@@ -6,6 +6,7 @@
 
 import { finite } from "./format.js";
 import { checkValue } from "./state.js";
+import { readTextFile } from "./text-file.js";
 
 export class Field {
   constructor(node, spec) {
@@ -14,12 +15,30 @@ export class Field {
     this.name = node.dataset.name;
     this.spec = spec || null;
     this.live = node.hasAttribute("data-live") || !!(spec && spec.live);
-    this.inputs = [...node.querySelectorAll("input, select")];
+    this.inputs = [...node.querySelectorAll("input, select, textarea")];
     this.input = this.inputs[0] || null;
     this.box = node.querySelector("input.pg-value");
     this.errorNode = node.querySelector(".pg-field-error");
+    this.count = node.querySelector(".pg-text-count");
     if (spec) this.applyBounds(spec);
+    if (this.kind === "textarea") this.bindFile(node.querySelector('input[type="file"]'));
     this.display();
+  }
+
+  /** A chosen .txt file fills the text box, as if pasted (an `input` and a `change` event). */
+  bindFile(picker) {
+    if (!picker) return;
+    picker.addEventListener("change", async (event) => {
+      event.stopPropagation(); // the picker is no param: the form hears the text box instead
+      const file = picker.files && picker.files[0];
+      picker.value = ""; // the same file can be chosen again
+      if (!file) return;
+      const { text, error } = await readTextFile(file, Number(this.count.dataset.max));
+      if (error) return this.showError(error);
+      this.input.value = text;
+      for (const type of ["input", "change"]) this.input.dispatchEvent(new Event(type, { bubbles: true }));
+    });
+    picker.addEventListener("input", (event) => event.stopPropagation());
   }
 
   get numericOptions() {
@@ -72,6 +91,8 @@ export class Field {
         return input.checked;
       case "checkboxes":
         return this.inputs.filter((i) => i.checked).map((i) => i.value);
+      case "textarea": // empty: the demo's own text (the param left out)
+        return input.value === "" ? undefined : input.value;
       default:
         return input.value;
     }
@@ -96,7 +117,7 @@ export class Field {
     else if (this.kind === "checkboxes") {
       const wanted = new Set(value);
       this.inputs.forEach((i) => { i.checked = wanted.has(i.value); });
-    } else input.value = String(value);
+    } else input.value = value === null ? "" : String(value);
     this.display();
   }
 
@@ -127,6 +148,7 @@ export class Field {
   }
 
   display() {
+    if (this.count) this.countChars();
     if (!this.input || this.input.type !== "range") return;
     const low = parseFloat(this.input.min);
     const high = parseFloat(this.input.max);
@@ -135,6 +157,15 @@ export class Field {
     this.input.style.setProperty("--pg-fill", `${Math.max(0, Math.min(100, pct)).toFixed(1)}%`);
     // Screen readers hear the value itself, not the slider's log10 position.
     if (this.box) this.input.setAttribute("aria-valuetext", this.box.value);
+  }
+
+  /** "1,234 of at most 16,000 characters", marked while the text is outside its bounds. */
+  countChars() {
+    const n = this.input.value.length;
+    const { min, max } = this.count.dataset;
+    this.count.textContent = `${n.toLocaleString("en")} of at most ${Number(max).toLocaleString("en")} characters`
+      + (n > 0 && n < Number(min) ? ` (at least ${min} needed)` : "");
+    this.count.classList.toggle("is-out", n > Number(max) || (n > 0 && n < Number(min)));
   }
 
   setDisabled(disabled) {

@@ -223,7 +223,10 @@ export class Panel {
   }
 
   async share() {
-    const query = this.runId ? null : toQuery(this.specs, this.controls.values(), this.name);
-    this.status.flash(...(await copyLink(shareUrl(query, this.section.id))));
+    const values = this.controls.values();
+    const query = this.runId ? null : toQuery(this.specs, values, this.name);
+    const [text, tone] = await copyLink(shareUrl(query, this.section.id));
+    const left = !this.runId && this.specs.some((s) => s.private && values[s.name] !== undefined);
+    this.status.flash(left ? `${text} (without your own text: a link cannot carry it)` : text, tone);
   }
 }

@@ -14,10 +14,12 @@ export function fieldSpecs(schema, live = []) {
     // pydantic puts Enum classes under $defs: {"$ref": "#/$defs/Name"}.
     const ref = typeof raw.$ref === "string" ? defs[raw.$ref.split("/").pop()] : null;
     const prop = { ...(ref || {}), ...raw };
+    // An optional text (`str | None`) declares its bounds in the string branch of anyOf.
+    const text = (prop.anyOf || []).find((branch) => branch.type === "string") || {};
     return {
       name,
       title: prop.title || name,
-      type: prop.type || (prop.enum ? typeof prop.enum[0] : "string"),
+      type: prop.type || text.type || (prop.enum ? typeof prop.enum[0] : "string"),
       default: prop.default,
       live: liveNames.has(name),
       log: prop.scale === "log",
@@ -30,9 +32,10 @@ export function fieldSpecs(schema, live = []) {
       maximum: prop.maximum,
       exclusiveMinimum: prop.exclusiveMinimum,
       exclusiveMaximum: prop.exclusiveMaximum,
-      minLength: prop.minLength,
-      maxLength: prop.maxLength,
+      minLength: prop.minLength ?? prop.min_chars,
+      maxLength: prop.maxLength ?? text.maxLength,
       onlyWhen: prop.only_when || null,
+      private: !!prop.private, // a reader's own text: never in a share or embed link
     };
   });
 }
@@ -129,7 +132,7 @@ export function fromQuery(specs, query) {
   const params = {};
   const rejected = [];
   for (const spec of specs) {
-    if (!search.has(spec.name)) continue;
+    if (spec.private || !search.has(spec.name)) continue;
     const text = search.get(spec.name);
     const { value, error } = parseValue(spec, text);
     if (error) rejected.push({ field: spec.name, text, message: error });
@@ -143,7 +146,7 @@ export function toQuery(specs, params, name) {
   const search = new URLSearchParams();
   search.set("demo", name);
   for (const spec of specs) {
-    if (params[spec.name] !== undefined) search.set(spec.name, formatValue(params[spec.name]));
+    if (!spec.private && params[spec.name] !== undefined) search.set(spec.name, formatValue(params[spec.name]));
   }
   return search.toString();
 }
