@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.browser.test_playground import set_slider, wait_status
 
 POEM = (
@@ -10,47 +12,50 @@ POEM = (
 ) * 8
 
 
-def samples_of(panel) -> list[str]:
-    items = panel.locator(".pg-feed-item")
-    items.first.wait_for(timeout=30_000)
-    return items.all_inner_texts()
+STEPS = {"pretraining": 60, "fine-tuning": 12}  # a few samples each, in a few seconds
 
 
-def test_pretraining_on_a_pasted_text_writes_samples_in_its_characters(page) -> None:
-    page.goto("/terms/pretraining")
-    panel = page.locator("#playground-pretraining")
-    panel.locator("textarea[name='text']").fill(POEM)
-    assert panel.locator(".pg-text-count").inner_text() == f"{len(POEM)} of at most 16,000 characters"
-    set_slider(page, "#pg-pretraining-steps", 60)
-    panel.locator('[data-action="run"]').click()
-    wait_status(panel, "Done")
-    assert "yours (936 characters, not kept" in panel.locator(".pg-facts").inner_text()
-    samples = samples_of(panel)
-    assert all("Slow " in s for s in samples)  # the prompt is the text's first word
+def give_text(page, panel, source: str, text: str, tmp_path) -> None:
+    if source == "pasted":
+        panel.locator("textarea[name='text']").fill(text)
+    else:
+        notes = tmp_path / "notes.txt"
+        notes.write_text(text, encoding="utf-8")
+        panel.locator("input[type='file']").set_input_files(notes)
+        page.wait_for_function(
+            "n => document.querySelector(\"textarea[name='text']\").value.length === n", arg=len(text)
+        )
+    assert panel.locator(".pg-text-count").inner_text() == f"{len(text)} of at most 16,000 characters"
 
 
-def test_fine_tuning_on_a_loaded_file_and_a_file_that_is_not_text(page, tmp_path) -> None:
-    page.goto("/terms/fine-tuning")
-    panel = page.locator("#playground-fine-tuning")
-    picker = panel.locator("input[type='file']")
-    binary = tmp_path / "photo.txt"
-    binary.write_bytes(b"\xff\xd8\xff\xe0 not text \x00\x01")
-    picker.set_input_files(binary)
-    error = panel.locator(".pg-field[data-name='text'] .pg-field-error")
-    error.filter(has_text="is not UTF-8 text").wait_for()
-
-    notes = tmp_path / "notes.txt"
-    notes.write_text(POEM.replace(";", "!"), encoding="utf-8")
-    picker.set_input_files(notes)
-    textarea = panel.locator("textarea[name='text']")
-    page.wait_for_function("n => document.querySelector(\"textarea[name='text']\").value.length === n", arg=len(POEM))
-    assert error.is_hidden() and textarea.input_value().startswith("Slow rain")
-    set_slider(page, "#pg-fine-tuning-steps", 12)
+@pytest.mark.parametrize("source", ["pasted", "loaded"])
+@pytest.mark.parametrize("demo", ["pretraining", "fine-tuning"])
+def test_a_playground_trains_on_your_text_and_writes_samples_from_it(page, tmp_path, demo: str, source: str) -> None:
+    page.goto(f"/terms/{demo}")
+    panel = page.locator(f"#playground-{demo}")
+    text = POEM.replace(";", "!")  # a character the fine-tuning base cannot write
+    give_text(page, panel, source, text, tmp_path)
+    set_slider(page, f"#pg-{demo}-steps", STEPS[demo])
     panel.locator('[data-action="run"]').click()
     wait_status(panel, "Done")
     facts = panel.locator(".pg-facts").inner_text()
-    assert "yours (936 characters" in facts and "!" in facts  # the character the base cannot write
-    assert samples_of(panel)
+    assert "yours (936 characters, not kept" in facts
+    if demo == "fine-tuning":
+        assert "not in vocabulary" in facts.lower() and "!" in facts
+    samples = panel.locator(".pg-feed-item")
+    samples.first.wait_for(timeout=30_000)
+    assert all("Slow " in s for s in samples.all_inner_texts())  # the prompt is the text's first word
+
+
+def test_a_file_that_is_not_text_is_refused_on_its_field(page, tmp_path) -> None:
+    page.goto("/terms/fine-tuning")
+    panel = page.locator("#playground-fine-tuning")
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\xff\xd8\xff\xe0 not text \x00\x01")
+    panel.locator("input[type='file']").set_input_files(binary)
+    error = panel.locator(".pg-field[data-name='text'] .pg-field-error")
+    error.filter(has_text="is not UTF-8 text").wait_for()
+    assert panel.locator("textarea[name='text']").input_value() == ""
 
 
 def test_a_text_too_short_is_marked_on_its_field(page) -> None:
