@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import multiprocessing
 import secrets
 import time
@@ -31,7 +30,7 @@ from typing import Any
 from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import Event, EventLog
-from app.playground.interface import ClientLimit, QueueFull, RunFinished, ShuttingDown
+from app.playground.interface import ClientLimit, QueueFull, RunFinished, ShuttingDown, retry_after, seconds_left
 from app.playground.link import WorkerLink
 from app.playground.preparing import Preparation
 from app.playground.store import RunStore, StoredRun
@@ -313,21 +312,9 @@ class Engine:
         return run
 
     def _retry_after(self, runs: list[Run], ahead: int) -> int:
-        """Seconds until a run of `runs` is likely to end, past `ahead` others: from each run's
-        steps left and the rate it has been stepping at (or its pace)."""
         now = time.monotonic()
-        ends = sorted(self._expected_seconds_left(r, now) for r in runs)
-        return max(1, math.ceil(ends[min(max(ahead, 0), len(ends) - 1)])) if ends else 1
-
-    def _expected_seconds_left(self, run: Run, now: float) -> float:
-        total = min(run.params.get("steps") or self.settings.max_steps, self.settings.max_steps)
-        pace = run.params.get("pace") or 0
-        if run.status == "paused":
-            return self.settings.idle_cancel_seconds  # may be long; a guess that does not promise much
-        if run.started_at is not None and run.step > 0:
-            rate = run.step / max(now - run.started_at, 1e-3)
-            return (total - run.step) / rate
-        return total / pace if pace else min(self.settings.max_run_seconds, 30.0)
+        ran = {r: None if r.started_at is None else now - r.started_at for r in runs}
+        return retry_after((seconds_left(r.params, r.status, r.step, ran[r], self.settings) for r in runs), ahead)
 
     def position(self, run: Run) -> int | None:
         # Not deque.index: its ValueError for a run that is not queued formats the run's repr,

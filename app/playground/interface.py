@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Protocol
 
 from app.demos.base import Demo
@@ -36,6 +37,27 @@ class ClientLimit(Refused):
     @classmethod
     def of(cls, limit: int, retry_after: int) -> ClientLimit:
         return cls(f"You already have {limit} runs training; stop one or wait for one to finish.", retry_after)
+
+
+def seconds_left(
+    params: Mapping[str, Any], status: str, step: int, running_for: float | None, settings: Settings
+) -> float:
+    """How long a run is likely to go on: its steps left at the rate it has stepped so far, or
+    at its pace before it has stepped. `running_for`: seconds since it started, None if queued."""
+    total = min(params.get("steps") or settings.max_steps, settings.max_steps)
+    pace = params.get("pace") or 0
+    if status == "paused":
+        return settings.idle_cancel_seconds  # may be long; a guess that does not promise much
+    if running_for is not None and step > 0:
+        return (total - step) / (step / max(running_for, 1e-3))
+    return total / pace if pace else min(settings.max_run_seconds, 30.0)
+
+
+def retry_after(seconds_left: Iterable[float], ahead: int) -> int:
+    """The Retry-After for a refused run: whole seconds until the run that ends after `ahead`
+    others ends (the first to end frees the slot when ahead is 0)."""
+    ends = sorted(seconds_left)
+    return max(1, math.ceil(ends[min(max(ahead, 0), len(ends) - 1)])) if ends else 1
 
 
 class ShuttingDown(Exception):

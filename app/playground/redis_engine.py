@@ -32,14 +32,25 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from app.demos import load_demos
 from app.demos.base import Demo
 from app.playground.events import KEEPALIVE_SECONDS, encode_data
-from app.playground.interface import ClientLimit, QueueFull, RunFinished, ShuttingDown, Unavailable
+from app.playground.interface import (
+    ClientLimit,
+    QueueFull,
+    RunFinished,
+    ShuttingDown,
+    Unavailable,
+    retry_after,
+    seconds_left,
+)
 from app.playground.redis_schema import ACTIVE, DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
 from app.playground.store import StoredRun
 from app.settings import Settings
 
 ACK_TIMEOUT_SECONDS = 2.0
 DEAD_AFTER_BEATS = 3
-RETRY_AFTER_SECONDS = 10  # this backend does not track step rates: a modest, honest guess
+ESTIMATE_SECONDS = 1.0
+"""How long a Retry-After estimate is reused: each one reads every active run, and refusals come
+in floods."""
+MAX_ESTIMATES = 1024  # cached estimates (one per refused client): all dropped past this many
 REAP_LOCK_SECONDS = 10
 CONTROL_FIELDS = ("paused", "step_once")
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
@@ -91,6 +102,7 @@ class RedisEngine:
         self._followers = 0
         self._watch_task: asyncio.Task | None = None
         self._health: dict[str, Any] = {"redis": "not checked yet"}
+        self._estimates: dict[tuple[str | None, int], tuple[float, int]] = {}  # Retry-After, with when
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -234,10 +246,35 @@ class RedisEngine:
         with _reachable():
             outcome, number = await self.scripts["admit"](keys=[], args=args)
         if outcome == "client":
-            raise ClientLimit.of(number, RETRY_AFTER_SECONDS)
+            raise ClientLimit.of(number, await self._retry_after(client))
         if outcome == "full":
-            raise QueueFull.of(number, settings.queue_size, RETRY_AFTER_SECONDS)
+            raise QueueFull.of(number, settings.queue_size, await self._retry_after(None, ahead_of=number))
         return RedisRun(run_id, demo, shown, params_raw, "queued", 0, {}, token, 0, number)
+
+    async def _retry_after(self, client: str | None, ahead_of: int = 0) -> int:
+        """Retry-After from when the active runs (the client's, or all of them past the `ahead_of`
+        training slots) are expected to end, as the embedded engine estimates it."""
+        key = (client, ahead_of)
+        cached = self._estimates.get(key)
+        if cached and time.monotonic() - cached[0] < ESTIMATE_SECONDS:
+            return cached[1]
+        with _reachable():
+            active = list(await self.redis.smembers(self.keys.active))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for run_id in active:
+                    pipe.hmget(self.keys.run(run_id), "params", "status", "step", "started", "client")
+                rows = await pipe.execute()
+        now = time.time()
+        left = [
+            seconds_left(json.loads(params), status, int(step or 0), started and now - float(started), self.settings)
+            for params, status, step, started, owner in rows
+            if status in ACTIVE and (client is None or owner == client)
+        ]
+        estimate = retry_after(left, len(left) - ahead_of if client is None else 0)
+        if len(self._estimates) > MAX_ESTIMATES:
+            self._estimates.clear()
+        self._estimates[key] = (time.monotonic(), estimate)
+        return estimate
 
     def position(self, run: RedisRun) -> int | None:
         return run.queue_position

@@ -149,8 +149,8 @@ def test_a_run_started_during_shutdown_is_told_so(tmp_path) -> None:
         client.app.state.engine.accepting = True
 
 
-def test_retry_after_comes_from_when_running_runs_are_expected_to_end(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, runs_per_worker=1, queue_size=0) as client:
+def test_retry_after_comes_from_when_running_runs_are_expected_to_end(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, runs_per_worker=1, queue_size=0) as client:
         first = start(client, steps=60, pace=20)  # ends about 3 s after it starts
         read_events(client, first["id"], limit=5)
         refused = client.post("/api/demos/counter/runs", json={})
