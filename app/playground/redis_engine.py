@@ -1,7 +1,8 @@
 """The Redis backend's web side. A replica keeps no run in memory: it admits runs (one Lua script,
-atomic across replicas), reads any run's state from its hash, follows any run's event stream with
-blocking XREAD (so `Last-Event-ID` resumes on any replica), and sends live changes and cancels to
-the worker training the run through that worker's control stream. `modelterms worker` processes
+atomic across replicas), reads any run's state from its hash, follows any run's event stream
+(stored entries by XRANGE, then one blocking XREAD for all followed streams, so `Last-Event-ID`
+resumes on any replica), and sends live changes and cancels to the worker training the run
+through that worker's control stream. `modelterms worker` processes
 (app.playground.redis_worker) do the training; the layout is in app.playground.redis_schema.
 
 Every replica also keeps watch, once a period: a worker whose heartbeat has expired is reaped
@@ -42,6 +43,7 @@ from app.playground.interface import (
     seconds_left,
 )
 from app.playground.redis_schema import ACTIVE, DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
+from app.playground.redis_tail import Tail, entry_number
 from app.playground.store import StoredRun
 from app.settings import Settings
 
@@ -52,6 +54,7 @@ ESTIMATE_SECONDS = 1.0
 in floods."""
 MAX_ESTIMATES = 1024  # cached estimates (one per refused client): all dropped past this many
 REAP_LOCK_SECONDS = 10
+STORED_PAGE = 1000  # entries per XRANGE when a follower catches up
 CONTROL_FIELDS = ("paused", "step_once")
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
 WORKER_GONE = (
@@ -100,6 +103,7 @@ class RedisEngine:
         self._wake_seconds = min(1.0, settings.idle_cancel_seconds / 4)
         self._stopping = asyncio.Event()
         self._followers = 0
+        self._tail = Tail(self.redis)
         self._watch_task: asyncio.Task | None = None
         self._health: dict[str, Any] = {"redis": "not checked yet"}
         self._estimates: dict[tuple[str | None, int], tuple[float, int]] = {}  # Retry-After, with when
@@ -125,6 +129,7 @@ class RedisEngine:
         deadline = time.monotonic() + self._wake_seconds + 1
         while self._followers and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
+        await self._tail.close()
         await self.redis.aclose()
 
     def health(self) -> dict[str, Any]:
@@ -303,44 +308,73 @@ class RedisEngine:
         )
 
     async def follow(self, run: RedisRun | StoredRun, after: int) -> AsyncIterator[bytes | None]:
-        """Event n is stream entry n-0: everything after `after`, then the live tail by blocking
-        XREAD. Ends at the run's `end` event, or without it when this replica stops or Redis is
-        lost (the client reconnects with Last-Event-ID, to any replica)."""
+        """Event n is stream entry n-0: everything stored after `after` (XRANGE), then the live
+        tail through this replica's one XREAD for all followed streams (app.playground.redis_tail).
+        Ends at the run's `end` event, or without it when this replica stops or Redis is lost
+        (the client reconnects with Last-Event-ID, to any replica)."""
         key = self.keys.events(run.id)
         if isinstance(run, StoredRun):
             with _reachable():
-                entries = await self.redis.xrange(key, f"{after + 1}-0", "+")
-            for _, fields in entries:
-                yield fields["sse"].encode()
+                async for _, fields in self._stored(key, after):
+                    yield fields["sse"].encode()
             return
-        last, quiet_since, watched_at = f"{after}-0", time.monotonic(), 0.0
-        block_ms = max(1, int(self._wake_seconds * 1000))
         self._followers += 1
         try:
-            while not self._stopping.is_set():
-                now = time.monotonic()
-                if now - watched_at >= self._wake_seconds:
-                    await self.redis.set(self.keys.watched(run.id), 1, px=self._idle_ms)
-                    watched_at = now
-                answer = await self.redis.xread({key: last}, count=1000, block=block_ms)
-                for _, entries in answer:
-                    for entry_id, fields in entries:
-                        last = entry_id
-                        yield fields["sse"].encode()
-                        if fields["type"] == "end":
-                            return
-                    quiet_since = time.monotonic()
-                if answer:
+            async for fields in self._live(run.id, key, after):
+                if fields is None:
+                    yield None  # a keep-alive
                     continue
-                if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
-                    quiet_since = time.monotonic()
-                    yield None
-                elif not await self.redis.exists(self.keys.run(run.id)):
-                    return  # dropped by retention
+                yield fields["sse"].encode()
+                if fields["type"] == "end":
+                    return
         except RedisError as error:
             log.warning("following run %s stopped: Redis %s", run.id, error)
         finally:
             self._followers -= 1
+
+    async def _live(self, run_id: str, key: str, after: int) -> AsyncIterator[dict[str, str] | None]:
+        """A running run's entries after `after`, each once and in order, and None when a
+        keep-alive is due. Marks the run as watched while it is followed."""
+        last = after
+        async for number, fields in self._stored(key, after):
+            last = number
+            yield fields
+        async with self._tail.follow(key, last) as (news, read_for_others):
+            if read_for_others > last:  # entries the shared XREAD handed out before this follower came
+                async for number, fields in self._stored(key, last, until=read_for_others):
+                    last = number
+                    yield fields
+            quiet_since, watched_at = time.monotonic(), 0.0
+            while not self._stopping.is_set():
+                if time.monotonic() - watched_at >= self._wake_seconds:
+                    await self.redis.set(self.keys.watched(run_id), 1, px=self._idle_ms)
+                    watched_at = time.monotonic()
+                try:
+                    entries = await asyncio.wait_for(news.get(), self._wake_seconds)
+                except TimeoutError:
+                    entries = []
+                if isinstance(entries, RedisError):
+                    raise entries
+                for entry_id, fields in entries:
+                    if entry_number(entry_id) > last:
+                        last = entry_number(entry_id)
+                        quiet_since = time.monotonic()
+                        yield fields
+                if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                    quiet_since = time.monotonic()
+                    yield None
+                elif not entries and not await self.redis.exists(self.keys.run(run_id)):
+                    return  # dropped by retention
+
+    async def _stored(self, key: str, after: int, until: int | None = None) -> AsyncIterator[tuple[int, dict]]:
+        """(n, fields) of the stored entries after `after` (up to `until`), a page at a time."""
+        while True:
+            page = await self.redis.xrange(key, f"{after + 1}-0", f"{until}-0" if until else "+", count=STORED_PAGE)
+            for entry_id, fields in page:
+                after = entry_number(entry_id)
+                yield after, fields
+            if len(page) < STORED_PAGE:
+                return
 
     # --- control -------------------------------------------------------------------------
     async def change(self, run: RedisRun, changes: dict[str, Any]) -> int:

@@ -152,10 +152,10 @@ def test_a_run_started_during_shutdown_is_told_so(tmp_path) -> None:
 def test_retry_after_comes_from_when_running_runs_are_expected_to_end(tmp_path, backend) -> None:
     with running_app(tmp_path, **backend, workers=1, runs_per_worker=1, queue_size=0) as client:
         first = start(client, steps=60, pace=20)  # ends about 3 s after it starts
-        read_events(client, first["id"], limit=5)
+        read_events(client, first["id"], limit=12)  # some steps in: its step rate is measured
         refused = client.post("/api/demos/counter/runs", json={})
         assert refused.status_code == 429 and "busy" in refused.json()["detail"]
-        assert 1 <= int(refused.headers["retry-after"]) <= 4
+        assert 1 <= int(refused.headers["retry-after"]) <= 6  # slack for a loaded machine's slower steps
 
 
 def test_a_background_job_survives_its_own_errors(tmp_path) -> None:

@@ -104,3 +104,53 @@ def test_a_hung_step_times_out_its_run_fails_its_neighbours_and_the_worker_exits
         other = read_events(client, neighbour["id"])[-1]["data"]
         assert other["status"] == "failed" and "The worker training it stopped" in other["message"]
         assert worker.wait(10) == HUNG_EXIT_CODE  # for its supervisor to start it again
+
+
+def test_the_followers_of_one_replica_share_one_blocking_read(tmp_path, redis_url) -> None:
+    """Thirteen clients following twelve runs hold one blocked XREAD between them, not thirteen,
+    and each still gets every event it asked for, once and in order."""
+    settings = make_settings(tmp_path, redis_url=redis_url, workers=1)
+    sync = redis.Redis.from_url(redis_url, decode_responses=True)
+
+    def blocked_reads() -> int:
+        return sum(1 for c in sync.client_list() if c["cmd"] == "xread")
+
+    async def follow_all(engine: RedisEngine) -> tuple[list[list[bytes]], int]:
+        demo = engine.demos["counter"]
+        runs = [await engine.submit(demo, {"steps": 30, "pace": 15}, f"c{i}") for i in range(12)]  # 2 s each
+        peak = 0
+
+        async def watch() -> None:
+            nonlocal peak
+            while True:
+                peak = max(peak, await asyncio.to_thread(blocked_reads))
+                await asyncio.sleep(0.1)
+
+        async def frames(run, after: int = 0, wait: float = 0) -> list[bytes]:
+            await asyncio.sleep(wait)
+            return [f async for f in engine.follow(run, after) if f is not None]
+
+        watcher = asyncio.create_task(watch())
+        # The last one joins a stream others follow, mid-run, resuming after its event 2.
+        streams = await asyncio.gather(*(frames(run) for run in runs), frames(runs[0], 2, 0.7))
+        watcher.cancel()
+        return streams, peak
+
+    async def scenario() -> tuple[list[list[bytes]], int]:
+        engine = RedisEngine(settings)
+        await engine.start()
+        try:
+            return await follow_all(engine)
+        finally:
+            await engine.stop()
+
+    with cluster.workers(settings, 1):
+        streams, peak = asyncio.run(scenario())
+    sync.close()
+    assert peak == 1
+    *whole, late = streams
+    for frames in whole:
+        ids = [int(f.split(b"\n", 1)[0].removeprefix(b"id: ")) for f in frames]
+        assert ids == list(range(1, len(ids) + 1)) and b"event: end" in frames[-1]
+        assert sum(b"event: metrics" in f for f in frames) >= 1
+    assert late == whole[0][2:]
