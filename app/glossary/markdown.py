@@ -19,6 +19,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from app.glossary.math_typography import refine
+
 MATH_TOKENS = {"math_inline": False, "math_inline_double": True, "math_block": True, "math_block_label": True}
 """dollarmath's token types, each with whether it is display math."""
 TERM_LINK = re.compile(r"^/terms/(?P<slug>[a-z0-9-]+)(?:#[\w-]+)?$")
@@ -45,7 +47,7 @@ def render_math(latex: str, display: bool) -> str:
         raise MathError(f"unknown LaTeX macro {leftover.group(1)} in ${latex}$")
     if re.search(r"<m[io]>&(amp;)?</m[io]>", mathml):
         raise MathError(f"alignment '&' is not supported (one equation per block) in ${latex}$")
-    return mathml
+    return refine(mathml, display)
 
 
 def _highlight_code(code: str, lang: str, _attrs: str) -> str:
