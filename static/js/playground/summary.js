@@ -210,7 +210,7 @@ export function renderExamples(node, points) {
 }
 
 function renderTable(rows, keys) {
-  const wrap = el("div", "pg-table-wrap");
+  const wrap = el("div", "pg-table-wrap scroll-x");
   const table = el("table", "pg-table");
   const head = el("tr");
   keys.forEach((k) => head.append(el("th", "", humanize(k))));
