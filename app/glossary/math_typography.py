@@ -37,7 +37,7 @@ def refine(mathml: str, display: bool) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def _tag(element: ET.Element) -> str:
+def local_name(element: ET.Element) -> str:
     return element.tag.rpartition("}")[2]
 
 
@@ -49,12 +49,12 @@ def _make(tag: str, text: str | None = None, **attributes: str) -> ET.Element:
 
 def _refine(element: ET.Element, display: bool, text_level: bool) -> None:
     """text_level: reached from the formula through rows only, so set at the text's size."""
-    is_row = _tag(element) in ROWS
+    is_row = local_name(element) in ROWS
     if is_row:
         _join_digit_groups(element)
         _space_functions(element)
         _mark_signs(element)  # after: a sign right after a function's argument marker is unary
-    if _tag(element) == "mfrac" and text_level and not display:
+    if local_name(element) == "mfrac" and text_level and not display:
         # Like \dfrac: numerator and denominator at text size, not a script-size stack.
         element.set("displaystyle", "true")
     for child in element:
@@ -67,7 +67,9 @@ def _text(element: ET.Element) -> str:
 
 def _is_group_separator(element: ET.Element) -> bool:
     """TeX's {,}: a comma in braces, the idiom for a thousands separator (58{,}333)."""
-    return _tag(element) == "mrow" and len(element) == 1 and _tag(element[0]) == "mo" and _text(element[0]) == ","
+    if local_name(element) != "mrow" or len(element) != 1:
+        return False
+    return local_name(element[0]) == "mo" and _text(element[0]) == ","
 
 
 def _join_digit_groups(row: ET.Element) -> None:
@@ -76,10 +78,10 @@ def _join_digit_groups(row: ET.Element) -> None:
     while i + 2 < len(row):
         head, separator, tail = row[i], row[i + 1], row[i + 2]
         if (
-            _tag(head) == "mn"
+            local_name(head) == "mn"
             and GROUP_HEAD.match(_text(head))
             and _is_group_separator(separator)
-            and _tag(tail) == "mn"
+            and local_name(tail) == "mn"
             and GROUP_TAIL.match(_text(tail))
         ):
             head.text = f"{_text(head)},{_text(tail)}"
@@ -91,26 +93,26 @@ def _join_digit_groups(row: ET.Element) -> None:
 
 def _ends_operand(element: ET.Element) -> bool:
     """Whether the element closes an operand (x, 2, a closing bracket), not an operator or opening."""
-    return _tag(element) != "mo" or _text(element) in CLOSING
+    return local_name(element) != "mo" or _text(element) in CLOSING
 
 
 def _mark_signs(row: ET.Element) -> None:
     """A minus at the start or after an operator or opening bracket is a sign: no space around it."""
     previous = None
     for child in row:
-        if _tag(child) == "mo" and _text(child) in SIGNS and (previous is None or not _ends_operand(previous)):
+        if local_name(child) == "mo" and _text(child) in SIGNS and (previous is None or not _ends_operand(previous)):
             child.set("form", "prefix")
         previous = child
 
 
 def _is_function(element: ET.Element) -> bool:
-    if _tag(element) in SCRIPTED:  # log_2 x: the base decides
+    if local_name(element) in SCRIPTED:  # log_2 x: the base decides
         return len(element) > 0 and _is_function(element[0])
-    return _tag(element) in {"mi", "mo"} and bool(FUNCTION_NAME.match(_text(element)))
+    return local_name(element) in {"mi", "mo"} and bool(FUNCTION_NAME.match(_text(element)))
 
 
 def _function_name_token(element: ET.Element) -> ET.Element:
-    return _function_name_token(element[0]) if _tag(element) in SCRIPTED else element
+    return _function_name_token(element[0]) if local_name(element) in SCRIPTED else element
 
 
 def _space_functions(row: ET.Element) -> None:
@@ -124,7 +126,7 @@ def _space_functions(row: ET.Element) -> None:
             continue
         # \max arrives as an <mo>, which the browser would space as an unknown operator.
         name = _function_name_token(function)
-        if _tag(name) == "mo":
+        if local_name(name) == "mo":
             name.set("lspace", "0")
             name.set("rspace", "0")
         if i > 0 and _ends_operand(row[i - 1]):
@@ -132,7 +134,7 @@ def _space_functions(row: ET.Element) -> None:
             i += 1
         if i + 1 < len(row):
             following = row[i + 1]
-            opens = _tag(following) == "mo" and _text(following) in {"(", "[", "{"}
+            opens = local_name(following) == "mo" and _text(following) in {"(", "[", "{"}
             spacing = {"lspace": "0", "rspace": "0" if opens else THIN_SPACE}
             row.insert(i + 1, _make("mo", APPLY_FUNCTION, **spacing))
             i += 1

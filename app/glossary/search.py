@@ -17,11 +17,14 @@ from dataclasses import dataclass
 
 from app.glossary.content import Glossary, Term
 from app.glossary.markdown import slugify
+from app.glossary.math_text import formula_text
 
 MAX_QUERY = 200
 _WORD = re.compile(r"\w+", re.UNICODE)
-_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
-_MARKUP = re.compile(r"[#*_`>\[\]()|]|\]\([^)]*\)")
+_MARKDOWN = re.compile(
+    r"(?P<math>\$\$.*?\$\$|\$[^$\n]+\$)|\[(?P<link_text>[^\]]*)\]\([^)]*\)|(?P<markup>[#*_`>\[\]|])", re.S
+)
+"""A formula, a link or a markup character: one pass, so a formula's own brackets stay."""
 _HIT_START, _HIT_END = "\x02", "\x03"
 
 
@@ -31,12 +34,21 @@ class Hit:
     snippet_html: str
     corrected: tuple[str, ...]
     """Query words that were replaced by the closest indexed word, e.g. ('gradient',)."""
+    searched: str
+    """The query as searched, corrections in place: 'learning rat' for 'lerning rat'."""
 
 
 def _plain_body(markdown: str) -> str:
-    without_math = _MATH.sub(" ", markdown)
-    without_links = re.sub(r"\]\([^)]*\)", "]", without_math)
-    return _MARKUP.sub(" ", without_links)
+    return _MARKDOWN.sub(_as_plain_text, markdown)
+
+
+def _as_plain_text(match: re.Match) -> str:
+    if match["math"]:
+        source = match["math"]
+        return f" {formula_text(source.strip('$').strip(), display=source.startswith('$$'))} "
+    if match["link_text"] is not None:
+        return match["link_text"]  # no gap before the comma that follows a link
+    return " "
 
 
 def damerau_levenshtein(a: str, b: str) -> int:
@@ -94,7 +106,8 @@ class SearchIndex:
         exact = self._names.get(slugify(query)) or self._names.get(slugify(" ".join(words)))
         if exact:
             ranked = [(exact, "")] + [(slug, snip) for slug, snip in ranked if slug != exact]
-        return [Hit(self._terms[slug], snip, tuple(corrected)) for slug, snip in ranked[:limit]]
+        searched = " ".join(words)
+        return [Hit(self._terms[slug], snip, tuple(corrected), searched) for slug, snip in ranked[:limit]]
 
     def _correct(self, words: list[str]) -> tuple[list[str], list[str]]:
         fixed, corrected = [], []
@@ -116,7 +129,10 @@ class SearchIndex:
     def _closest(self, word: str) -> str | None:
         if len(word) < 4:
             return None  # too short to guess what was meant
-        grams = {word[i : i + 3] for i in range(len(word) - 2)}
+        # A swap of neighbouring letters breaks every trigram across it ("qlroa" shares none with
+        # "qlora"), so the trigrams of each one-swap variant fetch candidates as well.
+        spellings = {word} | {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+        grams = {s[i : i + 3] for s in spellings for i in range(len(s) - 2)}
         expr = " OR ".join(f'"{g}"' for g in grams)
         candidates = [
             r[0] for r in self._db.execute("SELECT word FROM words WHERE words MATCH ? ORDER BY rank LIMIT 40", (expr,))

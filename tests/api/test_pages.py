@@ -113,6 +113,13 @@ def test_api_terms_and_one_term(client) -> None:
     assert dpo["references"] and dpo["related"]
 
 
+def test_search_page_says_once_what_it_searched_for(client) -> None:
+    text = client.get("/search", params={"q": "lerning rat"}).text
+    assert "for <strong>learning rat</strong>, the nearest spelling to “lerning rat”" in text
+    assert "Showing results for" not in text and "results for “lerning rat”" not in text
+    assert "No results for “zzqxv”." in client.get("/search", params={"q": "zzqxv"}).text
+
+
 def test_api_search_ranks_acronyms_first(client) -> None:
     for query, slug in [("DPO", "dpo"), ("SFT", "sft"), ("RLHF", "rlhf")]:
         assert client.get("/api/search", params={"q": query}).json()["results"][0]["slug"] == slug

@@ -58,6 +58,22 @@ def test_typo_reports_the_correction(index: SearchIndex) -> None:
     assert index.search("gradeint")[0].corrected == ("gradient",)
 
 
+def test_the_searched_query_keeps_the_words_that_needed_no_correction(index: SearchIndex) -> None:
+    hit = index.search("lerning rat")[0]
+    assert (hit.term.slug, hit.corrected, hit.searched) == ("learning-rate", ("learning",), "learning rat")
+
+
+def test_a_transposition_in_a_short_word_is_corrected(index: SearchIndex) -> None:
+    """'qlroa' shares no trigram with 'qlora': candidates come from its one-swap spellings too."""
+    hit = index.search("qlroa")[0]
+    assert (hit.term.slug, hit.corrected) == ("qlora", ("qlora",))
+
+
+def test_snippets_show_formulas_as_text_not_holes(index: SearchIndex) -> None:
+    snippets = [h.snippet_html for h in index.search("backward pass")]
+    assert any("<mark>pass</mark>: 4ND ." in s for s in snippets), snippets
+
+
 def test_nonsense_finds_nothing_and_empty_query_is_empty(index: SearchIndex) -> None:
     assert index.search("zzqxv") == []
     assert index.search("   ") == []
