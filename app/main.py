@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.demos import load_demos
-from app.glossary.content import load_glossary
+from app.demos import Demo, load_demos
+from app.glossary.content import Glossary, load_glossary
 from app.glossary.previews import router as previews_router
 from app.glossary.routes import not_found_page
 from app.glossary.routes import router as glossary_router
@@ -41,6 +41,12 @@ class ContentError(RuntimeError):
     """The content has problems; the server refuses to start on it."""
 
 
+def demos_in_learning_order(demos: dict[str, Demo], glossary: Glossary) -> list[Demo]:
+    """The playground index follows the terms' learning path, so it opens with the basics."""
+    unplaced = len(glossary.terms)
+    return sorted(demos.values(), key=lambda d: min((glossary.place(s) for s in d.terms), default=unplaced))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     demos = load_demos(settings.extra_demo_modules)
@@ -51,7 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     panel = panel_renderer(templates, demos)
     site = build_site(glossary, templates, panel)
     site.pages["/playground"] = Page.build(
-        site.render("playground.html", demos=demos.values(), panels={name: panel(name) for name in demos})
+        site.render(
+            "playground.html",
+            demos=demos_in_learning_order(demos, glossary),
+            panels={name: panel(name) for name in demos},
+        )
     )
     site.pages["/docs"] = Page.build(site.render("api_docs.html"))
     engine = make_engine(settings)

@@ -49,6 +49,8 @@ class TermMeta(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=120)
     level: Literal["beginner", "intermediate", "advanced"]
+    order: int | None = Field(None, ge=1)
+    """Place on its category's learning path (1 first); terms without one follow, by title."""
     summary: str = Field(min_length=10, max_length=300)
     aliases: list[str] = []
     related: list[str] = []
@@ -121,6 +123,11 @@ class Glossary:
 
     def sorted_terms(self) -> list[Term]:
         return sorted(self.terms.values(), key=lambda t: t.meta.title.lower())
+
+    def place(self, slug: str) -> int:
+        """Position of a term on the learning path (categories in order, each in its terms' order)."""
+        path = [t.slug for category in self.categories.values() for t in category.terms]
+        return path.index(slug) if slug in path else len(path)
 
     def neighbours(self, term: Term) -> tuple[Term | None, Term | None]:
         siblings = self.categories[term.category].terms
@@ -257,13 +264,26 @@ class _Loader:
         aliases = self._aliases()
         self._check_links(aliases)
         for category in self.categories.values():
-            category.terms.sort(key=lambda t: t.meta.title.lower())
+            category.terms.sort(key=lambda t: (t.meta.order is None, t.meta.order or 0, t.meta.title.lower()))
+            self._check_orders(category)
         return Glossary(
             self.terms,
             dict(sorted(self.categories.items(), key=lambda c: (c[1].meta.order, c[0]))),
             aliases,
             self.problems,
         )
+
+    def _check_orders(self, category: Category) -> None:
+        """Two terms at one place would leave their order to their titles, unlike what was written."""
+        owner: dict[int, Term] = {}
+        for term in category.terms:
+            order = term.meta.order
+            if order is not None and order in owner:
+                line = _yaml_line(split_front_matter(term.path.read_text(encoding="utf-8"))[0], "order")
+                message = f"order: {order} is also the place of '{owner[order].slug}' in '{category.slug}'"
+                self.problems.append(Problem(term.path, line, message))
+            elif order is not None:
+                owner[order] = term
 
     def _aliases(self) -> dict[str, str]:
         owner: dict[str, str] = {slug: slug for slug in self.terms}

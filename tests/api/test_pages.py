@@ -85,6 +85,14 @@ def test_category_page(client) -> None:
     assert response.status_code == 200 and "Supervised Fine-Tuning" in response.text
 
 
+def test_category_page_and_playground_list_in_learning_order(client) -> None:
+    cards = client.get("/categories/training").text.split("in learning order</h2>")[1]
+    assert cards.index("Loss Function") < cards.index("Pretraining") < cards.index("Direct Preference Optimization")
+    playground = client.get("/playground").text
+    demo_index = playground.split('class="demo-index"')[1].split("</nav>")[0]
+    assert demo_index.index("#playground-gradient-descent") < demo_index.index("#playground-dpo")
+
+
 def test_pages_use_etags_and_gzip(client) -> None:
     first = client.get("/terms/lora", headers={"Accept-Encoding": "gzip"})
     assert first.headers["content-encoding"] == "gzip"

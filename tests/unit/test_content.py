@@ -173,6 +173,28 @@ def test_a_file_name_that_is_not_a_slug(tmp_path: Path) -> None:
     assert any("is not a slug" in p for p in problems_for(tmp_path))
 
 
+def test_terms_follow_their_learning_order_then_their_titles(tmp_path: Path) -> None:
+    folder = write_category(tmp_path)
+    for slug, order in (("apples", None), ("zebras", 1), ("mangos", 2), ("bananas", None)):
+        write_term(folder, slug, **({"order": order} if order else {}))
+    glossary = load_glossary([tmp_path], [])
+    assert [t.slug for t in glossary.categories["training"].terms] == ["zebras", "mangos", "apples", "bananas"]
+    assert glossary.place("mangos") == 1 and glossary.place("unknown") == 4
+
+
+def test_two_terms_at_one_place_on_the_path(tmp_path: Path) -> None:
+    folder = write_category(tmp_path)
+    write_term(folder, "first", order=3)
+    second = write_term(folder, "second", order=3)
+    assert problems_for(tmp_path) == [f"{second}:5: order: 3 is also the place of 'first' in 'training'"]
+
+
+def test_the_real_content_is_in_a_learning_order_that_starts_with_the_basics(glossary) -> None:
+    path = [t.slug for t in glossary.categories["training"].terms]
+    assert path[:2] == ["loss-function", "gradient-descent"] and path.index("pretraining") < path.index("dpo")
+    assert all(t.meta.order for t in glossary.terms.values()), "every real term has its place"
+
+
 def test_category_without_index(tmp_path: Path) -> None:
     (tmp_path / "orphans").mkdir()
     assert problems_for(tmp_path) == [
