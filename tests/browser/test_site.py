@@ -67,6 +67,18 @@ def test_keyboard_only_navigation_reaches_content(page) -> None:
     assert page.evaluate("document.activeElement.id") == "main"
 
 
+def test_a_skip_link_and_the_table_of_contents_lead_to_the_playground(page) -> None:
+    page.goto("/terms/lora")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to the playground"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the next stop is the playground's first field, not the site's navigation
+    assert page.evaluate("document.activeElement.closest('.playground')?.id") == "playground-lora"
+    toc = page.get_by_role("navigation", name="On this page")
+    assert toc.get_by_role("link").first.get_attribute("href") == "#playground-lora"
+
+
 @pytest.mark.parametrize("path", ["/", "/terms/gradient-descent", "/terms/dpo", "/search?q=lora", "/playground"])
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_no_serious_or_critical_axe_violations(axe, path: str, theme: str) -> None:
