@@ -15,6 +15,7 @@ from app.demos.base import Demo
 from app.glossary.routes import SiteDep
 from app.playground.interface import ActiveRun, Refused, RunEngine, RunFinished, ShuttingDown
 from app.playground.panel import demo_json
+from app.playground.rerun import rerun_url
 from app.playground.store import StoredRun
 from app.web import describe_errors
 
@@ -280,4 +281,5 @@ async def run_page(run_id: str, site: SiteDep, engine: EngineDep, request: Reque
     if demo is None:
         raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
     panel = request.app.state.panel(demo.name, run_id=run_id)
-    return HTMLResponse(site.render("run.html", run=run_json(engine, run), demo=demo, panel=panel))
+    again = rerun_url(demo, run.params, site.glossary.terms)
+    return HTMLResponse(site.render("run.html", run=run_json(engine, run), demo=demo, panel=panel, rerun_url=again))

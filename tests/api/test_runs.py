@@ -297,6 +297,16 @@ def test_finished_runs_survive_a_restart(tmp_path, backend) -> None:
         assert page.status_code == 200 and run["id"] in page.text
 
 
+def test_the_run_page_leaves_status_to_the_panel_and_offers_to_run_again(engine_client) -> None:
+    run = start(engine_client, "gradient-descent", steps=5, pace=0, lr=0.05)
+    read_events(engine_client, run["id"])
+    page = engine_client.get(f"/runs/{run['id']}").text
+    assert "Status:" not in page, "a status fixed when the page was served goes stale while the run trains"
+    again = page.split('<p class="rerun"><a class="button" href="')[1].split('"')[0]
+    assert again.startswith("/terms/gradient-descent?demo=gradient-descent&amp;")
+    assert "lr=0.05" in again and "steps=5" in again and again.endswith("#playground-gradient-descent")
+
+
 def test_store_retention_keeps_the_newest_runs(tmp_path, backend) -> None:
     with running_app(tmp_path, **backend, keep_runs=2) as client:
         ids = []
