@@ -110,6 +110,13 @@ def only_when(**choices: str | tuple[str, ...]) -> dict[str, Any]:
     return {"only_when": {name: [v] if isinstance(v, str) else list(v) for name, v in choices.items()}}
 
 
+def suggests(settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Schema extra for a choice that comes with settings suited to it (each surface with a start
+    on its map and a learning rate it survives): picking it in the panel sets them and says so.
+    Share links and presets keep their own values."""
+    return {"suggests": settings}
+
+
 def log_slider(ui_min: float) -> dict[str, Any]:
     """`json_schema_extra` for a number that spans decades (a learning rate, beta): the panel draws
     a log-scale slider from `ui_min`, since the field's own lower bound is often an open 0."""

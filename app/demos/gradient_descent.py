@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when, pace_field
+from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when, pace_field, suggests
 
 # Each surface is plain arithmetic, so the same function evaluates floats (for the contour
 # map the page draws) and torch tensors (for training).
@@ -21,6 +21,12 @@ VIEW = {  # (x_min, x_max, y_min, y_max) shown on the contour map
     "rosenbrock": (-2.0, 2.0, -1.0, 3.0),
     "saddle": (-3.0, 3.0, -3.0, 3.0),
     "himmelblau": (-5.0, 5.0, -5.0, 5.0),
+}
+SUGGESTED = {  # per surface: a start on its map, and a learning rate plain SGD survives from there
+    "quadratic": {"lr": 0.08, "x0": -2.5, "y0": 1.5},
+    "rosenbrock": {"lr": 0.002, "x0": -1.5, "y0": 2.0},  # lr 0.005 diverges within 5 steps
+    "saddle": {"lr": 0.02, "x0": -2.5, "y0": 0.05},  # just off the ridge: it nears the saddle, then rolls off
+    "himmelblau": {"lr": 0.01, "x0": -4.0, "y0": 4.0},  # lr 0.05 diverges within 5 steps
 }
 ESCAPE = 1e6  # a point this far out has left every surface for good (the saddle has no bottom)
 GRID = 72
@@ -37,7 +43,7 @@ def surface_grid(name: str, size: int = GRID) -> dict:
 
 class Params(DemoParams):
     function: Literal["quadratic", "rosenbrock", "saddle", "himmelblau"] = Field(
-        "quadratic", description="The surface: f(x, y) to minimise."
+        "quadratic", description="The surface: f(x, y) to minimise.", json_schema_extra=suggests(SUGGESTED)
     )
     optimizer: Literal["sgd", "momentum", "nesterov", "adam"] = Field("sgd", description="The update rule.")
     lr: float = Field(0.08, gt=0, le=10, description="Step size η.", json_schema_extra=log_slider(1e-4))
@@ -52,6 +58,17 @@ class Params(DemoParams):
     x0: float = Field(-2.5, ge=-5, le=5, description="Start x.")
     y0: float = Field(1.5, ge=-5, le=5, description="Start y.")
     pace: float = pace_field(30)
+
+    @model_validator(mode="after")
+    def _start_on_the_map(self) -> Params:
+        """A start off the drawn map would train where the reader cannot see it."""
+        x_min, x_max, y_min, y_max = VIEW[self.function]
+        if not (x_min <= self.x0 <= x_max and y_min <= self.y0 <= y_max):
+            raise ValueError(
+                f"the {self.function} map shows x0 from {x_min:g} to {x_max:g} and y0 from {y_min:g} to "
+                f"{y_max:g}: start there to see the path"
+            )
+        return self
 
 
 def make_optimizer(name: str, params, lr: float, momentum: float):

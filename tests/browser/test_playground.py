@@ -101,3 +101,14 @@ def test_a_running_run_offers_its_reproduce_locally_script(page) -> None:
     assert re.fullmatch(r"/api/runs/[0-9a-f]+/script\.py", href)
     script = page.request.get(href)
     assert script.status == 200 and "import torch" in script.text()
+
+
+def test_picking_a_surface_sets_a_start_on_its_map_and_an_lr_it_survives(page) -> None:
+    page.goto("/terms/gradient-descent")
+    panel = page.locator("#playground-gradient-descent")
+    panel.locator('select[name="function"]').select_option("rosenbrock")
+    wait_status(panel, "Set for rosenbrock: Learning rate 0.002, Start x -1.5, Start y 2")
+    values = [panel.locator(f'input[name="{name}"]').input_value() for name in ("lr", "x0", "y0")]
+    assert [float(v) for v in values] == [0.002, -1.5, 2.0]
+    panel.get_by_role("button", name="Run", exact=True).click()
+    assert wait_status(panel, FINISHED).startswith("Done"), "the suggested lr does not diverge"

@@ -4,12 +4,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { addresses, applies, checkValue, defaults, fieldSpecs, fromQuery, toQuery, validate } from "../../static/js/playground/state.js";
+import { addresses, applies, checkValue, defaults, fieldSpecs, fromQuery, suggestion, toQuery, validate } from "../../static/js/playground/state.js";
 
 // The shape pydantic gives (see app/demos/gradient_descent.py and lora.py).
 const SCHEMA = {
   properties: {
-    function: { default: "quadratic", enum: ["quadratic", "rosenbrock"], title: "Function", type: "string" },
+    function: {
+      default: "quadratic", enum: ["quadratic", "rosenbrock"], title: "Function", type: "string",
+      suggests: { quadratic: { lr: 0.08 }, rosenbrock: { lr: 0.002, steps: 150 } },
+    },
     lr: { default: 0.08, exclusiveMinimum: 0, maximum: 10, scale: "log", title: "Lr", type: "number", ui_min: 0.0001 },
     momentum: { default: 0.9, exclusiveMaximum: 1, minimum: 0, title: "Momentum", type: "number" },
     steps: { default: 150, maximum: 5000, minimum: 1, title: "Steps", type: "integer" },
@@ -122,4 +125,11 @@ test("a reader's own text is checked on its bounds and never put in a share link
   const query = toQuery(textSpecs, { steps: 50, text: "a".repeat(600) }, "pretraining");
   assert.equal(query, "demo=pretraining&steps=50");
   assert.deepEqual(fromQuery(textSpecs, `steps=60&text=${"b".repeat(600)}`).params, { steps: 60 });
+});
+
+test("picking a choice that suggests settings sets those that differ, and says which", () => {
+  const picked = suggestion(specs, spec("function"), { function: "rosenbrock", lr: 0.08, steps: 150 });
+  assert.deepEqual(picked, { changes: { lr: 0.002 }, text: "Set for rosenbrock: Lr 0.002" });
+  assert.equal(suggestion(specs, spec("function"), { function: "quadratic", lr: 0.08 }), null); // already so
+  assert.equal(suggestion(specs, spec("lr"), { lr: 0.5 }), null); // a field that suggests nothing
 });

@@ -9,7 +9,7 @@ import torch
 from pydantic import ValidationError
 
 from app.demos.base import InlineControl
-from app.demos.gradient_descent import DEMO, SURFACES, Params, surface_grid
+from app.demos.gradient_descent import DEMO, SUGGESTED, SURFACES, Params, surface_grid
 
 torch.set_num_threads(1)
 
@@ -97,3 +97,19 @@ def test_surfaces_have_their_known_minima() -> None:
 def test_bad_params_are_rejected(bad: dict) -> None:
     with pytest.raises(ValidationError):
         Params(**bad)
+
+
+@pytest.mark.parametrize("surface", sorted(SURFACES))
+def test_each_surfaces_suggested_lr_survives_plain_sgd_from_its_suggested_start(surface: str) -> None:
+    """What the panel sets on picking a surface: a default-length run that ends on the map."""
+    points = run(Params(function=surface, optimizer="sgd", pace=0, **SUGGESTED[surface]))
+    assert len(points) == Params().steps and all(math.isfinite(p["loss"]) for p in points)
+    if surface != "saddle":  # the saddle has no bottom: rolling off it is its lesson
+        x_min, x_max, y_min, y_max = surface_grid(surface, size=2)["view"]
+        assert x_min <= points[-1]["x"] <= x_max and y_min <= points[-1]["y"] <= y_max
+
+
+def test_a_start_off_the_surfaces_map_is_refused_naming_both_coordinates() -> None:
+    with pytest.raises(ValidationError, match="rosenbrock map shows x0 from -2 to 2 and y0 from -1 to 3"):
+        Params(function="rosenbrock", x0=-2.5)
+    assert Params(function="rosenbrock", **SUGGESTED["rosenbrock"]).x0 == -1.5

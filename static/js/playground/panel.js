@@ -13,7 +13,7 @@ import { RunViews } from "./run-views.js";
 import { Scene } from "./scene.js";
 import { RunMemory } from "./resume.js";
 import { RunSession } from "./session.js";
-import { addresses, defaults, fieldSpecs, fromQuery, toQuery, validate } from "./state.js";
+import { addresses, defaults, fieldSpecs, fromQuery, suggestion, toQuery, validate } from "./state.js";
 import { ErrorList, StatusLine } from "./status.js";
 import { copyLink, exportCsv, exportJson, shareUrl } from "./tools.js";
 
@@ -111,8 +111,13 @@ export class Panel {
 
   /** A field moved; a live one reaches the run when let go (`final`): one drag, one change. */
   edited(field, final) {
-    this.schedule(); // the surface picked, or the start point, may have moved
     const run = this.run;
+    const suggested = final && !(run && run.active) ? suggestion(this.specs, field.spec, this.controls.values()) : null;
+    if (suggested) {
+      this.controls.setValues(suggested.changes);
+      this.status.flash(suggested.text, "ok");
+    }
+    this.schedule(); // the surface picked, or the start point, may have moved
     if (!final || !field.live || !run || !run.active) return;
     const problem = field.problem();
     if (problem) field.showError(problem);

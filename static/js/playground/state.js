@@ -36,6 +36,7 @@ export function fieldSpecs(schema, live = []) {
       maxLength: prop.maxLength ?? text.maxLength,
       onlyWhen: prop.only_when || null,
       private: !!prop.private, // a reader's own text: never in a share or embed link
+      suggests: prop.suggests || null,
     };
   });
 }
@@ -43,6 +44,18 @@ export function fieldSpecs(schema, live = []) {
 /** Does a field or chart declared `only_when` ({mode: ["range_test"]}) apply under `params`? */
 export function applies(onlyWhen, params) {
   return Object.entries(onlyWhen || {}).every(([name, allowed]) => params[name] === undefined || allowed.map(String).includes(String(params[name])));
+}
+
+/** A choice that `suggests` settings (a surface: a start on its map, an lr it survives), just
+ * picked: {changes, text} for the fields whose values differ from `params`, or null. */
+export function suggestion(specs, spec, params) {
+  const settings = spec && spec.suggests && spec.suggests[String(params[spec.name])];
+  if (!settings) return null;
+  const changes = Object.fromEntries(Object.entries(settings).filter(([name, value]) => params[name] !== value));
+  if (!Object.keys(changes).length) return null;
+  const title = (name) => (specs.find((s) => s.name === name) || { title: name }).title;
+  const said = Object.entries(changes).map(([name, value]) => `${title(name)} ${formatValue(value)}`);
+  return { changes, text: `Set for ${params[spec.name]}: ${said.join(", ")}` };
 }
 
 export function defaults(specs) {
