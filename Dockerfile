@@ -84,6 +84,6 @@ RUN modelterms prepare
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --start-interval=1s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('MODELTERMS_PORT', '8000'), timeout=4)"]
 CMD ["modelterms", "serve", "--host", "0.0.0.0"]

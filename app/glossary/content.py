@@ -151,6 +151,11 @@ def _yaml_line(front: str, key: str) -> int:
     return 1
 
 
+def _front_line(term: Term, key: str) -> int:
+    """Line of `key:` in a loaded term's file (read again: only a problem's report needs it)."""
+    return _yaml_line(split_front_matter(term.path.read_text(encoding="utf-8"))[0], key)
+
+
 def _validation_problems(path: Path, front: str, error: ValidationError) -> Iterable[Problem]:
     for issue in error.errors():
         where = ".".join(str(p) for p in issue["loc"]) or "front matter"
@@ -279,24 +284,27 @@ class _Loader:
         for term in category.terms:
             order = term.meta.order
             if order is not None and order in owner:
-                line = _yaml_line(split_front_matter(term.path.read_text(encoding="utf-8"))[0], "order")
                 message = f"order: {order} is also the place of '{owner[order].slug}' in '{category.slug}'"
-                self.problems.append(Problem(term.path, line, message))
+                self.problems.append(Problem(term.path, _front_line(term, "order"), message))
             elif order is not None:
                 owner[order] = term
 
     def _aliases(self) -> dict[str, str]:
         owner: dict[str, str] = {slug: slug for slug in self.terms}
         aliases: dict[str, str] = {}
-        for term in self.terms.values():
-            for name in [term.meta.title, *term.meta.aliases]:
+        for term in self.terms.values():  # content folders in order: a later file is the one to fix
+            names = [("title", "title", term.meta.title)] + [("alias", "aliases", a) for a in term.meta.aliases]
+            for kind, field_name, name in names:
                 key = slugify(name)
                 if not key or key == term.slug:
                     continue
                 if owner.get(key, term.slug) != term.slug:
-                    self.problems.append(
-                        Problem(term.path, 1, f"alias '{name}' is already used by term '{owner[key]}'")
+                    other = self.terms[owner[key]]
+                    message = (
+                        f"{kind} '{name}' already names term '{other.slug}' ({other.path}): give this term another "
+                        f"{kind}, or name this file {other.slug}.md to replace that term"
                     )
+                    self.problems.append(Problem(term.path, _front_line(term, field_name), message))
                     continue
                 owner[key] = term.slug
                 aliases[key] = term.slug

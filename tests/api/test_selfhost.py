@@ -220,6 +220,13 @@ def test_the_healthcheck_asks_a_route_that_answers(client) -> None:
     assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
+def test_the_healthcheck_probes_often_while_the_server_starts() -> None:
+    """Without --start-interval Docker waits a full interval (30 s) for the first probe, and the
+    container reads 'starting' long after /healthz answers (within about 3 s)."""
+    options = dict(re.findall(r"--([\w-]+)=(\S+)", read_image().stage.last("HEALTHCHECK").split(" CMD ", 1)[0]))
+    assert options["start-interval"].endswith("s") and float(options["start-interval"][:-1]) <= 2
+
+
 def test_every_modelterms_variable_is_a_setting_with_a_valid_value(monkeypatch) -> None:
     image = read_image()
     sources = {"Dockerfile": image.env} | {

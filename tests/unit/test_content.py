@@ -164,7 +164,22 @@ def test_duplicate_alias_between_terms(tmp_path: Path) -> None:
     folder = write_category(tmp_path)
     write_term(folder, "aaa", aliases=["Shared"])
     path = write_term(folder, "bbb", aliases=["Shared"])
-    assert f"{path}:1: alias 'Shared' is already used by term 'aaa'" in problems_for(tmp_path)
+    assert problems_for(tmp_path) == [
+        f"{path}:5: alias 'Shared' already names term 'aaa' ({folder / 'aaa.md'}): give this term another alias, "
+        "or name this file aaa.md to replace that term"
+    ]
+
+
+def test_a_new_terms_title_that_a_built_in_term_has_as_alias_names_the_new_file(tmp_path: Path) -> None:
+    """The README's first example once did this: a warmup.md titled Warm-up, an alias of learning-rate."""
+    mine = write_category(tmp_path / "mine")
+    path = write_term(mine, "warmup", title="Warm-up")
+    problems = [str(p) for p in load_glossary([ROOT / "content", tmp_path / "mine"], load_demos()).problems]
+    assert problems == [
+        f"{path}:2: title 'Warm-up' already names term 'learning-rate' "
+        f"({ROOT / 'content' / 'training' / 'learning-rate.md'}): give this term another title, "
+        "or name this file learning-rate.md to replace that term"
+    ]
 
 
 def test_a_file_name_that_is_not_a_slug(tmp_path: Path) -> None:
