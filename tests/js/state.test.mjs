@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { addresses, applies, checkValue, defaults, fieldSpecs, fromQuery, suggestion, toQuery, validate } from "../../static/js/playground/state.js";
+import { addresses, applies, checkValue, defaults, fieldSpecs, fromQuery, itemValue, suggestion, toQuery, validate } from "../../static/js/playground/state.js";
 
 // The shape pydantic gives (see app/demos/gradient_descent.py and lora.py).
 const SCHEMA = {
@@ -78,6 +78,15 @@ test("params survive the share link unchanged", () => {
   const query = toQuery(specs, params, "gradient-descent");
   assert.ok(query.startsWith("demo=gradient-descent&"));
   assert.deepEqual(fromQuery(specs, query), { params, rejected: [] });
+});
+
+test("list items take the schema's type: a sweep's widths are numbers, from a link or a checkbox", () => {
+  const [widths] = fieldSpecs({ properties: { widths: { type: "array", title: "Widths", items: { enum: [8, 16, 24] } } } });
+  assert.equal(itemValue(widths, "16"), 16);
+  assert.equal(itemValue(widths, "17"), "17"); // left as text, for the check to name
+  assert.equal(itemValue(spec("targets"), "mlp_in"), "mlp_in");
+  assert.deepEqual(fromQuery([widths], "widths=8,24"), { params: { widths: [8, 24] }, rejected: [] });
+  assert.equal(fromQuery([widths], "widths=8,17").rejected[0].message, "Widths may only hold 8, 16, 24.");
 });
 
 test("a share link's junk is rejected by name, the rest kept", () => {

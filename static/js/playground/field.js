@@ -5,7 +5,7 @@
 // slider only reaches 0.148 or 0.151), the slider follows it, and either moves the other.
 
 import { finite } from "./format.js";
-import { checkValue } from "./state.js";
+import { checkValue, itemValue } from "./state.js";
 import { readTextFile } from "./text-file.js";
 
 export class Field {
@@ -90,7 +90,7 @@ export class Field {
       case "checkbox":
         return input.checked;
       case "checkboxes":
-        return this.inputs.filter((i) => i.checked).map((i) => i.value);
+        return this.inputs.filter((i) => i.checked).map((i) => itemValue(this.spec, i.value));
       case "textarea": // empty: the demo's own text (the param left out)
         return input.value === "" ? undefined : input.value;
       default:
@@ -115,7 +115,7 @@ export class Field {
       this.follow();
     } else if (this.kind === "checkbox") input.checked = !!value;
     else if (this.kind === "checkboxes") {
-      const wanted = new Set(value);
+      const wanted = new Set(value.map(String)); // the inputs' values are text
       this.inputs.forEach((i) => { i.checked = wanted.has(i.value); });
     } else input.value = value === null ? "" : String(value);
     this.display();

@@ -121,10 +121,17 @@ export function parseValue(spec, text) {
   if (spec.options) value = spec.options.find((o) => String(o) === raw);
   else if (spec.type === "boolean") value = TRUE.includes(raw.toLowerCase()) ? true : FALSE.includes(raw.toLowerCase()) ? false : undefined;
   else if (spec.type === "number" || spec.type === "integer") value = raw === "" ? undefined : Number(raw);
-  else if (spec.type === "array") value = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  else if (spec.type === "array") value = raw.split(",").map((s) => s.trim()).filter(Boolean).map((s) => itemValue(spec, s));
   else value = String(text);
   const problem = value === undefined ? (spec.options ? checkValue(spec, raw) : "needs a value of its kind") : checkValue(spec, value);
   return problem ? { error: sentence(spec, problem) } : { value };
+}
+
+/** A list item as the schema types it: from a checkbox or a share link every item is text, but
+ * the widths of a sweep are numbers, and "8" must become the 8 the schema offers. */
+export function itemValue(spec, text) {
+  const match = spec && spec.items ? spec.items.find((item) => String(item) === text) : undefined;
+  return match === undefined ? text : match;
 }
 
 /** A value as its share-link string. */
