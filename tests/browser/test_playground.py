@@ -26,6 +26,17 @@ def wait_status(panel, pattern: str, timeout: float = 60_000) -> str:
     return status.inner_text()
 
 
+def run_playground(page, demo: str, query: str = "", path: str = "", timeout: float = 60_000):
+    """Opens `path` (default: the demo's term page) with share-link params, runs the demo's panel
+    to the end and returns the panel."""
+    page.goto(f"{path or '/terms/' + demo}?demo={demo}&{query}")
+    panel = page.locator(f"#playground-{demo}")
+    panel.scroll_into_view_if_needed()
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Done", timeout)
+    return panel
+
+
 def export_csv(page, panel) -> list[dict]:
     with page.expect_download() as download:
         panel.locator('[data-action="csv"]').click()

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from tests.browser.test_playground import wait_status
+from tests.browser.test_playground import run_playground
 
 
 def open_text_counter(page, steps: int):
-    page.goto("/playground")
-    panel = page.locator("#playground-text-counter")
-    panel.scroll_into_view_if_needed()
-    panel.locator('input[name="steps"]').fill(str(steps))
-    panel.locator('[data-action="run"]').click()
-    wait_status(panel, "Done")
-    return panel
+    return run_playground(page, "text-counter", f"steps={steps}", path="/playground")
 
 
 def test_feed_shows_streamed_text_newest_first_labelled_by_step(page) -> None:

@@ -221,3 +221,13 @@ test("a pace change is a live change but no marker on the charts", () => {
   assert.deepEqual(run.controls, [{ step: 9, changes: { lr: 0.03 } }]);
   assert.equal(run.params.pace, 10);
 });
+
+test("a run knows which keys each series has carried, so charts skip lines that never get a value", () => {
+  const run = new Run("r1", 1, {});
+  run.addPoints([{ step: 0, series: "d=8", loss: 3 }, { step: 0, series: "frontier", val_loss: 3.1 }], 0);
+  run.addPoints([{ step: 1, series: "d=8", loss: 2.9, val_loss: 3 }], 1);
+  assert.deepEqual([run.carries("val_loss", "d=8"), run.carries("loss", "frontier"), run.carries("loss", "fit")], [true, false, false]);
+  const single = new Run("r2", 2, {});
+  single.addPoints([{ step: 0, grad_norm_1: 0.1, grad_norm_2: 0.2 }], 0);
+  assert.deepEqual([single.carries("grad_norm_2", null), single.carries("grad_norm_3", null)], [true, false]);
+});

@@ -19,6 +19,7 @@ export function buildLines({ yKeys, runs, current, theme, surface, colorIndex })
     const multiple = yKeys.length > 1 || names.length > 1 || names[0] != null;
     for (const key of yKeys) {
       for (const series of names) {
+        if (!run.carries(key, series)) continue;
         const base = surface ? theme.rgb.fg : theme.palette[colorIndex(key, series) % theme.palette.length];
         const alpha = isCurrent ? 1 : Math.max(0.22, 0.6 - 0.08 * (age - 1));
         let label = humanize(key);

@@ -21,6 +21,7 @@ export class Run {
     this.events = [];
     this.controls = [];
     this.seriesNames = [];
+    this.seriesKeys = new Map(); // series -> every point key it has carried
     this.byStep = new Map();
     this.lastStep = null;
     this.device = null;
@@ -85,6 +86,13 @@ export class Run {
     return null;
   }
 
+  /** Has any point of this series carried `key`? A chart names no line that never gets a value
+   * (the layers a shallow network lacks, the tasks a run did not pick). */
+  carries(key, series) {
+    const keys = this.seriesKeys.get(series);
+    return !!keys && keys.has(key);
+  }
+
   setPaused(paused) {
     this.status = paused ? "paused" : "running";
     if (!paused) this.rateWindow = []; // the pause is not part of the speed
@@ -96,6 +104,8 @@ export class Run {
       this.points.push(point);
       const series = point.series == null ? null : String(point.series);
       if (!this.seriesNames.includes(series)) this.seriesNames.push(series);
+      if (!this.seriesKeys.has(series)) this.seriesKeys.set(series, new Set());
+      for (const key of Object.keys(point)) this.seriesKeys.get(series).add(key);
       if (finite(point.step)) {
         if (!this.byStep.has(point.step)) this.byStep.set(point.step, point);
         if (this.lastStep == null || point.step > this.lastStep) this.lastStep = point.step;
