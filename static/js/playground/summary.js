@@ -13,7 +13,7 @@ export function renderFacts(node, run) {
     const long = (typeof value === "string" && value.length > 36)
       || (Array.isArray(value) && value.some((v) => !scalar(v)))
       || (Array.isArray(value) && value.join(", ").length > 36)
-      || (isPlainObject(value) && Object.keys(value).length > 3);
+      || (isPlainObject(value) && (Object.keys(value).length > 3 || !Object.values(value).every(scalar)));
     const wrap = el("div", `pg-fact${long ? " is-wide" : ""}`);
     wrap.append(el("dt", "", humanize(key)));
     const dd = el("dd");
