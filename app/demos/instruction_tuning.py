@@ -1,15 +1,16 @@
 """Instruction-tuning playground: one model, several tiny tasks, chosen by the instruction's words.
 
-"First letter of: lamp =" should give " l", "Last letter of: lamp =" " p", "Write in capitals:
-lamp =" " LAMP". The English base is tuned on a mix of tasks over random four-letter strings (loss
-on the answers only, as in SFT); accuracy is exact match on real words, never trained on, with the
-phrasings it trained on and with phrasings it never saw. The lesson: the instruction is just more
-input, and one set of weights switches behaviour by it.
+"What letter starts: lamp =" should give " l", "What letter ends: lamp =" " p", "Write in
+capitals: lamp =" " LAMP". The English base is tuned on a mix of tasks over random four-letter
+strings (loss on the answers only, as in SFT); accuracy is exact match on real words, never trained
+on, with the phrasings it trained on and with phrasings it never saw. The lesson: the instruction is
+just more input, and one set of weights switches behaviour by it.
 
 At this scale the tasks differ a lot in cost: picking one letter out (first, last) is learned in
-hundreds of steps, copying a whole word (upper) in over a thousand (measured: 0% after 600 steps
-next to "first", 94% after 1,500), and four tasks at once learned nothing in 800 steps. The
-default mixes two cheap ones, so that a default run shows the switch.
+hundreds of steps, copying a whole word (upper) in over a thousand, and four tasks at once learned
+nothing in 800 steps. Where the task word sits matters too (see texts.PHRASINGS). The default mixes
+two cheap tasks with two phrasings each whose last word names the task: in 500 steps (about 10 s of
+one CPU thread) seeds 0, 1 and 2 all reach 91-100% on both, so a default run shows the switch.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ TRAINABLE_PHRASINGS = len(texts.PHRASINGS["reverse"]) - texts.HELD_OUT_PHRASINGS
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 HELD_OUT = frozenset(texts.HELD_OUT_WORDS)
 BATCH_SIZE = 24  # examples (one row each) per step
-ROW_LENGTH = 56  # characters of the longest example, padded to this
 EVAL_EVERY = 20  # steps between evaluations of a task; a step evaluates at most one task (but the
 # first and last steps evaluate all): a task's accuracy is measured on step k * EVAL_EVERY + (its
 # index in tasks), and the points until the next measurement carry it
@@ -46,7 +46,7 @@ class Params(DemoParams):
         json_schema_extra={"uniqueItems": True},
     )
     phrasings: int = Field(
-        3,
+        2,
         ge=1,
         le=TRAINABLE_PHRASINGS,
         title="Phrasings per task",
@@ -65,13 +65,22 @@ class Params(DemoParams):
         return tasks
 
 
-def eval_sets(task: str, phrasings: int) -> dict[str, list[tuple[str, str]]]:
+def layout(tasks: list[str]) -> tuple[int, int]:
+    """(instruction width, row length) of a run: the narrowest that holds every example of its tasks."""
+    width = texts.instruction_width(tasks)
+    longest = max(len("".join(texts.example(task, "", "a" * texts.WORD_LENGTH, width))) for task in tasks)
+    return width, longest - 1  # a row of n characters makes n - 1 (input, target) pairs
+
+
+def eval_sets(task: str, phrasings: int, width: int) -> dict[str, list[tuple[str, str]]]:
     """Held-out words, asked with the trained phrasings (taken in turn) and with the held-out ones."""
     seen = texts.PHRASINGS[task][:phrasings]
     unseen = texts.PHRASINGS[task][-texts.HELD_OUT_PHRASINGS :]
     return {
-        f"acc_{task}": [texts.example(task, seen[i % len(seen)], w) for i, w in enumerate(EVAL_WORDS)],
-        f"acc_{task}_new_phrasing": [texts.example(task, unseen[i % len(unseen)], w) for i, w in enumerate(EVAL_WORDS)],
+        f"acc_{task}": [texts.example(task, seen[i % len(seen)], w, width) for i, w in enumerate(EVAL_WORDS)],
+        f"acc_{task}_new_phrasing": [
+            texts.example(task, unseen[i % len(unseen)], w, width) for i, w in enumerate(EVAL_WORDS)
+        ],
     }
 
 
@@ -84,19 +93,20 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
     vocab = charlm.LM_VOCAB
     model = load_base(ctl)
     opt = torch.optim.Adam(model.parameters(), lr=p.lr)
+    width, row_length = layout(p.tasks)
     evals = {
         task: {
-            key: tuple(t.to(device) for t in charlm.encode_rows(rows, vocab, ROW_LENGTH)) for key, rows in sets.items()
+            key: tuple(t.to(device) for t in charlm.encode_rows(rows, vocab, row_length)) for key, rows in sets.items()
         }
         for task in p.tasks
-        for sets in [eval_sets(task, p.phrasings)]
+        for sets in [eval_sets(task, p.phrasings, width)]
     }
     ctl.announce(
         tasks=p.tasks,
         phrasings={task: texts.PHRASINGS[task][: p.phrasings] for task in p.tasks},
         held_out_phrasings={task: texts.PHRASINGS[task][-texts.HELD_OUT_PHRASINGS :] for task in p.tasks},
         held_out_words=len(EVAL_WORDS),
-        example="".join(texts.example(p.tasks[0], texts.PHRASINGS[p.tasks[0]][0], texts.HELD_OUT_WORDS[0])),
+        example="".join(texts.example(p.tasks[0], texts.PHRASINGS[p.tasks[0]][0], texts.HELD_OUT_WORDS[0], width)),
     )
 
     gen = torch.Generator().manual_seed(p.seed)
@@ -110,17 +120,19 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
             for task in p.tasks if every_task else [p.tasks[due]]:
                 for key, batch in evals[task].items():
                     accuracy[key] = charlm.exact_match(model, *batch).float().mean().item()  # before the update
-        x, y, mask = (t.to(device) for t in charlm.encode_rows(sample_examples(p, gen), vocab, ROW_LENGTH))
+        batch = charlm.encode_rows(sample_examples(p, gen, width), vocab, row_length)
+        x, y, mask = (t.to(device) for t in batch)
         loss = adam_step(opt, charlm.masked_lm_loss(model, x, y, mask), lr)
         point = {"step": step, "loss": loss, "lr": lr, **accuracy}
         yield point
     return {"accuracy": accuracy, "final_loss": point["loss"]}
 
 
-def sample_examples(p: Params, gen: Any) -> list[tuple[str, str]]:
+def sample_examples(p: Params, gen: Any, width: int) -> list[tuple[str, str]]:
     """A batch of training examples: a task, one of its trained phrasings and a random string of
     four letters (never a held-out word), each uniform. Random strings, not a word list: with
-    endless inputs the model cannot memorise answers and has to learn the rule itself."""
+    endless inputs the model cannot memorise answers and has to learn the rule itself. Laid out
+    `width` characters wide (see `layout`)."""
     import torch
 
     examples = []
@@ -130,7 +142,7 @@ def sample_examples(p: Params, gen: Any) -> list[tuple[str, str]]:
         word = "".join(LETTERS[int(r * len(LETTERS))] for r in r_letters)
         if word in HELD_OUT:
             word = word[:-1] + "q"  # no held-out word ends in q
-        examples.append(texts.example(task, phrasing, word))
+        examples.append(texts.example(task, phrasing, word, width))
     return examples
 
 

@@ -8,7 +8,7 @@ model: four letters swapped for digits.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CORPUS = " ".join(
@@ -132,22 +132,26 @@ TASKS: dict[str, Callable[[str], str]] = {
 }
 PHRASINGS: dict[str, list[str]] = {
     # The last two of each task are held out: never trained on, to see whether the model
-    # understands the instruction or only memorised its exact wording.
+    # understands the instruction or only memorised its exact wording. A run trains on the first
+    # few. For first and last letter those end on the word that names the task ("starts",
+    # "ends"): right-aligned, it sits at a fixed distance before the answer, where the two-layer
+    # model finds it in a few hundred steps; with "First letter of" among them (the task word 15
+    # characters back) 500 steps stay near 50%, each task answered with the other's letter.
     "first": [
-        "First letter of",
         "What letter starts",
-        "Give the first letter of",
         "Which letter begins",
+        "First letter of",
+        "Give the first letter of",
         "Start letter of",
         "Name the first letter in",
         "Tell me the initial of",
         "The opening letter of",
     ],
     "last": [
-        "Last letter of",
         "What letter ends",
-        "Give the last letter of",
         "Which letter closes",
+        "Last letter of",
+        "Give the last letter of",
         "End letter of",
         "Name the final letter in",
         "Tell me how this word ends",
@@ -209,21 +213,28 @@ WORDS = str.split(
 WORD_LENGTH = 4
 HELD_OUT_WORDS = [w for w in WORDS if len(w) == WORD_LENGTH]
 """Real words the instruction-tuned model is tested on; it trains on random strings of letters."""
-INSTRUCTION_WIDTH = 40  # the longest phrasing and its colon
+INSTRUCTION_WIDTH = 40  # the longest phrasing of any task, and its colon
 
 
-def instruction(phrasing: str, word: str) -> str:
-    """The input of one example, in a fixed-width layout: the instruction right-aligned in 40
+def instruction_width(tasks: Iterable[str]) -> int:
+    """The narrowest layout that holds every phrasing of these tasks (held-out ones too) and its
+    colon. A run lays out all its examples in it: padding the instruction to 40 characters when the
+    tasks' phrasings need 27 is a third more characters for every step to push through the model."""
+    return max(len(phrasing) + 1 for task in tasks for phrasing in PHRASINGS[task])
+
+
+def instruction(phrasing: str, word: str, width: int = INSTRUCTION_WIDTH) -> str:
+    """The input of one example, in a fixed-width layout: the instruction right-aligned in `width`
     characters, then the word. The word and the answer then sit at the same positions in every
     example, so a two-layer model can find them by position; with a free layout, copying needs a
     mechanism (an induction head) that takes it thousands of steps to learn. The answer follows,
     closed by a newline."""
-    return f"{phrasing + ':':>{INSTRUCTION_WIDTH}} {word} ="
+    return f"{phrasing + ':':>{width}} {word} ="
 
 
-def example(task: str, phrasing: str, word: str) -> tuple[str, str]:
+def example(task: str, phrasing: str, word: str, width: int = INSTRUCTION_WIDTH) -> tuple[str, str]:
     """(prompt, answer) of one instruction example; only the answer is trained on."""
-    return instruction(phrasing, word), f" {TASKS[task](word)}\n"
+    return instruction(phrasing, word, width), f" {TASKS[task](word)}\n"
 
 
 LM_TEXT = (

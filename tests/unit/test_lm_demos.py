@@ -311,6 +311,26 @@ def test_every_task_matches_a_plain_python_reference() -> None:
     assert prompt.endswith("Count the vowels in: idea =") and len(prompt) == 40 + 7 and answer == " 3\n"
 
 
+@pytest.mark.parametrize("tasks", [["first", "last"], ["upper", "vowels"], list(texts.TASKS)])
+def test_a_run_lays_its_examples_out_as_narrow_as_its_phrasings_allow(tasks: list[str]) -> None:
+    from app.demos.instruction_tuning import eval_sets, layout, sample_examples
+
+    width, row_length = layout(tasks)
+    longest_phrasing = max(len(p) for t in tasks for p in texts.PHRASINGS[t])  # held-out ones included
+    assert width == longest_phrasing + len(":")
+    if tasks == ["first", "last"]:
+        assert (width, row_length) == (len("Tell me how this word ends:"), 27 + len(" lamp = l\n") - 1)
+    params = load_demos()["instruction-tuning"].Params(tasks=tasks, phrasings=6)
+    trained = sample_examples(params, torch.Generator().manual_seed(0), width)
+    evaluated = [row for t in tasks for rows in eval_sets(t, 6, width).values() for row in rows]
+    examples = trained + evaluated
+    # The word sits at the same place in every example of the run, and the longest fills a row.
+    assert {len(prompt) for prompt, _ in examples} == {width + len(" lamp =")}
+    assert {prompt[width + 1 : width + 5] for prompt, _ in evaluated} <= set(texts.HELD_OUT_WORDS)
+    assert max(len(prompt + answer) for prompt, answer in examples) == row_length + 1
+    charlm.encode_rows(examples, charlm.LM_VOCAB, row_length)  # every one fits
+
+
 def test_exact_match_is_greedy_decoding_done_by_hand() -> None:
     model = tiny_model(seed=3, block_size=64)
     with torch.no_grad():
