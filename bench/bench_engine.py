@@ -1,6 +1,7 @@
 """The run engine under load, each number measured in one run against its own baseline.
 
 Run: .venv/bin/python bench/bench_engine.py      (needs wrk: apt-get install -y wrk)
+     .venv/bin/python bench/bench_engine.py pretraining sft    (only those demos' overhead ratios)
 Targets (issue 3): overhead ratio >= 0.9; POST -> first point p50 <= 20 ms; an LR change at
 pace 60 applies at the step right after the PATCH returns; term-page p99 while 2 runs train at
 pace 0 <= 2 x idle; 200 concurrent stream clients each receive every event.
@@ -38,6 +39,11 @@ OVERHEAD_CASES = {
     "backpropagation": {"steps": 3000, "pace": 0},
     "distillation": {"steps": 1500, "pace": 0},
     "synthetic-data": {"generations": 3000, "pace": 0},
+    "pretraining": {"steps": 150, "pace": 0},
+    "fine-tuning": {"steps": 60, "pace": 0},
+    "sft": {"steps": 60, "pace": 0},
+    "instruction-tuning": {"steps": 150, "pace": 0},
+    "scaling-laws": {"tokens": 20480, "pace": 0},
 }
 
 
@@ -84,8 +90,9 @@ async def served_rate(client: httpx.AsyncClient, name: str, params: dict) -> flo
     return (last_step - first_step) / (last_at - first_at)
 
 
-async def overhead(client: httpx.AsyncClient) -> None:
-    for name, params in OVERHEAD_CASES.items():
+async def overhead(client: httpx.AsyncClient, names: list[str]) -> None:
+    for name in names:
+        params = OVERHEAD_CASES[name]
         # Interleaved, five of each: short runs on a shared 2-core machine are noisy.
         bare, served = [], []
         for _ in range(5):
@@ -186,13 +193,16 @@ async def many_clients(base: str, clients: int = 200) -> None:
     print(f"{clients} concurrent stream clients: {complete}/{clients} received all {total} events, in order")
 
 
-async def main() -> None:
+async def main(only_overhead_of: list[str]) -> None:
+    """Every measurement; or, given demo names, only the overhead ratios of those demos."""
     with server(SERVE, {"MODELTERMS_WORKERS": "2", "MODELTERMS_IDLE_CANCEL_SECONDS": "60"}) as running:
         base = running.base
         os.environ["MODELTERMS_DATA_DIR"] = str(running.data_dir)  # bare runs share the cached base model
         wait_healthy(base, workers=True, process=running.process)
         async with httpx.AsyncClient(base_url=base, timeout=120) as client:
-            await overhead(client)
+            await overhead(client, only_overhead_of or list(OVERHEAD_CASES))
+            if only_overhead_of:
+                return
             await first_point_latency(client)
             await live_change(client)
             await page_latency_under_training(client, base)
@@ -200,4 +210,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
