@@ -186,6 +186,8 @@ DEMO = Demo(
     charts=(
         Chart("Held-out loss against compute", ("val_loss",), x="flops", log_x=True, log_y=True),
         Chart("Training loss against tokens", ("loss",), x="tokens", log_x=True, log_y=True),
+        # The exponent b of the latest fit, so the reader sees it settle (or not) while the frontier grows.
+        Chart("Fitted exponent b against compute", ("exponent",), x="flops", log_x=True),
     ),
     blurb=(
         "Six character transformers of different widths train on the same text for the same number of tokens. "

@@ -114,5 +114,10 @@ def test_scaling_laws_draws_the_sweep_its_frontier_and_fit_on_log_axes(page) -> 
     assert {r["series"] for r in rows} == {"d=8", "d=16", "d=24", "frontier", "fit"}
     fits = [r for r in rows if r["series"] == "fit"]
     assert fits and 0 < float(fits[-1]["exponent"]) < 1
+    # The exponent chart follows the fit alone, and reads out the latest exponent.
+    readout = panel.locator("figure.pg-chart").nth(2).locator(".pg-readout").inner_text()
+    shown = re.search(r"exponent\s*([\d.]+)", readout)
+    assert shown and "#1 fit" in readout, readout
+    assert math.isclose(float(shown[1]), float(fits[-1]["exponent"]), rel_tol=2e-3)
     summary = panel.locator(".pg-summary").inner_text()
     assert "fit" in summary and "best per compute" in summary and "hoffmann 2022" in summary
