@@ -92,6 +92,24 @@ def wrk(url: str, seconds: int = 5, connections: int = 20) -> dict[str, float]:
     return result
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its descendants (Linux /proc).
+    On a machine shared with other work, CPU time measures the engine's cost where wall time
+    measures the neighbours."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        process = todo.pop()
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime: fields 14 and 15
+            for task in Path(f"/proc/{process}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:  # ended while we looked
+            continue
+    return total
+
+
 def auth(run: dict) -> dict[str, str]:
     """The header PATCH and DELETE need: the control token from the run's POST answer."""
     return {"Authorization": f"Bearer {run['control_token']}"}
