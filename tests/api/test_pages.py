@@ -44,6 +44,9 @@ def test_home_lists_every_term_and_filters_by_level(client) -> None:
     advanced = client.get("/?level=advanced").text
     grid = advanced[advanced.index('id="term-grid"') : advanced.index('class="az"')]
     assert "QLoRA" in grid and "Gradient Descent" not in grid
+    beginner = client.get("/?level=beginner").text
+    grid = beginner[beginner.index('id="term-grid"') : beginner.index('class="az"')]
+    assert "Gradient Descent" in grid and "Loss Function" in grid and "QLoRA" not in grid  # the way in
     bogus = client.get("/?level=expert")
     assert bogus.status_code == 422 and bogus.headers["content-type"].startswith("text/html")
     assert 'id="term-grid"' in bogus.text  # a page a person can use, not JSON
