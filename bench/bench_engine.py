@@ -27,7 +27,7 @@ from app.demos.base import InlineControl
 
 SERVE = [str(BIN / "modelterms"), "serve"]
 OVERHEAD_CASES = {
-    "gradient-descent": {"steps": 5000, "pace": 0, "function": "rosenbrock", "lr": 0.0005},
+    "gradient-descent": {"steps": 5000, "pace": 0, "function": "rosenbrock", "lr": 0.0005, "x0": -1.5, "y0": 2.0},
     "learning-rate": {"steps": 3000, "pace": 0, "series": 1, "lr_min": 0.3, "lr_max": 0.3},
     "lora": {"steps": 150, "pace": 0},
     "qlora": {"steps": 80, "pace": 0},
