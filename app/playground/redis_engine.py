@@ -103,7 +103,7 @@ class RedisEngine:
         self._wake_seconds = min(1.0, settings.idle_cancel_seconds / 4)
         self._stopping = asyncio.Event()
         self._followers = 0
-        self._tail = Tail(self.redis)
+        self._tail = Tail(self.redis, self.keys.wake(uuid.uuid4().hex[:12]))
         self._watch_task: asyncio.Task | None = None
         self._health: dict[str, Any] = {"redis": "not checked yet"}
         self._estimates: dict[tuple[str | None, int], tuple[float, int]] = {}  # Retry-After, with when

@@ -19,6 +19,8 @@ Keys, under the prefix `p` (setting `redis_prefix`):
   p:worker:<w>:runs     set: the runs the worker has claimed and not ended
   p:worker:<w>:control  stream of live changes and stops for the worker's runs (group `workers`)
   p:ack:<nonce>         list: the worker's answer to one PATCH (step it applies from), short TTL
+  p:replica:<r>:wake    stream (one entry kept): wakes replica r's blocking read of the followed
+                        event streams when a stream joins it; deleted when the replica stops
 
 These scripts name keys built from the prefix (a run's keys are known only inside the script), so
 they need one Redis server (with replicas or Sentinel for failover), not Redis Cluster.
@@ -62,6 +64,9 @@ class Keys:
 
     def ack(self, nonce: str) -> str:
         return f"{self.prefix}:ack:{nonce}"
+
+    def wake(self, replica: str) -> str:
+        return f"{self.prefix}:replica:{replica}:wake"
 
 
 # ARGV[1] is always the prefix; the helpers below come first in every script.

@@ -4,7 +4,9 @@ A follower that blocks on XREAD of its own holds a Redis connection for as long 
 class of hundreds watching their runs would hold hundreds of connections per replica. Here one
 task reads every followed stream in a single XREAD and hands each stream's new entries to the
 followers of that stream. What a stream stored before a follower came is read by the follower
-itself with XRANGE (not blocking: any pooled connection serves it).
+itself with XRANGE (not blocking: any pooled connection serves it). A stream that joins is read
+at once, not after the XREAD in flight ends: the XREAD also reads a wake-up stream of this
+replica's own, and joining adds an entry to it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("modelterms.redis")
 
-BLOCK_MS = 100
-"""How long one XREAD waits for news. A stream followed since it last began waits at most this
-long for its first live entry, so it is short; an idle replica asks ten times a second."""
+BLOCK_MS = 5_000  # how long one XREAD waits for news: a joining stream wakes it sooner
 RETRY_SECONDS = 0.5  # after a failed XREAD (Redis unreachable): the followers are told, and go
 
 Entries = list[tuple[str, dict[str, str]]]
@@ -33,8 +33,9 @@ def entry_number(entry_id: str) -> int:
 
 
 class Tail:
-    def __init__(self, redis: aioredis.Redis, block_ms: int = BLOCK_MS) -> None:
+    def __init__(self, redis: aioredis.Redis, wake_key: str, block_ms: int = BLOCK_MS) -> None:
         self.redis = redis
+        self.wake_key = wake_key
         self.block_ms = block_ms
         self._followers: dict[str, set[asyncio.Queue]] = {}  # by stream key
         self._read_from: dict[str, str] = {}  # the entry id each stream's next XREAD reads after
@@ -48,13 +49,16 @@ class Tail:
         last entry already read for others: entries after `after` up to it are the follower's
         to read (XRANGE). The queue may also repeat entries up to `after`: skip them."""
         queue: asyncio.Queue = asyncio.Queue()
-        if key not in self._followers:
+        joins = key not in self._followers
+        if joins:
             self._followers[key], self._read_from[key] = set(), f"{after}-0"
         self._followers[key].add(queue)
         self._followed.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._read())
         try:
+            if joins:  # after joining: the XREAD it wakes, or the next one, reads this stream too
+                await self.redis.xadd(self.wake_key, {"joined": key}, maxlen=1)
             yield queue, entry_number(self._read_from[key])
         finally:
             followers = self._followers[key]
@@ -67,6 +71,8 @@ class Tail:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        with contextlib.suppress(RedisError):
+            await self.redis.delete(self.wake_key)
 
     async def _read(self) -> None:
         while True:
@@ -76,7 +82,9 @@ class Tail:
                 continue
             asked = dict(self._read_from)
             try:
-                answer = await self.redis.xread(asked, count=1000, block=self.block_ms)
+                # "$": wake-ups from the moment this XREAD starts; one just before it is moot,
+                # since the stream that sent it is in `asked` already.
+                answer = await self.redis.xread(asked | {self.wake_key: "$"}, count=1000, block=self.block_ms)
             except RedisError as error:
                 log.warning("reading the followed event streams failed: Redis %s", error)
                 for queues in self._followers.values():
@@ -87,7 +95,7 @@ class Tail:
             for key, entries in answer or ():
                 # A stream whose followers all left during the read, and were perhaps followed
                 # again from another point, is read again from that point instead.
-                if self._read_from.get(key) == asked[key]:
+                if key in asked and self._read_from.get(key) == asked[key]:
                     self._read_from[key] = entries[-1][0]
                     for queue in self._followers[key]:
                         queue.put_nowait(entries)
