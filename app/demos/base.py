@@ -199,6 +199,16 @@ class Demo:
         them (shown params give themselves back)."""
         return self.private_split(params)[0]
 
+    def link_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The params a share link may carry: the demo's own fields, none of them private (a
+        reader's text, marked so in its schema) or empty."""
+        fields = self.Params.model_fields
+        return {
+            k: v
+            for k, v in params.items()
+            if k in fields and v is not None and not (fields[k].json_schema_extra or {}).get("private")
+        }
+
     def trained(self, shown: Mapping[str, Any], withheld: Mapping[str, Any]) -> dict[str, Any]:
         """The params a worker trains on, put back together from the two parts of `private_split`."""
         return {k: v for k, v in shown.items() if k in self.Params.model_fields} | dict(withheld)

@@ -313,8 +313,8 @@ class Engine:
 
     def _retry_after(self, runs: list[Run], ahead: int) -> int:
         now = time.monotonic()
-        ran = {r: None if r.started_at is None else now - r.started_at for r in runs}
-        return retry_after((seconds_left(r.params, r.status, r.step, ran[r], self.settings) for r in runs), ahead)
+        left = [seconds_left(r.params, r.status, r.step, r.started_at, now, self.settings) for r in runs]
+        return retry_after(left, ahead)
 
     def position(self, run: Run) -> int | None:
         # Not deque.index: its ValueError for a run that is not queued formats the run's repr,

@@ -40,16 +40,17 @@ class ClientLimit(Refused):
 
 
 def seconds_left(
-    params: Mapping[str, Any], status: str, step: int, running_for: float | None, settings: Settings
+    params: Mapping[str, Any], status: str, step: int, started: float | None, now: float, settings: Settings
 ) -> float:
     """How long a run is likely to go on: its steps left at the rate it has stepped so far, or
-    at its pace before it has stepped. `running_for`: seconds since it started, None if queued."""
+    at its pace before it has stepped. `started`: when it started (None if queued), on the
+    clock `now` reads."""
     total = min(params.get("steps") or settings.max_steps, settings.max_steps)
     pace = params.get("pace") or 0
     if status == "paused":
         return settings.idle_cancel_seconds  # may be long; a guess that does not promise much
-    if running_for is not None and step > 0:
-        return (total - step) / (step / max(running_for, 1e-3))
+    if started is not None and step > 0:
+        return (total - step) / (step / max(now - started, 1e-3))
     return total / pace if pace else min(settings.max_run_seconds, 30.0)
 
 

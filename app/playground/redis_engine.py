@@ -50,9 +50,7 @@ from app.settings import Settings
 ACK_TIMEOUT_SECONDS = 2.0
 DEAD_AFTER_BEATS = 3
 ESTIMATE_SECONDS = 1.0
-"""How long a Retry-After estimate is reused: each one reads every active run, and refusals come
-in floods."""
-MAX_ESTIMATES = 1024  # cached estimates (one per refused client): all dropped past this many
+"""How long the active runs read for a Retry-After estimate are reused: refusals come in floods."""
 REAP_LOCK_SECONDS = 10
 STORED_PAGE = 1000  # entries per XRANGE when a follower catches up
 CONTROL_FIELDS = ("paused", "step_once")
@@ -106,7 +104,7 @@ class RedisEngine:
         self._tail = Tail(self.redis, self.keys.wake(uuid.uuid4().hex[:12]))
         self._watch_task: asyncio.Task | None = None
         self._health: dict[str, Any] = {"redis": "not checked yet"}
-        self._estimates: dict[tuple[str | None, int], tuple[float, int]] = {}  # Retry-After, with when
+        self._active_read: tuple[float, list] = (-ESTIMATE_SECONDS, [])  # for Retry-After: when, and what
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -259,27 +257,21 @@ class RedisEngine:
     async def _retry_after(self, client: str | None, ahead_of: int = 0) -> int:
         """Retry-After from when the active runs (the client's, or all of them past the `ahead_of`
         training slots) are expected to end, as the embedded engine estimates it."""
-        key = (client, ahead_of)
-        cached = self._estimates.get(key)
-        if cached and time.monotonic() - cached[0] < ESTIMATE_SECONDS:
-            return cached[1]
-        with _reachable():
-            active = list(await self.redis.smembers(self.keys.active))
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for run_id in active:
-                    pipe.hmget(self.keys.run(run_id), "params", "status", "step", "started", "client")
-                rows = await pipe.execute()
-        now = time.time()
-        left = [
-            seconds_left(json.loads(params), status, int(step or 0), started and now - float(started), self.settings)
-            for params, status, step, started, owner in rows
-            if status in ACTIVE and (client is None or owner == client)
-        ]
-        estimate = retry_after(left, len(left) - ahead_of if client is None else 0)
-        if len(self._estimates) > MAX_ESTIMATES:
-            self._estimates.clear()
-        self._estimates[key] = (time.monotonic(), estimate)
-        return estimate
+        read_at, rows = self._active_read
+        if time.monotonic() - read_at >= ESTIMATE_SECONDS:
+            with _reachable():
+                active = list(await self.redis.smembers(self.keys.active))
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for run_id in active:
+                        pipe.hmget(self.keys.run(run_id), "params", "status", "step", "started", "client")
+                    rows = await pipe.execute()
+            self._active_read = (time.monotonic(), rows)
+        now, left = time.time(), []
+        for params, status, step, started, owner in rows:
+            if status in ACTIVE and (client is None or owner == client):
+                started_at = float(started) if started else None
+                left.append(seconds_left(json.loads(params), status, int(step or 0), started_at, now, self.settings))
+        return retry_after(left, len(left) - ahead_of if client is None else 0)
 
     def position(self, run: RedisRun) -> int | None:
         return run.queue_position
@@ -356,9 +348,8 @@ class RedisEngine:
                 if isinstance(entries, RedisError):
                     raise entries
                 for entry_id, fields in entries:
-                    if entry_number(entry_id) > last:
-                        last = entry_number(entry_id)
-                        quiet_since = time.monotonic()
+                    if (number := entry_number(entry_id)) > last:
+                        last, quiet_since = number, time.monotonic()
                         yield fields
                 if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
                     quiet_since = time.monotonic()

@@ -24,8 +24,6 @@ log = logging.getLogger("modelterms.redis")
 BLOCK_MS = 5_000  # how long one XREAD waits for news: a joining stream wakes it sooner
 RETRY_SECONDS = 0.5  # after a failed XREAD (Redis unreachable): the followers are told, and go
 
-Entries = list[tuple[str, dict[str, str]]]
-
 
 def entry_number(entry_id: str) -> int:
     """Event n is entry `n-0` (see redis_schema)."""

@@ -21,5 +21,6 @@ def share_value(value: Any) -> str:
 def rerun_url(demo: Demo, params: dict[str, Any], term_slugs: Container[str]) -> str:
     """The demo's term page (or the playground index) with the form set to these params."""
     page = next((f"/terms/{slug}" for slug in demo.terms if slug in term_slugs), "/playground")
-    query = urlencode({"demo": demo.name} | {name: share_value(value) for name, value in params.items()})
+    shared = demo.link_params(params)  # never a reader's text, kept or not
+    query = urlencode({"demo": demo.name} | {name: share_value(value) for name, value in shared.items()})
     return f"{page}?{query}#playground-{demo.name}"

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from tests.api.test_reproduce import assert_same, run_script
-from tests.conftest import points_of, read_events
+from tests.conftest import auth, points_of, read_events
 
 POEM = "Slow rain on the harbour wall, and the boats asleep in rows;\na gull complains of the weather.\n" * 8
 
@@ -107,3 +107,12 @@ def test_the_script_of_a_run_on_a_withheld_text_says_it_is_not_included(client) 
 def test_the_script_of_a_run_on_a_kept_text_reproduces_it(client, tmp_path) -> None:
     status, events = run_on(client, "pretraining", unique_text(), keep_text=True, d_model=32)
     assert_same("pretraining", points_of(events), run_script(client, status["id"], tmp_path))
+
+
+def test_the_page_of_a_running_run_does_not_show_a_withheld_text(client) -> None:
+    text = unique_text()
+    started = client.post("/api/demos/pretraining/runs", json={"text": text, "steps": 3000, "pace": 1}).json()
+    try:
+        assert text[:16] not in client.get(f"/runs/{started['id']}").text
+    finally:
+        client.delete(f"/api/runs/{started['id']}", headers=auth(started))

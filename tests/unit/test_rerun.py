@@ -23,3 +23,10 @@ def test_the_link_opens_the_demos_term_page_or_else_the_playground() -> None:
         "/terms/gradient-descent?demo=gradient-descent&lr=0.1#playground-gradient-descent"
     )
     assert rerun_url(demo, {}, set()).startswith("/playground?demo=gradient-descent#")
+
+
+def test_the_link_never_carries_a_readers_text() -> None:
+    demo = load_demos()["pretraining"]
+    for kept in (False, True):
+        url = rerun_url(demo, {"steps": 50, "text": "x" * 600, "keep_text": kept, "text_withheld": {}}, {"pretraining"})
+        assert "xxx" not in url and "&text=" not in url and "text_withheld" not in url and "steps=50" in url
