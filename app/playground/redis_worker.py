@@ -4,7 +4,9 @@ It runs the embedded engine's own `Scheduler` (app.playground.worker: many runs,
 interleaved) and gives it, in place of the engine's Pipe, a `RedisConn` that speaks the same tuple
 messages: dispatch and control stream entries become the Scheduler's incoming messages; its
 outgoing messages become events (one script each, so numbering stays atomic) and hash updates,
-sent in one pipeline per poll. The blocking redis client lives here; the web uses the asyncio one.
+queued once per poll for a sender thread (app.playground.redis_outbox), and a reader thread blocks
+on the streams: the steps never wait on Redis. The blocking redis client lives here; the web uses
+the asyncio one.
 
 A thread beats the heartbeat (a key with a TTL) and watches for a step that never gives control
 back: then it ends that run `timeout` and its neighbours `failed`, and the process exits for its
@@ -30,19 +32,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import encode_data
-from app.playground.redis_schema import GROUP, SCRIPTS, Keys, end_data
+from app.playground.redis_outbox import Command, Outbox
+from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
 from app.playground.worker import Scheduler, warm_up
 from app.settings import Settings
 
-BLOCK_SECONDS = 0.5  # the longest one read blocks: a SIGTERM is noticed this soon
-READ_EVERY_SECONDS = 0.02  # while runs step flat out, look for new runs and changes this often
+BLOCK_SECONDS = 0.5  # the longest one read or wait blocks: a SIGTERM is noticed this soon
+FULL_READ_SECONDS = 0.05  # a worker with no free slot looks this often whether one has freed
 ACK_TTL_SECONDS = 30
+DRAIN_SECONDS = 5  # on the way out, the last events get this long to reach Redis
 HUNG_EXIT_CODE = 70
 
 log = logging.getLogger("modelterms.worker")
@@ -79,13 +83,18 @@ class RedisConn:
         self.keep = settings.keep_runs
         self.runs: dict[int, Claimed] = {}
         self.seqs: dict[str, int] = {}
-        self.inbox: deque[tuple | None] = deque()
-        # Commands waiting for the next flush, sent as one pipeline; kept while Redis is unreachable.
-        self.outgoing: list[tuple[str, tuple]] = []
+        self.inbox: deque[tuple | None] = deque()  # the Scheduler's messages
+        # Stream entries (id, fields) from the reader thread, not yet acted on; `arrived` is set
+        # when some come. arrivals_lock makes taking a run and counting free slots one step.
+        self.dispatched: deque[tuple[str, dict[str, str]]] = deque()
+        self.controls: deque[tuple[str, dict[str, str]]] = deque()
+        self.arrivals_lock = threading.Lock()
+        self.arrived = threading.Event()
+        self.outgoing: list[Command] = []  # this poll's commands, for the next flush
+        self.outbox = Outbox(client, self._load_scripts)
         self.watchdog = [0.0, 0.0]  # the Scheduler's: start of the current step, its run's seq
         self.exit_requested = False
         self._exit_sent = False
-        self._last_read = -1.0
         self._seq = 0
 
     # --- presence ----------------------------------------------------------------------------
@@ -117,54 +126,75 @@ class RedisConn:
         return int(3 * self.settings.heartbeat_seconds * 1000)
 
     # --- incoming ----------------------------------------------------------------------------
+    # A reader thread blocks on XREADGROUP and hands what it reads to the main thread, which acts
+    # on it between steps: runs never wait on a round trip to learn that nothing has arrived (a
+    # look every 20 ms cost the fastest demo a tenth of its speed).
+    def read_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self._read_streams()
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                log.warning("Redis unreachable (%s); the runs here go on meanwhile", error)
+                stop.wait(BLOCK_SECONDS)  # what the read would have waited: no busy loop
+            except ResponseError as error:  # NOGROUP: Redis restarted empty; make the groups again
+                log.warning("reading from Redis failed (%s); registering again", error)
+                with contextlib.suppress(redis.RedisError):
+                    self.register()
+
+    def _read_streams(self) -> None:
+        with self.arrivals_lock:  # a run read but not yet claimed holds a slot: never read more than fit
+            free = self.capacity - len(self.runs) - len(self.dispatched)
+        streams = {self.keys.control(self.id): ">"}
+        block = FULL_READ_SECONDS  # full: nothing wakes this read when a slot frees, so look again soon
+        if free > 0 and not self.exit_requested:
+            streams[self.keys.dispatch] = ">"
+            block = BLOCK_SECONDS
+        answer = self.redis.xreadgroup(GROUP, self.id, streams, count=max(free, 1), block=int(block * 1000))
+        for stream, entries in answer or ():
+            with self.arrivals_lock:
+                (self.dispatched if stream == self.keys.dispatch else self.controls).extend(entries)
+            self.arrived.set()
+
     def poll(self, timeout: float | None = 0) -> bool:
         self.flush()
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.inbox:
+        while True:
+            if self.arrived.is_set():
+                self.arrived.clear()  # before taking: whatever arrives after this sets it again
+            self._take_arrivals()
             self._check_deadlines()
             if self.exit_requested and not self._exit_sent:
                 self._exit_sent = True
                 self.inbox.append(None)
-                break
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                if timeout == 0 and now - self._last_read >= READ_EVERY_SECONDS:
-                    self._read(None)  # a quick look that does not block
-                break
-            left = BLOCK_SECONDS if deadline is None else min(BLOCK_SECONDS, deadline - now)
-            self._read(max(1, int(left * 1000)))
-        return bool(self.inbox)
+            left = BLOCK_SECONDS if deadline is None else deadline - time.monotonic()
+            if self.inbox or left <= 0:
+                return bool(self.inbox)
+            self.arrived.wait(min(left, BLOCK_SECONDS))  # bounded: a SIGTERM is noticed this soon
 
     def recv(self) -> tuple | None:
         return self.inbox.popleft()
 
-    def _read(self, block_ms: int | None) -> None:
-        self._last_read = time.monotonic()
-        try:
-            self._read_streams(block_ms)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            log.warning("Redis unreachable (%s); the runs here go on meanwhile", error)
-            if block_ms:
-                time.sleep(block_ms / 1000)  # what the read would have waited: no busy loop
-        except ResponseError as error:  # NOGROUP: Redis restarted empty; make the groups again
-            log.warning("reading from Redis failed (%s); registering again", error)
-            with contextlib.suppress(redis.RedisError):
-                self.register()
+    def _take_arrivals(self) -> None:
+        while self.controls:
+            entry_id, fields = self.controls.popleft()
+            self._on_control(fields)
+            self.outgoing.append(("xack", (self.keys.control(self.id), GROUP, entry_id)))
+        while self.dispatched and not self.exit_requested:  # on the way out, hand_back has them
+            with self.arrivals_lock:
+                entry_id, fields = self.dispatched.popleft()
+                self._take(entry_id, fields["run"])
 
-    def _read_streams(self, block_ms: int | None) -> None:
-        free = self.capacity - len(self.runs)
-        streams = {self.keys.control(self.id): ">"}
-        if free > 0 and not self.exit_requested:
-            streams[self.keys.dispatch] = ">"
-        answer = self.redis.xreadgroup(GROUP, self.id, streams, count=max(free, 1), block=block_ms)
-        for stream, entries in answer or ():
-            if stream == self.keys.dispatch:
-                for entry_id, fields in entries:
-                    self._take(entry_id, fields["run"])
-            else:
-                for entry_id, fields in entries:
-                    self._on_control(fields)
-                    self.redis.xack(stream, GROUP, entry_id)
+    def hand_back(self) -> None:
+        """Runs read but not claimed go back to the queue, for another worker (on the way out)."""
+        with self.arrivals_lock:
+            entries, self.dispatched = list(self.dispatched), deque()
+        if not entries:
+            return
+        pipe = self.redis.pipeline(transaction=True)
+        for entry_id, fields in entries:
+            pipe.xadd(self.keys.dispatch, {"run": fields["run"]}, maxlen=DISPATCH_MAXLEN, approximate=True)
+            pipe.xack(self.keys.dispatch, GROUP, entry_id)
+        pipe.execute()
 
     def _take(self, entry_id: str, run_id: str) -> None:
         claimed = self.scripts["claim"](keys=[], args=[self.keys.prefix, run_id, self.id, time.time()])
@@ -246,21 +276,9 @@ class RedisConn:
         self._queue_script("finish", *args)
 
     def flush(self) -> None:
-        if not self.outgoing:
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for method, args in self.outgoing:
-            getattr(pipe, method)(*args)
-        try:
-            pipe.execute()
-        except NoScriptError:  # Redis restarted: load them, and the batch goes again next time
-            log.warning("Redis lost its scripts (a restart?); loading them again")
-            self._load_scripts()
-            return
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            log.warning("Redis unreachable (%s); %d commands wait for it", error, len(self.outgoing))
-            return
-        self.outgoing = []
+        if self.outgoing:
+            self.outbox.put(self.outgoing)
+            self.outgoing = []
 
     def _load_scripts(self) -> None:
         for script in self.scripts.values():
@@ -278,6 +296,8 @@ class RedisConn:
             status, message = ("timeout", why) if other == seq else ("failed", f"The worker training it stopped: {why}")
             self.end(other, status, message, {})
         self.flush()
+        self.outbox.drain(DRAIN_SECONDS)
+        self.hand_back()
         self.deregister()
         log.error("a hung step: %s exiting for a restart", why)
         os._exit(HUNG_EXIT_CODE)
@@ -313,12 +333,20 @@ def run_worker(settings: Settings, worker_id: str | None = None) -> int:
     conn.register()
     stop = threading.Event()
     threading.Thread(target=conn.keep_alive, args=(stop,), name="modelterms-heartbeat", daemon=True).start()
+    reader = threading.Thread(target=conn.read_forever, args=(stop,), name="modelterms-reader", daemon=True)
+    reader.start()
+    threading.Thread(target=conn.outbox.send_forever, name="modelterms-sender", daemon=True).start()
     log.warning("worker %s ready: %s, %d runs at a time", worker_id, device, conn.capacity)
     try:
         Scheduler(conn, demos, device, ArtifactStore(settings.artifacts_dir), conn.watchdog).serve()
-        conn.flush()
     finally:
         stop.set()
+        reader.join(2 * BLOCK_SECONDS)  # its read in flight could take a run after we hand back
+        conn.flush()
+        if not conn.outbox.drain(DRAIN_SECONDS):
+            log.error("Redis did not take the last events in %d s; they are lost", DRAIN_SECONDS)
+        conn.outbox.close()
+        conn.hand_back()
         conn.deregister()
     log.warning("worker %s stopped", worker_id)
     return 0

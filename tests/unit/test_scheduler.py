@@ -11,7 +11,7 @@ from pydantic import Field
 
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Control, Demo, DemoParams
-from app.playground.worker import FLUSHES_PER_SECOND, Scheduler
+from app.playground.worker import FLUSHES_PER_SECOND, TURN_SECONDS, Scheduler
 
 STEP_COST = 0.001  # seconds each step takes on the fake clock
 
@@ -48,12 +48,15 @@ class TickParams(DemoParams):
     lr: float = Field(0.1, gt=0)
 
 
-def make_scheduler() -> tuple[Scheduler, FakeConn, FakeClock]:
+def make_scheduler(trace: list[int] | None = None) -> tuple[Scheduler, FakeConn, FakeClock]:
+    """`trace`, if given, gets the seq of each run as it steps, in order."""
     clock, conn = FakeClock(), FakeConn()
 
     def tick(p: TickParams, ctl: Control):
         for step in range(p.steps):
             clock.now += STEP_COST  # the step's own work, on the wall and CPU clocks alike
+            if trace is not None:
+                trace.append(ctl.seq)  # the scheduler's Run is the demo's control
             yield {"step": step, "loss": math.nan if step == p.nan_at else 1.0, "lr": ctl.params.lr}
 
     demo = Demo(name="tick", title="tick", terms=(), Params=TickParams, train=tick, live=frozenset({"lr", "pace"}))
@@ -103,6 +106,23 @@ def test_unpaced_runs_share_the_time_equally() -> None:
     drive(scheduler, clock, 0.9)  # 900 steps of 1 ms
     scheduler.flush_all()
     assert set(steps_by_run(conn).values()) == {300}
+
+
+def test_an_unpaced_turn_lasts_turn_seconds_and_a_paced_run_due_cuts_it_short() -> None:
+    per_turn = round(TURN_SECONDS / STEP_COST)
+    assert per_turn > 1  # else this test shows nothing
+    trace: list[int] = []
+    scheduler, conn, clock = make_scheduler(trace)
+    start(conn, 1)
+    start(conn, 2)
+    drive(scheduler, clock, 4 * per_turn * STEP_COST)
+    assert trace == ([1] * per_turn + [2] * per_turn) * 2
+
+    trace.clear()
+    start(conn, 3, pace=1 / (1.5 * STEP_COST))  # falls due halfway through the others' turns
+    drive(scheduler, clock, 6 * STEP_COST)
+    assert trace[:3] == [3, 1, 3]  # run 1's turn ends after one step: run 3 fell due within it
+    assert trace.count(3) == 4  # its pace held: 6 ms at one step per 1.5 ms
 
 
 def test_a_paced_run_keeps_its_pace_beside_runs_at_full_speed() -> None:
