@@ -11,16 +11,22 @@ first point p50/p99. Then 2 LoRA runs at full speed beside 50 paced runs, and th
 on a fresh data dir (artifacts prepared by the README's set-up).
 Targets (issue 9): at N = 200 every run done, 95 % keep pace, p99 <= 100 ms; paced runs keep
 their pace beside the LoRA runs; the first LoRA point within 2 s.
+
+Each row also says what the class asks of the machine: N x pace steps a second, each costing what
+one step of the same run costs in a bare loop in this process (measured first, in this run), as a
+number of cores. Above the machine's cores no engine can keep every run at its pace.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 
 from _harness import BIN, server, wait_healthy
+from bench_engine import bare_rate
 
 SERVE = [str(BIN / "modelterms"), "serve"]
 ENV = {"MODELTERMS_TRUSTED_PROXIES": '["127.0.0.1"]'}
@@ -119,11 +125,16 @@ async def first_lora(base: str) -> dict:
 
 
 def main(sizes: list[int]) -> None:
+    bare_steps_per_cpu_second = max(bare_rate("gradient-descent", {"pace": 0})[1] for _ in range(3))
+    cores = os.cpu_count()
+    print(f"a bare default gradient-descent step: {1000 / bare_steps_per_cpu_second:.3f} ms of CPU; {cores} cores")
     print(f"{'N':>4}  gradient-descent, default params ({PACE:g} steps/s, 150 steps), all started at once")
     for n in sizes:
+        demand = n * PACE / bare_steps_per_cpu_second
         with server(SERVE, ENV) as srv:
             wait_healthy(srv.base, 60, workers=True, process=srv.process)
-            print(f"{n:>4}  {classroom(asyncio.run(run_classroom(srv.base, n)))}", flush=True)
+            row = classroom(asyncio.run(run_classroom(srv.base, n)))
+            print(f"{n:>4}  {row}  [asks {demand:.2f} of {cores} cores in bare steps]", flush=True)
 
     with server(SERVE, ENV) as srv:
         wait_healthy(srv.base, 60, workers=True, process=srv.process)

@@ -125,7 +125,7 @@ class Run(InlineControl):
         self.due = 0.0  # when a paced run may take its next step
         self.next_step = 0  # the step the next yield will log: changes apply from here
         self.pending: list[Point] = []
-        self.last_flush = -math.inf  # the first point goes out at once
+        self.flush_due = -math.inf  # when pending points go out; the first point goes out at once
         self.ticket = 0  # see Scheduler.schedule
         self.steps: Iterator = demo.train(params, self)
 
@@ -308,7 +308,7 @@ class Scheduler:
                 break  # one healthy series keeps the run going
         else:
             raise Stop("diverged", _diverged_message(points[0], bound))
-        if now - run.last_flush >= self.flush_seconds:
+        if now >= run.flush_due:
             self.flush(run)
 
     @property
@@ -331,7 +331,7 @@ class Scheduler:
         if run.pending:
             self.conn.send(("points", run.seq, run.pending))
             run.pending = []
-        run.last_flush = self.clock()
+        run.flush_due = self.clock() + self.flush_seconds  # once a flush, not once a step
 
     # --- messages ----------------------------------------------------------------------------
     def handle(self, message: tuple | None) -> None:
