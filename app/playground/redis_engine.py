@@ -203,12 +203,9 @@ class RedisEngine:
         pending = await self.redis.xpending_range(self.keys.dispatch, GROUP, "-", "+", 1000, consumername=worker)
         for entry in pending:
             entry_id = entry["message_id"]
-            for _, fields in await self.redis.xrange(self.keys.dispatch, entry_id, entry_id):
-                if await self.redis.hget(self.keys.run(fields["run"]), "status") == "queued":
-                    await self.redis.xadd(
-                        self.keys.dispatch, {"run": fields["run"]}, maxlen=DISPATCH_MAXLEN, approximate=True
-                    )
-            await self.redis.xack(self.keys.dispatch, GROUP, entry_id)
+            found = await self.redis.xrange(self.keys.dispatch, entry_id, entry_id)
+            run_id = found[0][1]["run"] if found else ""  # trimmed away: the entry is only acknowledged
+            await self.scripts["requeue"](keys=[], args=[self.keys.prefix, entry_id, run_id, DISPATCH_MAXLEN, GROUP])
         await self.redis.xgroup_delconsumer(self.keys.dispatch, GROUP, worker)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self.keys.worker_runs(worker), self.keys.control(worker))

@@ -155,6 +155,17 @@ redis.call('HDEL', key, 'withheld')
 return claimed
 """
 
+# ARGV: prefix, entry id, run id, dispatch maxlen, group. A dispatch entry read but never claimed
+# (its worker died or is leaving): its run goes back in the queue if it is still queued, and the
+# entry is acknowledged, in one step, so the run is never in neither place nor queued twice.
+REQUEUE = """
+local id = ARGV[3]
+if redis.call('HGET', run_key(id), 'status') == 'queued' then
+  redis.call('XADD', prefix .. ':dispatch', 'MAXLEN', '~', ARGV[4], '*', 'run', id)
+end
+return redis.call('XACK', prefix .. ':dispatch', ARGV[5], ARGV[2])
+"""
+
 # ARGV: prefix, id, kind, data, then hash field/value pairs to set with it (step, params, status).
 # Returns the event's id, or 0 once the run has ended (its log is closed).
 EMIT = """
@@ -211,6 +222,7 @@ SCRIPTS = {
     for name, body in {
         "admit": ADMIT,
         "claim": CLAIM,
+        "requeue": REQUEUE,
         "emit": EMIT,
         "finish": FINISH,
         "change": CHANGE,

@@ -188,13 +188,9 @@ class RedisConn:
         """Runs read but not claimed go back to the queue, for another worker (on the way out)."""
         with self.arrivals_lock:
             entries, self.dispatched = list(self.dispatched), deque()
-        if not entries:
-            return
-        pipe = self.redis.pipeline(transaction=True)
         for entry_id, fields in entries:
-            pipe.xadd(self.keys.dispatch, {"run": fields["run"]}, maxlen=DISPATCH_MAXLEN, approximate=True)
-            pipe.xack(self.keys.dispatch, GROUP, entry_id)
-        pipe.execute()
+            args = [self.keys.prefix, entry_id, fields["run"], DISPATCH_MAXLEN, GROUP]
+            self.scripts["requeue"](keys=[], args=args)
 
     def _take(self, entry_id: str, run_id: str) -> None:
         claimed = self.scripts["claim"](keys=[], args=[self.keys.prefix, run_id, self.id, time.time()])

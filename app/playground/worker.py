@@ -228,9 +228,11 @@ class Scheduler:
         (TURN_SECONDS, or sooner when a paced run falls due). The loop's cost of choosing a run
         and putting it back in line is paid once a turn, not once a step: for the fastest demos
         (a few hundred microseconds a step) that cost was a tenth of their time."""
-        turn_ends = now
+        turn_ends = now  # a paced or paused run: one step
         if not run.pace and not run.paused:
-            turn_ends = min(now + TURN_SECONDS, self.paced[0][0]) if self.paced else now + TURN_SECONDS
+            turn_ends = now + TURN_SECONDS
+            if self.paced:
+                turn_ends = min(turn_ends, self.paced[0][0])  # the next paced run's due time
         self.watchdog[1] = run.seq
         cpu_start = self.cpu_clock()
         try:

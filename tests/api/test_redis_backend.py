@@ -14,7 +14,7 @@ from app.main import create_app
 from app.playground.engine import Engine
 from app.playground.redis_engine import RedisEngine
 from app.playground.redis_schema import GROUP, SCRIPTS, Keys
-from app.playground.redis_worker import HUNG_EXIT_CODE
+from app.playground.redis_worker import HUNG_EXIT_CODE, RedisConn
 from tests.conftest import make_settings, read_events
 from tests.support import cluster
 
@@ -72,6 +72,31 @@ def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_
         assert [fields["run"] for _, fields in again[0][1]] == [second.id]
         assert sync.xpending(keys.dispatch, GROUP)["pending"] == 1  # only the entry `other` now holds
         assert "doomed" not in sync.hkeys(keys.workers)
+        await engine.stop()
+
+    asyncio.run(scenario())
+    sync.close()
+
+
+def test_a_leaving_worker_hands_back_the_runs_it_read_but_never_claimed(tmp_path, redis_url) -> None:
+    settings = make_settings(tmp_path, redis_url=redis_url, redis_prefix="hand-back-test")
+    keys = Keys(settings.redis_prefix)
+    sync = redis.Redis.from_url(redis_url, decode_responses=True)
+
+    async def scenario() -> None:
+        engine = RedisEngine(settings)
+        await engine.start()
+        leaving = RedisConn(sync, settings, "leaving", "cpu", engine.demos)
+        leaving.register()
+        kept = await engine.submit(engine.demos["counter"], {"steps": 5}, "c")
+        cancelled = await engine.submit(engine.demos["counter"], {"steps": 5}, "c")
+        leaving.dispatched.extend(sync.xreadgroup(GROUP, "leaving", {keys.dispatch: ">"}, count=2)[0][1])
+        await engine.cancel(cancelled.id)  # while it sat, read, in the leaving worker
+        leaving.hand_back()
+        again = sync.xreadgroup(GROUP, "other", {keys.dispatch: ">"}, count=5)
+        assert [fields["run"] for _, fields in again[0][1]] == [kept.id]  # a cancelled run stays ended
+        assert sync.xpending(keys.dispatch, GROUP)["pending"] == 1  # only the entry `other` now holds
+        leaving.deregister()
         await engine.stop()
 
     asyncio.run(scenario())
