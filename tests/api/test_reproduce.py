@@ -7,6 +7,7 @@ import importlib.util
 import io
 import math
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,27 @@ def test_script_of_a_stored_run_after_a_restart(tmp_path) -> None:
 
 def test_unknown_run_has_no_script(client) -> None:
     assert client.get("/api/runs/nope/script.py").status_code == 404
+
+
+def test_script_of_every_state_on_both_backends_never_holds_a_withheld_text(backend, tmp_path) -> None:
+    """Queued (no `start` event yet), running, cancelled and still in memory: the script is served
+    on either backend, and a reader's withheld text is in none of them."""
+    from tests.conftest import running_app
+
+    text = f"{secrets.token_hex(8)} my private diary entry about kumquats and llamas. " * 12
+    with running_app(tmp_path / "data", workers=1, runs_per_worker=1, **backend) as client:
+        # One slot, taken by a slow run: the run on the reader's text waits in the queue.
+        blocker = client.post("/api/demos/gradient-descent/runs", json={"steps": 2000, "pace": 1}).json()
+        read_events(client, blocker["id"], limit=2)
+        queued = client.post("/api/demos/pretraining/runs", json={"text": text, "steps": 4, "pace": 0}).json()
+        assert client.get(f"/api/runs/{queued['id']}").json()["status"] == "queued"
+        scripts = [client.get(f"/api/runs/{run['id']}/script.py") for run in (blocker, queued)]
+        client.delete(f"/api/runs/{queued['id']}", headers=auth(queued))
+        client.delete(f"/api/runs/{blocker['id']}", headers=auth(blocker))
+        assert read_events(client, blocker["id"])[-1]["data"]["status"] == "cancelled"
+        scripts += [client.get(f"/api/runs/{run['id']}/script.py") for run in (blocker, queued)]
+    for response in scripts:
+        assert response.status_code == 200, response.text
+        assert "kumquats" not in response.text and text[:16] not in response.text
+    assert "'pace': 1" in scripts[0].text and "'text': None" in scripts[1].text
+    assert "not included" in scripts[1].text and "not included" in scripts[3].text
