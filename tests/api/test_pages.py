@@ -44,9 +44,14 @@ def test_home_lists_every_term_and_filters_by_level(client) -> None:
     advanced = client.get("/?level=advanced").text
     grid = advanced[advanced.index('id="term-grid"') : advanced.index('class="az"')]
     assert "QLoRA" in grid and "Gradient Descent" not in grid
-    beginner = client.get("/?level=beginner").text
-    grid = beginner[beginner.index('id="term-grid"') : beginner.index('class="az"')]
-    assert "Gradient Descent" in grid and "Loss Function" in grid and "QLoRA" not in grid  # the way in
+    # The glossary rates no term beginner: the filter does not offer that level, and an old link
+    # to it says so and leads to the first step of the learning path (order 1: Loss Function).
+    assert "?level=beginner" not in home and "?level=intermediate" in home
+    beginner = client.get("/?level=beginner")
+    grid = beginner.text[beginner.text.index('id="term-grid"') : beginner.text.index('class="az"')]
+    assert beginner.status_code == 200 and 'class="card-title' not in grid
+    assert "No term is at level <strong>beginner</strong>" in grid
+    assert 'starts with <a href="/terms/loss-function">Loss Function</a>' in grid
     bogus = client.get("/?level=expert")
     assert bogus.status_code == 422 and bogus.headers["content-type"].startswith("text/html")
     assert 'id="term-grid"' in bogus.text  # a page a person can use, not JSON
