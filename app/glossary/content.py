@@ -124,9 +124,13 @@ class Glossary:
     def sorted_terms(self) -> list[Term]:
         return sorted(self.terms.values(), key=lambda t: t.meta.title.lower())
 
+    def learning_path(self) -> list[Term]:
+        """Every term in reading order: categories in order, each in its terms' order."""
+        return [term for category in self.categories.values() for term in category.terms]
+
     def place(self, slug: str) -> int:
-        """Position of a term on the learning path (categories in order, each in its terms' order)."""
-        path = [t.slug for category in self.categories.values() for t in category.terms]
+        """Position of a term on the learning path."""
+        path = [t.slug for t in self.learning_path()]
         return path.index(slug) if slug in path else len(path)
 
     def neighbours(self, term: Term) -> tuple[Term | None, Term | None]:

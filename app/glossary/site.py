@@ -56,11 +56,23 @@ class Site:
 
 def build_site(glossary: Glossary, templates: Environment, panel: PanelRenderer) -> Site:
     site = Site(glossary, templates, SearchIndex(glossary))
+    by_level = {level: [t for t in glossary.sorted_terms() if t.meta.level == level] for level in LEVELS}
+    # The filter offers only levels that hold terms; a level left empty by the content (the
+    # glossary rates no training term beginner) still answers its old links, saying so and
+    # pointing to the start of the learning path instead of showing a bare empty grid.
+    filter_levels = {level: len(terms) for level, terms in by_level.items() if terms}
+    path = glossary.learning_path()
     for level in (None, *LEVELS):
-        terms = [t for t in glossary.sorted_terms() if level is None or t.meta.level == level]
         key = "/" if level is None else f"/?level={level}"
         site.pages[key] = Page.build(
-            site.render("index.html", terms=terms, level=level, letters=site.letters(), levels=LEVELS)
+            site.render(
+                "index.html",
+                terms=glossary.sorted_terms() if level is None else by_level[level],
+                level=level,
+                filter_levels=filter_levels,
+                path_start=path[0] if path else None,
+                letters=site.letters(),
+            )
         )
     for category in glossary.categories.values():
         site.pages[category.url] = Page.build(site.render("category.html", category=category))

@@ -26,13 +26,45 @@ def test_term_page_renders_mathml_with_the_math_font(page) -> None:
     assert page.evaluate("document.fonts.check('16px \"STIX Two Math\"')")
 
 
-def test_level_filter_swaps_the_grid(page) -> None:
+def test_level_filter_swaps_the_grid_and_marks_the_chosen_chip(page) -> None:
     page.goto("/")
-    page.get_by_role("link", name="Advanced", exact=True).click()
+    chips = page.locator(".level-filter a")
+    assert chips.all_inner_texts() == ["All 18", "Intermediate 13", "Advanced 5"]  # no empty Beginner
+
+    def current() -> list[str]:
+        return chips.evaluate_all("links => links.filter(a => a.getAttribute('aria-current')).map(a => a.textContent)")
+
+    assert current() == ["All 18"]
+    chips.filter(has_text="Advanced").click()
     page.locator("#term-grid .filter-note", has_text="level advanced").wait_for()
     assert "level=advanced" in page.url
     titles = page.locator("#term-grid .card-title").all_inner_texts()
-    assert "QLoRA" in titles and "Gradient Descent" not in titles
+    assert sorted(titles) == sorted(
+        [
+            "QLoRA",
+            "Direct Preference Optimization",
+            "Reinforcement Learning from Human Feedback",
+            "Reward Model",
+            "Training Compute",
+        ]
+    )
+    assert current() == ["Advanced 5"]  # the highlight and aria-current moved off "All"
+    assert page.evaluate("document.activeElement.textContent") == "Advanced 5"  # focus stays on the chip
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # "Intermediate", by keyboard
+    page.locator("#term-grid .filter-note", has_text="13 terms at level intermediate").wait_for()
+    assert current() == ["Intermediate 13"]
+    page.go_back()
+    page.locator("#term-grid .filter-note", has_text="level advanced").wait_for()
+    assert current() == ["Advanced 5"]
+
+
+def test_an_empty_level_points_to_the_start_of_the_learning_path(page) -> None:
+    page.goto("/?level=beginner")
+    assert page.locator("#term-grid .card").count() == 0
+    assert page.locator(".level-filter a[aria-current]").count() == 0  # no chip claims this view
+    page.locator("#term-grid .filter-note").get_by_role("link", name="Loss Function").click()
+    page.wait_for_url("**/terms/loss-function")
 
 
 def test_dark_mode_toggle_persists(page) -> None:
