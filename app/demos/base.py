@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.demos.artifacts import Artifact, ArtifactStore
 
@@ -88,6 +88,22 @@ class DemoParams(BaseModel):
         if _is_number(annotation) and isinstance(value, str):
             raise ValueError("must be a number, not a string")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _omitted_fields_suit_the_choices(cls, raw: Any) -> Any:
+        # A choice that comes with its own settings (`suggests`: each surface its start) lends them
+        # to the fields a request leaves out, as picking it in the panel does: the plain defaults
+        # may not fit it (a start off that surface's map).
+        if not isinstance(raw, dict):
+            return raw
+        filled = dict(raw)
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            choice = raw.get(name, info.default)
+            if isinstance(suggestions := extra.get("suggests"), dict) and isinstance(choice, str):
+                filled |= {k: v for k, v in suggestions.get(choice, {}).items() if k not in raw}
+        return filled
 
     @field_validator("pace", check_fields=False)
     @classmethod

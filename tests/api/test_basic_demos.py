@@ -1,10 +1,18 @@
-"""The loss-function, backpropagation, synthetic-data and distillation playgrounds through the API."""
+"""The gradient-descent, loss-function, backpropagation, synthetic-data and distillation playgrounds through
+the API."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.api.test_demo_runs import run_to_end
+
+
+def test_gradient_descent_on_a_surface_named_alone_starts_at_its_suggested_start(client) -> None:
+    """Only the surface given: the start and lr are that surface's, as picking it in the panel sets them."""
+    facts, points, _ = run_to_end(client, "gradient-descent", function="rosenbrock", steps=5)
+    assert facts["params"]["function"] == "rosenbrock"
+    assert (points[0]["x"], points[0]["y"], points[0]["lr"]) == (-1.5, 2.0, 0.002)
 
 
 def test_loss_function_regression_through_the_api(client) -> None:

@@ -113,3 +113,11 @@ def test_a_start_off_the_surfaces_map_is_refused_naming_both_coordinates() -> No
     with pytest.raises(ValidationError, match="rosenbrock map shows x0 from -2 to 2 and y0 from -1 to 3"):
         Params(function="rosenbrock", x0=-2.5)
     assert Params(function="rosenbrock", **SUGGESTED["rosenbrock"]).x0 == -1.5
+
+
+def test_fields_left_out_take_the_chosen_surfaces_suggestions_and_given_ones_stay() -> None:
+    """On the API as in the panel: {"function": "rosenbrock"} alone is a run that starts on its map."""
+    assert DEMO.parse({"function": "rosenbrock"}).model_dump(include={"lr", "x0", "y0"}) == SUGGESTED["rosenbrock"]
+    chosen = DEMO.parse({"function": "himmelblau", "lr": 0.001, "x0": 1.0})
+    assert (chosen.lr, chosen.x0, chosen.y0) == (0.001, 1.0, SUGGESTED["himmelblau"]["y0"])
+    assert DEMO.parse({}) == Params()  # the default surface's suggestions are the plain defaults
