@@ -51,7 +51,7 @@ log = logging.getLogger("modelterms.engine")
 class Run:
     id: str
     demo: Demo
-    params: dict[str, Any]
+    params: dict[str, Any]  # as shown (Demo.shown), as on every backend: never a reader's withheld text
     client: str = ""
     seq: int = 0  # names the run on the wire to its worker
     created: float = field(default_factory=time.time)
@@ -71,6 +71,8 @@ class Run:
     inflight_waiters: list[asyncio.Future] | None = None  # None: no batch in flight
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     """Given to the run's creator only; PATCH and DELETE need it (the permalink is read-only)."""
+    withheld: dict[str, Any] = field(default_factory=dict)
+    """What only the worker may have (Demo.private_split); handed over and forgotten when it starts."""
 
     @property
     def finished(self) -> bool:
@@ -85,7 +87,7 @@ class Run:
             self.id,
             self.demo.name,
             self.status,
-            self.demo.shown(self.params),
+            self.params,
             self.summary,
             self.created,
             time.time(),
@@ -264,7 +266,7 @@ class Engine:
         elif kind == "start":
             run.log.append(
                 "start",
-                {"demo": run.demo.name, "params": run.demo.shown(run.params), "device": worker.device, **message[2]},
+                {"demo": run.demo.name, "params": run.params, "device": worker.device, **message[2]},
             )
         elif kind == "control":
             self._on_control(run, message[2], message[3])
@@ -299,7 +301,8 @@ class Engine:
             retry = self._retry_after(list(self.runs.values()), len(self.runs) - self.capacity)
             raise QueueFull.of(self.capacity, self.settings.queue_size, retry)
         self._seq += 1
-        run = Run(uuid.uuid4().hex[:12], demo, params, client, self._seq)
+        shown, withheld = demo.private_split(params)
+        run = Run(uuid.uuid4().hex[:12], demo, shown, client, self._seq, withheld=withheld)
         self.runs[run.id] = run
         self._write(self._store_call("accept", run.record()))
         missing = [a for a in demo.artifacts if not self.artifacts.ready(a)]
@@ -334,7 +337,9 @@ class Engine:
         run.status = "running"
         run.started_at = time.monotonic()
         cpu_budget = self.settings.max_run_seconds
-        worker.link.send(("run", run.seq, run.demo.name, run.params, self.settings.max_steps, cpu_budget))
+        trained = run.demo.trained(run.params, run.withheld)
+        worker.link.send(("run", run.seq, run.demo.name, trained, self.settings.max_steps, cpu_budget))
+        run.withheld = {}
         loop = asyncio.get_running_loop()
         run.deadline = loop.call_later(self.settings.max_run_wall_seconds, self._on_wall_deadline, run)
 

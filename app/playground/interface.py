@@ -79,6 +79,8 @@ class ActiveRun(Protocol):
     id: str
     demo: Demo
     params: dict[str, Any]
+    """As shown (Demo.shown) on every backend: a reader's withheld text is never in the web process
+    past admission, only its size and hash."""
     status: str
     step: int
     summary: dict[str, Any]

@@ -103,7 +103,7 @@ def run_json(engine: RunEngine, run: ActiveRun | StoredRun) -> dict[str, Any]:
         "id": run.id,
         "demo": run.demo.name,
         "status": run.status,
-        "params": run.demo.shown(run.params),
+        "params": run.params,
         "step": run.step,
         "queue_position": engine.position(run),
         "summary": run.summary,
@@ -209,8 +209,10 @@ def _validate_changes(run: ActiveRun, changes: dict[str, Any]) -> dict[str, Any]
     if errors:
         raise unprocessable(errors)
     params = {k: v for k, v in changes.items() if k not in CONTROL_FIELDS}
+    # Checked against what a share link of the run holds: its shown params less any private field
+    # (a reader's text, here only as its size and hash), which takes its default; no change touches it.
     try:
-        checked = run.demo.parse(run.params | params).model_dump(mode="json")
+        checked = run.demo.parse(run.demo.link_params(run.params) | params).model_dump(mode="json")
     except ValidationError as error:
         raise unprocessable([e for e in error.errors() if e["loc"] and e["loc"][0] in params]) from None
     return {k: checked[k] for k in params} | {k: v for k, v in changes.items() if k in CONTROL_FIELDS}
@@ -228,7 +230,7 @@ async def change_run(run_id: str, request: Request, engine: EngineDep) -> dict:
         step = await engine.change(run, changes)
     except RunFinished:
         raise HTTPException(409, f"Run '{run_id}' is {run.status}; it cannot take this change now.") from None
-    return {"id": run.id, "status": run.status, "applies_from_step": step, "params": run.demo.shown(run.params)}
+    return {"id": run.id, "status": run.status, "applies_from_step": step, "params": run.params}
 
 
 @router.delete("/api/runs/{run_id}", tags=["playground"])

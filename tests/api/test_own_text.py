@@ -116,3 +116,25 @@ def test_the_page_of_a_running_run_does_not_show_a_withheld_text(client) -> None
         assert text[:16] not in client.get(f"/runs/{started['id']}").text
     finally:
         client.delete(f"/api/runs/{started['id']}", headers=auth(started))
+
+
+def test_a_live_change_to_a_run_on_a_withheld_text_applies_on_both_backends(engine_client) -> None:
+    """The server holds only the shown params of such a run (the text as its size and hash): a
+    PATCH is checked against those, and its answer and events never carry the text."""
+    text = unique_text()
+    body = {"text": text, "steps": 3000, "pace": 5, "d_model": 32}
+    started = engine_client.post("/api/demos/pretraining/runs", json=body).json()
+    url = f"/api/runs/{started['id']}"
+    try:
+        changed = engine_client.patch(url, headers=auth(started), json={"lr": 0.002, "temperature": 0.5})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["params"]["lr"] == 0.002 and changed.json()["params"]["text"] is None
+        assert changed.json()["params"]["text_withheld"]["chars"] == len(text)
+        too_fast = engine_client.patch(url, headers=auth(started), json={"lr": 5.0})
+        assert too_fast.status_code == 422 and too_fast.json()["detail"][0]["field"] == "lr", too_fast.text
+    finally:
+        engine_client.delete(url, headers=auth(started))
+    events = read_events(engine_client, started["id"])
+    controls = [e["data"]["changes"] for e in events if e["event"] == "control"]
+    assert {"lr": 0.002, "temperature": 0.5} in controls
+    assert text[:16] not in json.dumps(events) + engine_client.get(url).text
