@@ -550,41 +550,48 @@ def serving(**settings: str) -> Iterator[tuple[Server, Path]]:
             server.stop()
 
 
-def sigterm_and_time_exit(server: Server) -> float:
+def sigterm_and_time_exit(server: Server, signum: int = signal.SIGTERM) -> float:
+    """SIGTERM to the server alone (as `docker stop` through --init; the default), or SIGINT to its whole
+    process group (as Ctrl+C in a terminal): a drained stop exits 0, not by the signal."""
     started = time.monotonic()
-    server.process.send_signal(signal.SIGTERM)
+    if signum == signal.SIGINT:
+        os.killpg(server.process.pid, signum)
+    else:
+        server.process.send_signal(signum)
     try:
         server.process.wait(10)
     except subprocess.TimeoutExpired:
-        raise AssertionError(f"still running 10 s after SIGTERM:\n{server.tail()}") from None
+        raise AssertionError(f"still running 10 s after {signum.name}:\n{server.tail()}") from None
+    assert server.process.returncode == 0, f"exit status {server.process.returncode}:\n{server.tail()}"
     return time.monotonic() - started
 
 
-def assert_sigterm_cancels_and_exits(server: Server, data: Path, run_id: str) -> None:
-    """SIGTERM with a watched run in flight: exit within 10 s, the run stored as cancelled, and the
-    open stream ended by the run's `end` event instead of being cut off."""
+def assert_stop_cancels_and_exits(server: Server, data: Path, run_id: str, signum: int = signal.SIGTERM) -> None:
+    """A stop signal with a watched run in flight: exit 0 within 10 s, the run stored as
+    cancelled, and the open stream ended by the run's `end` event instead of being cut off."""
     watcher = Watcher(f"{server.base}/api/runs/{run_id}/events")
     assert watcher.training.wait(15) and watcher.error is None, watcher.error
-    seconds = sigterm_and_time_exit(server)
+    seconds = sigterm_and_time_exit(server, signum)
     watcher.thread.join(5)
-    print(f"\nexited {seconds:.1f} s after SIGTERM")
+    print(f"\nexited {seconds:.1f} s after {signum.name}")
     assert stored_status(data, run_id) == "cancelled", server.tail()
     assert watcher.error is None, watcher.error
     assert watcher.events[-1]["event"] == "end", watcher.events[-1]
     assert watcher.events[-1]["data"]["status"] == "cancelled"
 
 
-def test_sigterm_cancels_a_watched_run_stores_it_and_exits_within_10_s() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_cancels_a_watched_run_stores_it_and_exits_0_within_10_s(signum: int) -> None:
     with serving() as (server, data):
         run_id = start_run(server, "gradient-descent", steps=5000, pace=20)  # would take ~4 minutes
-        assert_sigterm_cancels_and_exits(server, data, run_id)
+        assert_stop_cancels_and_exits(server, data, run_id, signum)
         assert "Exception in ASGI application" not in server.tail(200)
 
 
-def test_sigterm_exits_within_10_s_even_when_a_run_is_stuck_inside_a_step() -> None:
+def test_sigterm_exits_0_within_10_s_even_when_a_run_is_stuck_inside_a_step() -> None:
     with serving(extra_demo_modules='["tests.support.demos"]') as (server, data):
         run_id = start_run(server, "counter", steps=100, block_at=5)  # sleeps an hour at step 5
-        assert_sigterm_cancels_and_exits(server, data, run_id)
+        assert_stop_cancels_and_exits(server, data, run_id)
 
 
 def test_the_scale_profile_runs_redis_web_replicas_behind_an_sse_proxy_and_workers() -> None:
