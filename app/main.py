@@ -98,9 +98,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
+        """Liveness: 200 while the process serves. Readiness: `ready`, and `waiting_for` says what
+        a run posted now would wait on (a load balancer or an orchestrator routes by it)."""
         health = engine.health()
         status = "ok" if health["store"] == "ok" else "degraded"  # runs train, but are not being saved
-        return {"status": status, "terms": len(glossary.terms), "demos": len(demos), **health}
+        waiting_for = readiness(health, settings)
+        return {
+            "status": status,
+            "ready": not waiting_for,
+            "waiting_for": waiting_for,
+            "terms": len(glossary.terms),
+            "demos": len(demos),
+            **health,
+        }
 
     @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)
     def api_docs(request: Request) -> Response:
@@ -118,6 +128,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     return app
+
+
+def readiness(health: dict, settings: Settings) -> list[str]:
+    """What keeps a run posted now from starting at once, read from the engine's health (empty:
+    ready). The embedded engine wants every one of its workers up (each loads PyTorch as the server
+    starts, and is replaced if it dies); a Redis replica wants Redis and one worker anywhere."""
+    if settings.redis_url:
+        if health["redis"] != "ok":
+            return [f"Redis: {health['redis']}"]
+        return [] if health["workers_ready"] else ["a training worker: none is connected (start `modelterms worker`)"]
+    ready = health["workers_ready"]
+    if ready < settings.workers:
+        return [f"training workers: {ready} of {settings.workers} ready (each loads PyTorch when it starts)"]
+    return []
 
 
 def make_engine(settings: Settings) -> RunEngine:

@@ -30,8 +30,12 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 
+from app.main import create_app
 from app.settings import ROOT, Settings
+from tests.conftest import TEST_DEMOS, make_settings, running_app
+from tests.support import cluster
 
 BIN = Path(sys.executable).parent  # the virtual environment that runs the tests (.venv/bin)
 NOBODY = 65534  # uid and gid of nobody / nogroup
@@ -225,6 +229,37 @@ def test_the_healthcheck_probes_often_while_the_server_starts() -> None:
     container reads 'starting' long after /healthz answers (within about 3 s)."""
     options = dict(re.findall(r"--([\w-]+)=(\S+)", read_image().stage.last("HEALTHCHECK").split(" CMD ", 1)[0]))
     assert options["start-interval"].endswith("s") and float(options["start-interval"][:-1]) <= 2
+
+
+# --- ready means ready: /healthz is 200 while the process lives, `ready` once runs start at once ---
+def test_healthz_answers_not_ready_while_the_workers_start_then_ready(tmp_path) -> None:
+    slow = [*TEST_DEMOS, "tests.support.slow_worker_start"]  # each worker takes 3 s more to start
+    with running_app(tmp_path, workers=2, extra_demo_modules=slow) as client:
+        starting = client.get("/healthz")
+        assert starting.status_code == 200, "liveness: the process answers while its workers start"
+        health = starting.json()
+        assert health["ready"] is False and health["workers_ready"] < 2, health
+        assert health["waiting_for"] == [
+            f"training workers: {health['workers_ready']} of 2 ready (each loads PyTorch when it starts)"
+        ]
+        cluster.wait_until(lambda: client.get("/healthz").json()["ready"], 60, "the workers to start")
+        health = client.get("/healthz").json()
+        assert health["waiting_for"] == [] and health["workers_ready"] == 2 and health["status"] == "ok"
+
+
+def test_a_redis_replica_is_ready_once_redis_answers_and_a_worker_is_connected(tmp_path, redis_url) -> None:
+    down = make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{cluster.free_port()}/0")
+    with TestClient(create_app(down)) as client:
+        health = client.get("/healthz").json()
+        assert health["ready"] is False and health["waiting_for"][0].startswith("Redis: unreachable"), health
+    settings = make_settings(tmp_path, redis_url=redis_url, heartbeat_seconds=0.2)
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/healthz").json()
+        assert health["ready"] is False, health
+        assert health["waiting_for"] == ["a training worker: none is connected (start `modelterms worker`)"]
+        with cluster.workers(settings, 1):
+            cluster.wait_until(lambda: client.get("/healthz").json()["ready"], 10, "the replica to see the worker")
+        cluster.wait_until(lambda: not client.get("/healthz").json()["ready"], 10, "the replica to see it leave")
 
 
 def test_every_modelterms_variable_is_a_setting_with_a_valid_value(monkeypatch) -> None:
