@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 from app.settings import Settings
 
@@ -49,6 +51,8 @@ def serve(args: argparse.Namespace) -> int:
         app = create_app(settings)
     except (ContentError, StoreError) as error:
         print(f"modelterms: refusing to start: {error}", file=sys.stderr)
+        if isinstance(error, StoreError) and (why := unwritable(settings.data_dir)):
+            print(why, file=sys.stderr)
         return 2
 
     class DrainingServer(uvicorn.Server):
@@ -90,6 +94,22 @@ def serve(args: argparse.Namespace) -> int:
     server = DrainingServer(config)
     server.run()
     return 0 if server.started else 3
+
+
+def unwritable(data_dir: Path) -> str | None:
+    """Why this process cannot write its data folder, and the fix; None if it can. SQLite says
+    only "unable to open database file", typically for a bind-mounted host folder that belongs to
+    the host's user while the image runs as uid 10001."""
+    existing = next(folder for folder in [data_dir, *data_dir.parents] if folder.exists())
+    if os.access(existing, os.W_OK | os.X_OK):
+        return None
+    uid, gid = os.getuid(), os.getgid()
+    return (
+        f"modelterms: {existing} is not writable by this process, which runs as uid {uid} (gid {gid}). "
+        f"Give that user the folder (for a host folder mounted there: `sudo chown -R {uid}:{gid} <host folder>`), "
+        "or mount a named volume instead (`-v modelterms_data:/data`: Docker and Podman create it owned by "
+        "the image's user), or point MODELTERMS_DATA_DIR at a folder it can write."
+    )
 
 
 def worker(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ fail, never hang.
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import itertools
 import json
 import os
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from app.cli import main
 from app.main import create_app
 from app.settings import ROOT, Settings
 from tests.conftest import TEST_DEMOS, make_settings, running_app
@@ -562,6 +565,44 @@ def test_the_container_command_serves_and_trains_with_a_read_only_app_and_conten
                 server.process.wait(15)
             server.stop()
         assert not list(content.rglob("__pycache__"))
+
+
+def serve_as_another_user(data: Path, stderr: Path) -> tuple[int, int]:
+    """`modelterms serve` on `data`, in a fork of this process that runs as nobody when we are root
+    (root writes any folder): (its uid, its exit status). A fork reads no code from disk once what
+    it imports is imported here (the virtual environment may live in root's home, closed to nobody)."""
+    uid = NOBODY if os.geteuid() == 0 else os.geteuid()
+    for module in ("uvicorn", "app.server", "app.playground.store"):  # `serve` imports them when it runs
+        importlib.import_module(module)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit status and stderr
+        status = 70
+        sys.stderr = stderr.open("w", buffering=1)  # pytest has its own sys.stderr
+        try:
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            os.environ["MODELTERMS_DATA_DIR"] = str(data)
+            status = main(["serve", "--port", str(free_port())])
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    return uid, os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+
+
+def test_a_data_folder_it_cannot_write_is_named_with_the_uid_and_the_fix() -> None:
+    with scratch_dir() as scratch:
+        data = scratch / "data"
+        data.mkdir()
+        data.chmod(0o555)  # as a host folder of another user, bind-mounted at /data
+        uid, status = serve_as_another_user(data, scratch / "stderr")
+        stderr = (scratch / "stderr").read_text()
+    assert status == 2, stderr
+    assert "unable to open database file" in stderr
+    assert f"{data} is not writable by this process, which runs as uid {uid}" in stderr
+    assert f"chown -R {uid}:" in stderr and "modelterms_data:/data" in stderr
 
 
 @dataclass
