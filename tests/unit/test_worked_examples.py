@@ -678,3 +678,46 @@ def test_the_learning_rate_playground_numbers_come_from_the_demo() -> None:
     assert f"0.97 reaches {fixed(final['lr=0.965']['loss'], 3)}, every point classified" in text
     assert final["lr=0.965"]["accuracy"] == 1.0
     assert f"spikes to {peak:.0f} and then ends lower still, at {fixed(final['lr=3']['loss'], 3)}" in text
+
+
+def test_the_dpo_figures_are_the_default_runs_summary() -> None:
+    """The DPO page and its exercises quote the run's summary (means over the last 10 steps), rerun (about 10 s)."""
+    import torch
+    import yaml
+
+    from app.demos.base import run_inline
+    from app.demos.dpo import DEMO, Params
+    from app.glossary.content import split_front_matter
+
+    torch.set_num_threads(1)
+    front, body, _ = split_front_matter(page_text("dpo"))
+    answers = [exercise["answer"] for exercise in yaml.safe_load(front)["exercises"]]
+    text = " ".join(" ".join([body, *answers]).split())  # as read: YAML and line wraps undone
+
+    def run(**params: object) -> tuple[dict, list[dict]]:
+        points, summary, _ = run_inline(DEMO, Params(pace=0, **params))
+        return summary, points
+
+    base, points = run()
+    chosen, rejected = (sum(p[key] for p in points[-10:]) / 10 for key in ("rewards_chosen", "rewards_rejected"))
+    assert (
+        f"the loss is down from 0.693 to {fixed(base['loss'], 2)} and the implied rewards have drifted apart: "
+        f"the chosen ones at −{fixed(-chosen, 2)}, the rejected at −{fixed(-rejected, 2)}, "
+        f"a margin of {fixed(base['reward_margin'], 2)}, with {base['reward_accuracy']:.0%} of each batch's pairs"
+    ) in text
+    assert f"rises from 1.73 to about {fixed(base['true_reward'], 1)}, at a KL of {fixed(base['kl'], 1)}." in text
+    last = points[-1]
+    assert (
+        f"reads a loss of {fixed(last['loss'], 2)} and {last['reward_accuracy']:.0%} of pairs ordered right, "
+        f"against means of {fixed(base['loss'], 2)} and {base['reward_accuracy']:.0%}"
+    ) in text
+
+    small_beta, _ = run(beta=0.01)
+    assert f"the KL averages about {fixed(small_beta['kl'], 1)} against {fixed(base['kl'], 1)} at β = 0.1" in text
+    assert f"(about {fixed(small_beta['true_reward'], 1)} against {fixed(base['true_reward'], 1)})" in text
+
+    ipo, _ = run(loss_type="ipo")
+    assert f"averages about {ipo['loss']:.0f} over the last 10 steps" in text
+    assert f"KL about {fixed(ipo['kl'], 2)} against {fixed(base['kl'], 1)}" in text
+    assert f"orders {ipo['reward_accuracy']:.0%} of each batch's pairs right ({base['reward_accuracy']:.0%}" in text
+    assert f"true reward up to about {fixed(ipo['true_reward'], 2)}." in text
