@@ -8,11 +8,13 @@ const panels = [];
 
 function init() {
   const query = new URLSearchParams(location.search);
+  // An embed page names the glossary page its share links lead to (templates/embed.html).
+  const sitePage = document.querySelector("[data-site-page]")?.dataset.sitePage || null;
   document.querySelectorAll("section.playground").forEach((section, index) => {
     if (section.dataset.pgReady) return;
     section.dataset.pgReady = "1";
     try {
-      panels.push(new Panel(section, index, query));
+      panels.push(new Panel(section, index, query, { sitePage }));
     } catch (error) {
       const errors = section.querySelector(".pg-errors");
       if (errors) errors.append(el("li", "", `This playground could not start (${error.message}).`));

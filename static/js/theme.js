@@ -1,1 +1,9 @@
-document.documentElement.dataset.theme = localStorage.getItem("theme") || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
+// The reader's chosen theme, else the system's. Storage may be refused (an embed's frame where
+// the browser blocks third-party storage): then the system's.
+let saved = null;
+try {
+  saved = localStorage.getItem("theme");
+} catch {
+  saved = null;
+}
+document.documentElement.dataset.theme = saved || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");

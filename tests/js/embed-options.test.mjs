@@ -27,5 +27,5 @@ test("the embed URL keeps the share link's params but not demo=", () => {
 
 test("the snippet escapes what it quotes", () => {
   const snippet = iframeSnippet('http://h/embed/x?a=1&b="2"', "A <b> title", 900);
-  assert.equal(snippet, '<iframe src="http://h/embed/x?a=1&amp;b=&quot;2&quot;" title="A &lt;b> title" width="100%" height="900" style="border:0" loading="lazy"></iframe>');
+  assert.equal(snippet, '<iframe src="http://h/embed/x?a=1&amp;b=&quot;2&quot;" title="A &lt;b> title" width="100%" height="900" style="border:0" loading="lazy" allow="clipboard-write"></iframe>');
 });

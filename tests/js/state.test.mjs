@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { addresses, applies, checkValue, defaults, fieldSpecs, fromQuery, itemValue, suggestion, toQuery, validate } from "../../static/js/playground/state.js";
+import { addresses, applies, charCount, checkValue, defaults, fieldSpecs, fromQuery, itemValue, suggestion, toQuery, validate } from "../../static/js/playground/state.js";
 
 // The shape pydantic gives (see app/demos/gradient_descent.py and lora.py).
 const SCHEMA = {
@@ -141,4 +141,11 @@ test("picking a choice that suggests settings sets those that differ, and says w
   assert.deepEqual(picked, { changes: { lr: 0.002 }, text: "Set for rosenbrock: Lr 0.002" });
   assert.equal(suggestion(specs, spec("function"), { function: "quadratic", lr: 0.08 }), null); // already so
   assert.equal(suggestion(specs, spec("lr"), { lr: 0.5 }), null); // a field that suggests nothing
+});
+
+test("text bounds count characters as the server does (code points), not UTF-16 units", () => {
+  const spec = fieldSpecs({ properties: { text: { anyOf: [{ type: "string", maxLength: 5 }, { type: "null" }], min_chars: 2 } } })[0];
+  assert.equal(charCount("🙂🙂🙂"), 3);
+  assert.equal(checkValue(spec, "🙂🙂🙂🙂🙂"), null); // 10 UTF-16 units, 5 characters
+  assert.equal(checkValue(spec, "🙂🙂🙂🙂🙂🙂"), "must be at most 5 characters");
 });

@@ -5,6 +5,7 @@
 
 import { alignedData, buildLines, xyData } from "./chart-data.js";
 import { paintMarkers, paintPaths, paintSurface } from "./chart-paint.js";
+import { ChartTable } from "./chart-table.js";
 import { el } from "./dom.js";
 import { fmtTick, humanize } from "./format.js";
 import { Readout } from "./readout.js";
@@ -22,6 +23,7 @@ export class Chart {
     this.xKey = this.spec.x;
     this.switchable = this.spec.x_choices.length > 0;
     this.readout = new Readout(figure);
+    this.table = new ChartTable(figure, this.spec.title || this.spec.y.map(humanize).join(", "));
     this.u = null;
     this.key = "";
     this.width = 0;
@@ -96,6 +98,7 @@ export class Chart {
       colorIndex: (key, series) => this.colorIndex(key, series),
     });
     this.updateLabel(runs, surface);
+    this.table.update(lines, this.xKey);
     if (!lines.some((l) => l.run.points.length > 0) && !surface) {
       this.destroy();
       this.key = "";

@@ -9,14 +9,20 @@ const PALETTES = {
   dark: ["#ff8a4c", "#2fd3a0", "#eea0cf", "#74c6f7", "#f0dc5a", "#c3c8d2", "#c59bf0"],
 };
 
-const colorContext = (() => {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = 1;
-  return canvas.getContext("2d", { willReadFrequently: true });
-})();
+// Made on first use, so that modules importing this one load without a DOM (the Node tests).
+let canvasContext = null;
+function paletteCanvas() {
+  if (!canvasContext && typeof document !== "undefined") {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 1;
+    canvasContext = canvas.getContext("2d", { willReadFrequently: true });
+  }
+  return canvasContext;
+}
 
 /** Any CSS colour -> [r, g, b, a] (a in 0..1), through the canvas, so every syntax works. */
 function parseColor(css, fallback = [0, 0, 0, 1]) {
+  const colorContext = paletteCanvas();
   if (!css || !colorContext) return fallback;
   colorContext.clearRect(0, 0, 1, 1);
   colorContext.fillStyle = "#000";

@@ -13,6 +13,7 @@ export class Controls {
     const nodes = this.form ? [...this.form.querySelectorAll(".pg-field[data-name]")] : [];
     this.fields = nodes.map((node) => new Field(node, byName.get(node.dataset.name)));
     this.runLock = { active: false, starting: false }; // set by sync
+    this.held = new Set(); // buttons whose request is in flight (see hold)
     this.buttons = {};
     section.querySelectorAll("[data-action]").forEach((b) => { this.buttons[b.dataset.action] = b; });
   }
@@ -57,6 +58,8 @@ export class Controls {
     };
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
+      // A field locked by the run may still hold focus: Enter there asks for nothing.
+      if (document.activeElement && document.activeElement.disabled) return;
       // Enter in a typed value commits it, also to a running run (where Run does nothing).
       if (this.form.contains(document.activeElement)) edited({ target: document.activeElement }, true);
       onSubmit();
@@ -83,6 +86,8 @@ export class Controls {
         : status === "paused" ? "Paused" : status === "queued" ? "Queued…" : "Running…";
     }
     const paused = status === "paused" && active;
+    if (!active) this.held.clear();
+    for (const name of ["pause", "stop"]) if (b[name]) b[name].setAttribute("aria-disabled", String(this.held.has(name)));
     if (b.pause) {
       b.pause.disabled = !active || status === "queued";
       b.pause.textContent = paused ? "Resume" : "Pause";
@@ -101,6 +106,19 @@ export class Controls {
       const next = [b.pause, b.run].find((x) => x && !x.disabled);
       if (next) next.focus();
     }
+  }
+
+  /** Mark a button as asked (its request in flight) without disabling it: a disabled button
+   * would drop keyboard focus to the page, and Space would then scroll it. Clicks on it are
+   * ignored until `release` (dom.js onActions skips aria-disabled buttons). */
+  hold(name) {
+    this.held.add(name);
+    this.buttons[name]?.setAttribute("aria-disabled", "true");
+  }
+
+  release(name) {
+    this.held.delete(name);
+    this.buttons[name]?.setAttribute("aria-disabled", "false");
   }
 
   /** A run that trains locks all but its live fields; one that is starting locks them all. */

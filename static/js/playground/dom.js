@@ -21,7 +21,8 @@ export function download(filename, text, type) {
 }
 
 /** Clicks on `[data-action]` buttons inside `root` -> handlers[action](button), skipping
- * disabled ones; actions without a handler (the form's submit) are left to the browser. */
+ * disabled ones and those marked aria-disabled (asked, awaiting the answer); actions without
+ * a handler (the form's submit) are left to the browser. */
 export function onActions(root, handlers) {
   root.addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");
@@ -29,6 +30,7 @@ export function onActions(root, handlers) {
     const handler = handlers[button.dataset.action];
     if (!handler) return;
     event.preventDefault();
+    if (button.getAttribute("aria-disabled") === "true") return;
     handler(button);
   });
 }

@@ -25,7 +25,8 @@ export function embedUrl(origin, name, query, runId) {
 
 const escapeAttr = (text) => String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
-/** The <iframe> snippet a teacher pastes into a course page. */
+/** The <iframe> snippet a teacher pastes into a course page. `clipboard-write` lets the
+ * frame's "Copy share link" reach the clipboard (a frame is refused it otherwise). */
 export function iframeSnippet(url, title, height) {
-  return `<iframe src="${escapeAttr(url)}" title="${escapeAttr(title)}" width="100%" height="${height}" style="border:0" loading="lazy"></iframe>`;
+  return `<iframe src="${escapeAttr(url)}" title="${escapeAttr(title)}" width="100%" height="${height}" style="border:0" loading="lazy" allow="clipboard-write"></iframe>`;
 }

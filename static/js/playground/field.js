@@ -5,7 +5,7 @@
 // slider only reaches 0.148 or 0.151), the slider follows it, and either moves the other.
 
 import { finite } from "./format.js";
-import { checkValue, itemValue } from "./state.js";
+import { charCount, checkValue, itemValue } from "./state.js";
 import { readTextFile } from "./text-file.js";
 
 export class Field {
@@ -161,7 +161,7 @@ export class Field {
 
   /** "1,234 of at most 16,000 characters", marked while the text is outside its bounds. */
   countChars() {
-    const n = this.input.value.length;
+    const n = charCount(this.input.value);
     const { min, max } = this.count.dataset;
     this.count.textContent = `${n.toLocaleString("en")} of at most ${Number(max).toLocaleString("en")} characters`
       + (n > 0 && n < Number(min) ? ` (at least ${min} needed)` : "");

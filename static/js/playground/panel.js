@@ -8,17 +8,19 @@ import { onActions } from "./dom.js";
 import { Controls } from "./controls.js";
 import { EmbedCode } from "./embed-code.js";
 import { RunHistory } from "./history.js";
+import { LiveDock } from "./live-dock.js";
 import { RunList } from "./runs-list.js";
 import { RunViews } from "./run-views.js";
 import { Scene } from "./scene.js";
-import { RunMemory } from "./resume.js";
+import { RunMemory, frameIndex, instanceKey } from "./resume.js";
 import { RunSession } from "./session.js";
 import { addresses, defaults, fieldSpecs, fromQuery, suggestion, toQuery, validate } from "./state.js";
 import { ErrorList, StatusLine } from "./status.js";
 import { copyLink, exportCsv, exportJson, shareUrl } from "./tools.js";
 
 export class Panel {
-  constructor(section, index, query) {
+  /** `sitePage`: set on an embed page, the glossary page its share links lead to. */
+  constructor(section, index, query, { sitePage = null } = {}) {
     const config = JSON.parse(section.dataset.playground || "{}") || {};
     this.section = section;
     this.name = config.name || section.id.replace(/^playground-/, "");
@@ -26,6 +28,7 @@ export class Panel {
     this.specs = fieldSpecs(config.schema, config.live || []);
     this.defaults = defaults(this.specs);
     this.controls = new Controls(section, this.specs);
+    this.dock = new LiveDock(section, this.controls.fields);
     this.status = new StatusLine(section.querySelector(".pg-status"));
     this.errors = new ErrorList(section.querySelector(".pg-errors"));
     this.history = new RunHistory();
@@ -35,7 +38,8 @@ export class Panel {
     this.charts = new Charts(section, config.charts, this.scene);
     this.embedCode = new EmbedCode(section);
     this.session = null;
-    this.memory = new RunMemory(location.pathname, section.id);
+    this.sitePage = sitePage;
+    this.memory = new RunMemory(instanceKey(location, section.id, frameIndex(window)));
     this.starting = false;
     this.frame = 0;
     if (this.runId) section.classList.add("is-permalink");
@@ -43,14 +47,14 @@ export class Panel {
     if (query && !this.runId && addresses(query, this.name, index)) this.applyLink(fromQuery(this.specs, query));
     this.controls.bind({ onSubmit: () => this.start(), onEdit: (field, final) => this.edited(field, final) });
     onActions(section, {
-      pause: (button) => {
-        button.disabled = true; // until the answer: a double click is one pause
-        this.session.pause(this.run.status !== "paused").then((r) => this.answered(r));
+      pause: () => {
+        this.controls.hold("pause"); // until the answer: a double click is one pause
+        this.session.pause(this.run.status !== "paused").then((r) => this.answered(r, "pause"));
       },
       step: () => this.session.step().then((r) => this.answered(r)),
-      stop: (button) => {
-        button.disabled = true; // until the end event: one press, one DELETE
-        this.session.stop().then((r) => this.answered(r));
+      stop: () => {
+        this.controls.hold("stop"); // until the end event: one press, one DELETE
+        this.session.stop().then((r) => this.answered(r, r && r.ok ? null : "stop"));
       },
       clear: () => this.clear(),
       defaults: () => { this.controls.restore(this.defaults); this.schedule(); },
@@ -63,22 +67,33 @@ export class Panel {
       "clear-runs": () => this.removeOverlay(null),
     });
     section.addEventListener("pg:preset", (event) => this.loadPreset(event.detail));
+    // Without storage (an embed's frame where the browser blocks third-party storage) no reload
+    // can reattach to the run: leaving the page stops it. A page kept for Back keeps it.
+    addEventListener("pagehide", (event) => {
+      if (!event.persisted && !this.memory.persistent && this.session) this.session.abandon();
+    });
     if (this.charts.drawsPaths) this.scene.loadExtras(this.name).then(() => this.schedule());
     this.render();
     if (this.runId) this.follow(RunSession.attach(this.runId, this.history.nextNum));
-    else this.resume();
+    // Settles once this instance knows its run (or that it has none): embed.js autoplays then.
+    this.ready = this.runId ? Promise.resolve() : this.memory.claim().then(() => this.resume());
   }
 
-  /** After a reload or Back: follow the run this tab started here, with its control token. */
+  /** After a reload or Back: follow the run this instance started, with its control token.
+   * Tells the page (`pg:ready`, `data-pg-resumed`) whether there was one. */
   resume() {
     const kept = this.memory.recall();
     if (kept) this.follow(RunSession.attach(kept.id, kept.num, { token: kept.token }), { resumed: true });
     else this.controls.sync(null);
+    this.section.dataset.pgResumed = kept ? "1" : "0";
+    this.section.dispatchEvent(new CustomEvent("pg:ready", { detail: { resumed: !!kept } }));
   }
 
-  /** A share link's params into the form; what it held that the bounds reject is said, not hidden. */
+  /** A share link's params into the form; what it held that the bounds reject is said, not hidden.
+   * In an embed they are its defaults too: "Restore defaults" goes back to the teacher's values. */
   applyLink({ params, rejected }) {
     this.controls.setValues(params);
+    if (this.sitePage) this.defaults = { ...this.defaults, ...params };
     this.errors.show(rejected.map((r) => `The link's ${r.field}=${r.text} was not used (the default stays): ${r.message}`));
   }
 
@@ -98,6 +113,7 @@ export class Panel {
   refresh() {
     this.runList.render(this.history, this.scene.theme, { defaults: this.defaults, permalink: !!this.runId });
     this.controls.sync(this.run, { starting: this.starting });
+    this.dock.sync(!!(this.run && this.run.active));
     if (this.run) this.status.show(this.run, { permalink: !!this.runId, force: true });
     this.schedule();
   }
@@ -124,8 +140,15 @@ export class Panel {
     else if (field.value() !== undefined) this.session.change({ [field.name]: field.value() });
   }
 
+  /** Is a run still followed, whatever its status says? Then Run (or Enter) starts nothing:
+   * a second run would orphan the first, training on unwatched. */
+  get following() {
+    return !!(this.session && !this.session.closed);
+  }
+
   async start() {
-    if (this.starting || (this.run && this.run.active) || this.runId) return;
+    await this.ready; // a run kept from before the reload is followed, not doubled
+    if (this.starting || this.following || this.runId) return;
     this.errors.clear();
     this.controls.clearIssues();
     const params = this.controls.values();
@@ -172,8 +195,10 @@ export class Panel {
     this.refresh();
   }
 
-  /** The answer to pause or step: anything but success (or "already finished") is shown. */
-  answered(result) {
+  /** The answer to pause, step or stop: anything but success (or "already finished") is shown;
+   * `release` names the button held while it was asked. */
+  answered(result, release = null) {
+    if (release) this.controls.release(release);
     if (result && !result.ok && result.status !== 409) this.errors.show(describeFailure(result).errors);
     this.refresh();
   }
@@ -230,7 +255,7 @@ export class Panel {
   async share() {
     const values = this.controls.values();
     const query = this.runId ? null : toQuery(this.specs, values, this.name);
-    const [text, tone] = await copyLink(shareUrl(query, this.section.id));
+    const [text, tone] = await copyLink(shareUrl(query, this.section.id, this.sitePage), this.section.querySelector(".pg-share"));
     const left = !this.runId && this.specs.some((s) => s.private && values[s.name] !== undefined);
     this.status.flash(left ? `${text} (without your own text: a link cannot carry it)` : text, tone);
   }

@@ -33,6 +33,7 @@ export class Run {
     this.rateWindow = [];
     this.reconnecting = false;
     this.controlToken = null; // from the POST answer: only the run's creator may change or cancel it
+    this.attached = false; // followed from a replay of its events (a reload), not started here
   }
 
   /** Headers for PATCH and DELETE: the control token, when this page started the run. */
@@ -140,7 +141,7 @@ export function describeRun(run, permalink) {
     switch (e.status) {
       case "done": {
         const count = at != null ? ` · ${fmtNum(at + 1)} steps` : "";
-        if (permalink || run.startedAt == null) return [`Done${count}`, "ok"];
+        if (permalink || run.attached || run.startedAt == null) return [`Done${count}`, "ok"];
         return [`Done in ${fmtDuration((run.endedAt - run.startedAt) / 1000)}${count}`, "ok"];
       }
       case "diverged":
@@ -172,29 +173,42 @@ export function describeRun(run, permalink) {
   return [parts.join(" · ") + again, ""];
 }
 
+/** Params as a label reads them: a reader's own text as its size, never the text (kept with the
+ * run it is in `text`; withheld, the server sends only its fingerprint, `text_withheld`), and
+ * no other object (nothing reads well in a chip). */
+function labelParams(params) {
+  const { text, text_withheld: withheld, ...rest } = params;
+  const chars = typeof text === "string" ? [...text].length : isPlainObject(withheld) ? withheld.chars : null;
+  const shown = Object.fromEntries(Object.entries(rest).filter(([, v]) => !isPlainObject(v)));
+  return chars == null ? shown : { ...shown, text: `own text (${fmtNum(chars)} chars)` };
+}
+
 /** The label of a run: its number, then the params where it differs from the reference run
  * (as they were when it started, with any live change shown as start→end). */
 export function runLabel(run, reference, defaults) {
+  const params = (r) => [labelParams(r.startParams), labelParams(r.params)];
+  const [start, now] = params(run);
   const show = (key) => {
-    const first = run.startParams[key];
-    const last = run.params[key];
+    const first = start[key];
+    const last = now[key];
+    if (key === "text" && first === undefined) return "built-in text";
     const text = typeof first === "string" ? first : `${key}=${fmtValue(first)}`;
     return JSON.stringify(first) === JSON.stringify(last) || last === undefined ? text : `${text}→${fmtValue(last)}`;
   };
-  const keys = new Set([...Object.keys(run.startParams), ...Object.keys(run.params)]);
+  const keys = new Set([...Object.keys(start), ...Object.keys(now)]);
   keys.delete("pace");
   let parts = [];
   if (reference && reference !== run) {
-    for (const key of keys) {
-      const same = JSON.stringify(run.startParams[key]) === JSON.stringify(reference.startParams[key])
-        && JSON.stringify(run.params[key]) === JSON.stringify(reference.params[key]);
+    const [refStart, refNow] = params(reference);
+    for (const key of new Set([...keys, ...Object.keys(refStart)].filter((k) => k !== "pace"))) {
+      const same = JSON.stringify(start[key]) === JSON.stringify(refStart[key]) && JSON.stringify(now[key]) === JSON.stringify(refNow[key]);
       if (!same) parts.push(show(key));
     }
-    if (!parts.length) return `#${run.num} same params`;
+    if (!parts.length) return `#${run.num} same settings as #${reference.num}`;
   } else {
     // The current run: what differs from the form's defaults.
     defaults = defaults || {};
-    const differs = (k) => [run.startParams[k], run.params[k]].some((v) => v !== undefined && JSON.stringify(v) !== JSON.stringify(defaults[k]));
+    const differs = (k) => [start[k], now[k]].some((v) => v !== undefined && JSON.stringify(v) !== JSON.stringify(defaults[k]));
     parts = [...keys].filter((k) => k in defaults && differs(k)).map(show);
     if (!parts.length) parts = ["lr", "optimizer", "function", "mode", "beta", "rank"].filter((k) => keys.has(k)).map(show);
   }

@@ -57,6 +57,7 @@ export class RunSession {
     const run = new Run(id, num, {});
     run.status = "running";
     run.controlToken = token;
+    run.attached = true; // its start arrives replayed: the page cannot time it
     return new RunSession(run, `${runUrl(id)}/events`, { after, ...deps });
   }
 
@@ -133,6 +134,13 @@ export class RunSession {
   stop() {
     if (!this.run.active) return Promise.resolve(null);
     return this.request(runUrl(this.run.id), { method: "DELETE", headers: this.run.authorization });
+  }
+
+  /** The page is going and nothing can find this run again: cancel it in a request that
+   * outlives the page, rather than leave it training unseen against the reader's limit. */
+  abandon() {
+    if (!this.run.active || !this.run.controlToken) return;
+    this.request(runUrl(this.run.id), { method: "DELETE", headers: this.run.authorization, keepalive: true });
   }
 
   /** Cancel on the server (when still active) and stop following. */

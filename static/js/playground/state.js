@@ -93,11 +93,19 @@ export function checkValue(spec, value) {
     }
     default: {
       if (typeof value !== "string") return "must be text";
-      if (given(spec.minLength) && value.length < spec.minLength) return `must be at least ${spec.minLength} characters`;
-      if (given(spec.maxLength) && value.length > spec.maxLength) return `must be at most ${spec.maxLength} characters`;
+      const length = charCount(value);
+      if (given(spec.minLength) && length < spec.minLength) return `must be at least ${spec.minLength} characters`;
+      if (given(spec.maxLength) && length > spec.maxLength) return `must be at most ${spec.maxLength} characters`;
       return null;
     }
   }
+}
+
+/** Characters as the server counts them (code points): an emoji is one, not two UTF-16 units. */
+export function charCount(text) {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
 }
 
 const sentence = (spec, problem) => `${spec.title} ${problem}.`;

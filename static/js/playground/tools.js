@@ -21,25 +21,28 @@ export function exportJson(name, run) {
   if (run) download(`${name}-${run.id}.json`, `${JSON.stringify(run.events, null, 1)}\n`, "application/json");
 }
 
-/** The link to this page with a panel's state (`query`), or to the page alone (a stored run). */
-export function shareUrl(query, anchor) {
-  const here = `${location.origin}${location.pathname}`;
+/** The link to a panel's state (`query`) on this page, or on `page` (an embed's glossary page);
+ * without a query, to the page alone (a stored run). */
+export function shareUrl(query, anchor, page = null) {
+  const here = `${location.origin}${page || location.pathname}`;
   return query ? `${here}?${query}#${anchor}` : here;
 }
 
-/** Copies the link, or puts it in the address bar where the clipboard is out of reach;
- * resolves to the [text, tone] to flash. */
-export async function copyLink(url) {
+/** Copies the link; where the clipboard is out of reach (an embed's frame, plain http), shows
+ * it selected in `box` (a .pg-share) to copy by hand. Resolves to the [text, tone] to flash. */
+export async function copyLink(url, box) {
   try {
     if (!navigator.clipboard || !window.isSecureContext) throw new Error("no clipboard");
     await navigator.clipboard.writeText(url);
+    if (box) box.hidden = true;
     return ["Link copied", "ok"];
   } catch {
-    try {
-      history.replaceState(history.state, "", url);
-      return ["Link is in the address bar — copy it from there", "ok"];
-    } catch {
-      return ["Could not copy the link", "danger"];
-    }
+    const field = box && box.querySelector("input");
+    if (!field) return ["Could not copy the link", "danger"];
+    box.hidden = false;
+    field.value = url;
+    field.focus();
+    field.select();
+    return ["The link is selected below: press Ctrl+C (⌘C on a Mac) to copy it", "ok"];
   }
 }

@@ -1,0 +1,48 @@
+// What a run's chip says, and a chart's data table: pure functions, no DOM.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { tableData, thinRows } from "../../static/js/playground/chart-table.js";
+import { Run, runLabel } from "../../static/js/playground/run.js";
+
+function started(num, params) {
+  const run = new Run(`r${num}`, num, {});
+  run.apply("start", { params, device: "cpu" }, 1, 0);
+  return run;
+}
+
+test("a reader's withheld text reads as its size in the chips, never as an object", () => {
+  const withheld = { text: null, text_withheld: { chars: 2200, sha256: "ab12" }, steps: 12 };
+  const builtIn = started(1, { text: null, steps: 12 });
+  const own = started(2, withheld);
+  const overlay = runLabel(builtIn, own, {});
+  assert.equal(overlay, "#1 built-in text");
+  assert.equal(runLabel(own, own, { text: null, steps: 12 }), "#2 own text (2,200 chars)");
+  const again = started(3, withheld);
+  assert.equal(runLabel(own, again, {}), "#2 same settings as #3");
+  for (const label of [overlay, runLabel(own, builtIn, {})]) assert.doesNotMatch(label, /object/);
+});
+
+test("a kept text counts characters, not UTF-16 units", () => {
+  const run = started(1, { text: "héllo 🙂".repeat(10), steps: 12 });
+  assert.equal(runLabel(run, run, { text: null, steps: 12 }), "#1 own text (70 chars)");
+});
+
+test("a data table keeps at most its rows, evenly spaced, first and last always", () => {
+  assert.deepEqual(thinRows(5, 10), [0, 1, 2, 3, 4]);
+  const rows = thinRows(5001, 200);
+  assert.equal(rows.length, 200);
+  assert.equal(rows[0], 0);
+  assert.equal(rows.at(-1), 5000);
+  assert.ok(rows.every((r, i) => i === 0 || r > rows[i - 1]));
+});
+
+test("a step chart's table has a column per line; any other x lists each point", () => {
+  const run = started(1, { lr: 0.1 });
+  run.apply("metrics", { points: [{ step: 0, loss: 2, x: 1, y: 5 }, { step: 1, loss: 1.5, x: 0.5, y: 4 }] }, 2, 0);
+  const line = { run, key: "loss", series: null, label: "loss" };
+  assert.deepEqual(tableData([line], "step"), { head: ["step", "loss"], rows: [[0, 2], [1, 1.5]] });
+  const path = { run, key: "y", series: null, label: "y" };
+  assert.deepEqual(tableData([path], "x"), { head: ["step", "x", "y"], rows: [[0, 1, 5], [1, 0.5, 4]] });
+});
