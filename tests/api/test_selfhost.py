@@ -395,6 +395,39 @@ def test_the_readme_documents_every_setting() -> None:
     assert documented == set(Settings.model_fields)
 
 
+# --- set-up on machines unlike ours --------------------------------------------------------------
+def test_make_jstest_runs_the_js_tests_on_the_node_that_set_up_puts_in_the_virtual_environment(tmp_path) -> None:
+    """A fresh Debian 12 or Ubuntu 24.04 has no Node.js, or Node 18, too old for the tests: with
+    nothing on PATH but make, `make jstest` must run them on the virtual environment's Node."""
+    version = subprocess.run([BIN / "node", "--version"], capture_output=True, text=True, timeout=60, check=True)
+    assert int(version.stdout.strip().lstrip("v").split(".")[0]) >= 22, version.stdout
+    only_make = tmp_path / "bin"
+    only_make.mkdir()
+    (only_make / "make").symlink_to(shutil.which("make"))
+    done = subprocess.run(
+        # -o: the virtual environment counts as set up (`make test` has just done that).
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "jstest"],
+        cwd=ROOT,
+        env={"PATH": str(only_make), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    passed = re.search(r"^ℹ pass (\d+)$", done.stdout, re.M)
+    assert passed and int(passed.group(1)) > 0 and re.search(r"^ℹ fail 0$", done.stdout, re.M), done.stdout
+
+
+def test_the_readme_asks_for_python_and_make_only() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "On a fresh machine (Python 3.11+ and make), two commands do all set-up:" in readme
+    makefile = (ROOT / "Makefile").read_text()
+    for tool in ("npm", "node"):
+        bare = re.findall(rf"^\t(?:@?\s*)(?:\S+=\S+\s+)*{tool}\b", makefile, re.M)
+        assert not bare, f"a recipe runs the system's {tool}: {bare}"
+
+
 # --- running the container's command outside a container ------------------------------------
 def free_port() -> int:
     with socket.socket() as sock:
@@ -680,6 +713,25 @@ def assert_stop_cancels_and_exits(server: Server, data: Path, run_id: str, signu
     assert watcher.error is None, watcher.error
     assert watcher.events[-1]["event"] == "end", watcher.events[-1]
     assert watcher.events[-1]["data"]["status"] == "cancelled"
+
+
+def test_ctrl_c_on_make_run_stops_the_server_cleanly_and_make_reports_no_error() -> None:
+    with scratch_dir() as scratch:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MODELTERMS_")}
+        env |= {"MODELTERMS_PORT": str(port), "MODELTERMS_DATA_DIR": str(scratch / "data"), "MODELTERMS_WORKERS": "1"}
+        # -o: the virtual environment counts as set up (`make test` has just done that).
+        command = ["make", "--no-print-directory", "-o", ".venv/.installed", "run"]
+        server = Server(command, env, port, scratch / "make.log")
+        try:
+            server.wait_ready()
+            os.killpg(server.process.pid, signal.SIGINT)  # what Ctrl+C in the terminal sends
+            server.process.wait(15)
+        finally:
+            server.stop()
+        output = server.tail(400)
+    assert "Finished server process" in output, output
+    assert "make: ***" not in output, output  # make printed this when the server died by the signal
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
