@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.demos import Demo, load_demos
@@ -161,7 +162,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = getattr(error, "headers", None)
         wants_json = request.url.path.startswith("/api/") or request.url.path == "/healthz"
         if error.status_code == 404 and not wants_json:
-            return not_found_page(request.app.state.site, request.url.path).respond(request)
+            page = await run_in_threadpool(not_found_page, request.app.state.site, request.url.path)
+            return page.respond(request)
         return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
 
     @app.exception_handler(Unavailable)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Annotated
 
@@ -100,7 +101,23 @@ def search(site: SiteDep, q: Annotated[str, Query(min_length=1, max_length=MAX_Q
     }
 
 
+# Anyone can send any path, and typo correction costs a full-text query per word: a 404 guesses
+# from a few plausible words of the last path segment only (a slug someone mistyped), never more.
+NOT_FOUND_WORDS = 3
+NOT_FOUND_WORD_CHARS = (2, 24)
+
+
+def not_found_query(path: str) -> str:
+    """The words a 404 page searches for: the first few of the path's last segment."""
+    shortest, longest = NOT_FOUND_WORD_CHARS
+    last_segment = path.rstrip("/").rsplit("/", 1)[-1]
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", last_segment) if shortest <= len(w) <= longest]
+    return " ".join(words[:NOT_FOUND_WORDS])
+
+
 def not_found_page(site: Site, path: str) -> Page:
-    """A 404 that suggests the terms closest to what the reader typed."""
-    words = path.strip("/").split("/")[-1].replace("-", " ")[:MAX_QUERY]
-    return Page.build(site.render("not_found.html", path=path, hits=site.search.search(words, limit=5)), 404)
+    """A 404 that suggests the terms closest to what the reader typed. Searching, rendering and
+    compressing take milliseconds: call it off the event loop."""
+    query = not_found_query(path)
+    hits = site.search.search(query, limit=5) if query else []
+    return Page.build(site.render("not_found.html", path=path, hits=hits), 404)
