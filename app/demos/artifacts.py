@@ -85,6 +85,10 @@ class ArtifactStore:
         self._verified[path] = key
         return True
 
+    def checksum(self, artifact: Artifact) -> str | None:
+        """The SHA-256 of the artifact's file when it is whole, else None."""
+        return self.path(artifact).with_suffix(".sha256").read_text().strip() if self.ready(artifact) else None
+
     def build(self, artifact: Artifact, progress: Progress = lambda done, total: None) -> Path:
         """Build the artifact (whatever is there now) and move it into place atomically."""
         path = self.path(artifact)

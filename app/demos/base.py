@@ -200,6 +200,9 @@ class Demo:
     """What the demo needs prepared before a run can start (see app.demos.artifacts)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
     """Free-form facts the panel template may use (e.g. the surfaces to draw)."""
+    machine_metrics: frozenset[str] = frozenset()
+    """Point keys that measure the machine, not the training (wall seconds, FLOP/s): a run's
+    downloaded script prints its own, and says they differ."""
     withhold: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None
     """Splits a run's params into (shown, withheld): what the server may keep and show, and what
     only the worker may have (a reader's text). See `shown` and `trained`."""

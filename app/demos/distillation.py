@@ -29,7 +29,7 @@ TEACHER = Artifact(
         "steps": 800,
         "lr": 2e-2,
         "seed": 7,
-        "version": 1,
+        "version": 2,  # 2: built reproducibly (app.ml.reproducible)
     },
 )
 STUDENT = {"depth": 1, "width": 16, "activation": "tanh"}

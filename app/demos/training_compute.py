@@ -114,6 +114,7 @@ DEMO = Demo(
     Params=Params,
     train=train,
     live=frozenset({"lr", "pace"}),
+    machine_metrics=frozenset({"seconds", "flops_per_second"}),  # this server's clock and speed
     charts=(
         Chart("Training loss", ("loss",), log_y=True, x_choices=("tokens", "flops", "seconds")),
         Chart(

@@ -9,7 +9,7 @@ corpus for fine-tuning, SFT and instruction tuning (the pretraining playground's
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
@@ -20,9 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from app.ml import texts
+from app.ml.reproducible import Progress, reproducible, save
 from app.ml.texts import TEXT_A, TEXT_B, to_task_b  # noqa: F401  (re-exported for the demos)
-
-Progress = Callable[[int, int], None]  # progress(done, total), as a long build goes
 
 
 class Vocab:
@@ -279,6 +278,7 @@ def pretrain(model: CharLM, data: Tensor, recipe: Mapping[str, Any], progress: P
         progress(step + 1, steps)
 
 
+@reproducible
 def build_base(path: Path, recipe: Mapping[str, Any], progress: Progress) -> None:
     """The artifact's builder: pretrain the base model on task A and save it (config and weights)."""
     # PyTorch's default init: this base predates init_weights, and keeping it keeps its weights.
@@ -287,6 +287,7 @@ def build_base(path: Path, recipe: Mapping[str, Any], progress: Progress) -> Non
     save_model(model, path)
 
 
+@reproducible
 def build_english_base(path: Path, recipe: Mapping[str, Any], progress: Progress) -> None:
     """The artifact's builder: pretrain on the English corpus's training split (never its
     validation split, on which the playgrounds measure forgetting) and save the model."""
@@ -298,7 +299,7 @@ def build_english_base(path: Path, recipe: Mapping[str, Any], progress: Progress
 
 
 def save_model(model: CharLM, path: Path) -> None:
-    torch.save({"config": asdict(model.cfg), "state": model.state_dict()}, path)
+    save({"config": asdict(model.cfg), "state": model.state_dict()}, path)
 
 
 def load_model(path: Path) -> CharLM:

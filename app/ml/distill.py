@@ -6,7 +6,7 @@ so every run starts with the same trained teacher at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from app.ml.backprop import make_mlp
+from app.ml.reproducible import Progress, reproducible, save
 from app.ml.toy_data import spiral
-
-Progress = Callable[[int, int], None]
 
 
 def teacher_model(recipe: Mapping[str, Any]) -> nn.Sequential:
@@ -25,6 +24,7 @@ def teacher_model(recipe: Mapping[str, Any]) -> nn.Sequential:
     return make_mlp(net["depth"], net["width"], net["activation"], recipe["seed"], d_out=recipe["classes"])
 
 
+@reproducible
 def build_teacher(path: Path, recipe: Mapping[str, Any], progress: Progress) -> None:
     """Train the teacher with Adam on every point of a large labelled spiral; save it with its recipe."""
     x, y = spiral(recipe["n_per_class"], recipe["seed"], classes=recipe["classes"])
@@ -36,7 +36,7 @@ def build_teacher(path: Path, recipe: Mapping[str, Any], progress: Progress) -> 
         loss.backward()
         optimizer.step()
         progress(step + 1, recipe["steps"])
-    torch.save({"recipe": dict(recipe), "state": model.state_dict()}, path)
+    save({"recipe": dict(recipe), "state": model.state_dict()}, path)
 
 
 def load_teacher(path: Path) -> nn.Sequential:

@@ -310,13 +310,16 @@ def stop_after(run: RunRecord) -> int | None:
     return run.last_step
 
 
-def build_script(demo: Demo, run: RunRecord) -> str:
+def build_script(demo: Demo, run: RunRecord, checksums: dict[str, str | None] | None = None) -> str:
+    """`checksums`: the server's SHA-256 of each prepared artifact's file (None where it has none),
+    which the script checks the artifact it rebuilds or fetches against."""
     assembly = Assembly()
     assembly.need(demo.train.__module__, demo.train.__name__)
     # The engine's pieces the replay uses, copied too: its divergence rule, its artifact builder.
     assembly.need("app.playground.worker", "_diverged")
     if demo.artifacts:
         assembly.need("app.demos.artifacts", "ArtifactStore")
+        assembly.need("app.demos.artifacts", "_sha256")
     for artifact in demo.artifacts:
         assembly.library.add(artifact.builder.partition(":")[0])
     library = library_closure(assembly.library)
@@ -325,7 +328,7 @@ def build_script(demo: Demo, run: RunRecord) -> str:
     changes = [(step, c) for step, c in changes if c]
     imports = _sorted_imports(set(assembly.imports) - _TEMPLATE_IMPORTS)
     return _TEMPLATE.format(
-        header=_header(demo, run, changes),
+        header=_header(demo, run, changes, checksums or {}),
         imports="\n".join(line for line in imports if not _imports_app(line)),
         library="\n\n".join(_embed(module) for module in library),
         files="\n".join(f"FILES[{name!r}] = {_text_literal(text)}" for name, text in data_files(library).items()),
@@ -340,10 +343,12 @@ def build_script(demo: Demo, run: RunRecord) -> str:
         train=demo.train.__name__,
         cell=inspect.getsource(cell),
         artifacts="ArtifactStore(args.artifacts)" if demo.artifacts else "None",
+        checksums=_literal({a.filename: (checksums or {}).get(a.filename) for a in demo.artifacts}),
+        machine=_literal(sorted(demo.machine_metrics)),
     )
 
 
-def _header(demo: Demo, run: RunRecord, changes: list) -> str:
+def _header(demo: Demo, run: RunRecord, changes: list, checksums: dict[str, str | None]) -> str:
     lines = [
         f"Reproduce ModelTerms run {run.id}: {demo.title} (demo '{demo.name}').",
         "",
@@ -355,12 +360,20 @@ def _header(demo: Demo, run: RunRecord, changes: list) -> str:
         "    python reproduce.py > points.csv",
         "",
     ]
-    if demo.artifacts:
-        titles = ", ".join(a.title for a in demo.artifacts)
+    for artifact in demo.artifacts:
+        digest = checksums.get(artifact.filename)
+        check = (
+            f"checks that it has the server's SHA-256, {digest}"
+            if digest
+            else "cannot check it: the server had not prepared it when this script was made"
+        )
         lines += [
-            f"It starts from a prepared artifact ({titles}): the script first builds it, the way",
-            "`modelterms prepare` does, into ./modelterms-artifacts (or the folder given by",
-            "--artifacts), then reuses it on later runs.",
+            f"It starts from a prepared artifact, {artifact.title} ({artifact.filename}). By default the",
+            "script builds it from its recipe, as `modelterms prepare` does (one thread, fixed seeds:",
+            "the same bytes on the same CPU type and PyTorch version), into ./modelterms-artifacts (or",
+            f"--artifacts), and {check}.",
+            "With --server URL (this server's address) it fetches the server's own file instead and checks",
+            "the same hash. It says on stderr which it did and whether the hash matched.",
             "",
         ]
     if withheld := run.params.get("text_withheld"):
@@ -377,6 +390,16 @@ def _header(demo: Demo, run: RunRecord, changes: list) -> str:
         lines.append("The run was still going when this was made: later live changes are not in it.")
     elif stop_after(run) is not None:
         lines.append(f"The run ended '{run.status}' after step {run.last_step}; the script stops there too.")
+    if demo.machine_metrics:
+        lines += [
+            "",
+            f"{', '.join(sorted(demo.machine_metrics))} measure the machine (time, speed): yours will differ.",
+        ]
+    lines += [
+        "",
+        "On the server's CPU type and PyTorch version every other number is the run's own. On another CPU",
+        "type, float32 kernels may round differently: expect the same curves, not the same last digits.",
+    ]
     lines += ["", "Assembled from the project's own modules (app/demos, app/ml); each copy says where from."]
     return "\n".join(lines)
 
@@ -430,6 +453,7 @@ def data_files(modules: list[str]) -> dict[str, str]:
 
 _TEMPLATE_IMPORTS = {
     *("import math", "import json", "import sys", "import torch", "import shutil", "import tempfile"),
+    "import urllib.request",
     "from pathlib import Path",
 }
 
@@ -450,6 +474,7 @@ import shutil
 import sys
 import tempfile
 import types
+import urllib.request
 from pathlib import Path
 {imports}
 
@@ -504,6 +529,10 @@ PARAMS = {params}
 CHANGES = {changes}
 """(step, changes): each applies from that step on, as on the server."""
 COLUMNS = {columns}
+MACHINE_METRICS = {machine}
+"""Columns that measure this machine (wall time, speed): they differ from the run's."""
+ARTIFACT_SHA256 = {checksums}
+"""The server's SHA-256 of each prepared artifact's file (None: not known when this was made)."""
 STOP_AFTER_STEP = {stop_after}
 LOSS_BOUND = {loss_bound}
 
@@ -511,22 +540,55 @@ LOSS_BOUND = {loss_bound}
 class ReplayControl:
     """The `Control` the demo trains against: params with the live changes applied so far."""
 
-    def __init__(self, params: dict, artifacts) -> None:
+    def __init__(self, params: dict, artifacts, server: str | None) -> None:
         self.params = types.SimpleNamespace(**params)
         self.device = "cpu"
         self.artifacts = artifacts
+        self.server = server
 
     def change(self, **changes) -> None:
         self.params = types.SimpleNamespace(**{{**vars(self.params), **changes}})
 
     def artifact(self, artifact):
-        def progress(done, total):
-            print(f"building {{artifact.title}}: {{done}}/{{total}}", file=sys.stderr, end="\\r")
+        expected = ARTIFACT_SHA256.get(artifact.filename)
+        path = self.artifacts.path(artifact)
+        if self.server:
+            how = f"fetched from {{self.server}}"
+            fetch(f"{{self.server.rstrip('/')}}/api/artifacts/{{artifact.filename}}", path)
+        else:
+            how = "built from its recipe" if not self.artifacts.ready(artifact) else "built earlier from its recipe"
 
-        return self.artifacts.ensure(artifact, progress)
+            def progress(done, total):
+                print(f"building {{artifact.title}}: {{done}}/{{total}}", file=sys.stderr, end="\\r")
+
+            self.artifacts.ensure(artifact, progress)
+        digest = _sha256(path)
+        if expected is None:
+            print(f"# artifact {{artifact.title}}: {{how}}; the server's SHA-256 unknown, not checked", file=sys.stderr)
+        elif digest == expected:
+            print(f"# artifact {{artifact.title}}: {{how}}; SHA-256 {{digest}} matches the server's", file=sys.stderr)
+        elif self.server:
+            sys.exit(f"{{artifact.title}} fetched from {{self.server}} has SHA-256 {{digest}}, not {{expected}}")
+        else:
+            print(
+                f"# artifact {{artifact.title}} WARNING: {{how}}, it has SHA-256 {{digest}},"
+                f" the server's has {{expected}}: another CPU type or PyTorch version; the numbers will differ."
+                " --server URL fetches the server's.",
+                file=sys.stderr,
+            )
+        return path
 
     def announce(self, **facts) -> None:
         print("# start:", json.dumps(facts, default=str), file=sys.stderr)
+
+
+def fetch(url: str, path: Path) -> None:
+    """Download `url` to `path` (through a temporary file: a cut download is never left in place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as file:
+        shutil.copyfileobj(response, file)
+    partial.replace(path)
 
 
 {cell}
@@ -534,10 +596,11 @@ class ReplayControl:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", default="modelterms-artifacts", help="folder for prepared artifacts")
+    parser.add_argument("--server", help="the server's URL: fetch its prepared artifacts instead of building them")
     args = parser.parse_args()
     torch.set_num_threads(1)  # the server trains each run on one thread: the same sums, the same bits
 
-    control = ReplayControl(PARAMS, {artifacts})
+    control = ReplayControl(PARAMS, {artifacts}, args.server)
     pending = list(CHANGES)
     out = csv.writer(sys.stdout, lineterminator="\\n")
     out.writerow(COLUMNS)

@@ -4,9 +4,12 @@ Written against the engine protocol only, so both backends serve it the same way
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+import asyncio
 
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, Response
+
+from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.interface import ActiveRun, RunEngine
 from app.playground.routes import EngineDep, find_run
@@ -48,9 +51,29 @@ async def run_script(run_id: str, request: Request, engine: EngineDep) -> Respon
     # Only the shown params ever reach the script: an active run's params may still hold a
     # reader's withheld text (on the embedded backend) until its `start` event says otherwise.
     record = record_from_frames(run.id, demo.name, run.status, demo.shown(run.params), frames)
+    store = ArtifactStore(engine.settings.artifacts_dir)
+    # Hashing a file is blocking work: off the event loop (the store caches what it has checked).
+    checksums = await asyncio.to_thread(lambda: {a.filename: store.checksum(a) for a in demo.artifacts})
     try:
-        script = build_script(demo, record)
+        script = build_script(demo, record, checksums)
     except Conflict as error:
         raise HTTPException(501, f"This demo cannot be turned into a script yet: {error}") from None
     headers = {"Content-Disposition": f'inline; filename="modelterms-{run.id}.py"'}
     return Response(script, media_type="text/x-python; charset=utf-8", headers=headers)
+
+
+@router.get(
+    "/api/artifacts/{filename}",
+    tags=["playground"],
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "A prepared artifact's file."}},
+)
+async def prepared_artifact(filename: str, request: Request, engine: EngineDep) -> FileResponse:
+    """A prepared artifact (a base model, a teacher) by its file name, which holds its recipe's hash:
+    a downloaded script fetches it with --server and checks its SHA-256."""
+    declared = {a.filename: a for demo in request.app.state.demos.values() for a in demo.artifacts}
+    artifact = declared.get(filename)
+    store = ArtifactStore(engine.settings.artifacts_dir)
+    if artifact is None or not await asyncio.to_thread(store.ready, artifact):
+        raise HTTPException(404, f"No prepared artifact '{filename}' on this server.")
+    return FileResponse(store.path(artifact), media_type="application/octet-stream", filename=filename)

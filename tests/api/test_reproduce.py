@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
+import http.server
 import importlib.util
 import io
 import math
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,13 +28,9 @@ from tests.conftest import auth, points_of, read_events
 
 DEMOS = load_demos([])
 TORCH_SITE = Path(importlib.util.find_spec("torch").origin).parents[1]
-FLOAT64_DEMOS = {"gradient-descent"}
-"""These train in float64: their scripts must print the very same bits."""
-RELATIVE_TOLERANCE = 1e-5
-"""The float32 demos: the same torch build on one CPU thread gives the same bits too in practice,
-but float32 kernels may pick other code paths on another CPU, so allow a little."""
-MEASURED = {"training-compute": {"seconds", "flops_per_second"}}
-"""Keys that time the run on this machine: no two runs agree on them, so they are not compared."""
+RELATIVE_TOLERANCE = 1e-6
+"""On the server's machine and torch build the script prints the very same numbers; float32 work on
+another CPU may round otherwise, so the comparison allows one part in a million."""
 SHORT_RUNS = {"scaling-laws": {"tokens": 2048, "widths": [8, 16, 24]}}
 """Demos with no `steps` field: a sweep of three small models, 4 steps each."""
 
@@ -60,7 +63,16 @@ def live_change(name: str) -> dict:
     return {"pace": 0}
 
 
-def run_script(client, run_id: str, tmp_path) -> list[list[str]]:
+def run_script(client, run_id: str, tmp_path, artifacts: Path | None = None) -> list[list[str]]:
+    """The run's script, run on its own; `artifacts`: a folder of its own, where it rebuilds them."""
+    done = script_process(client, run_id, tmp_path, "--artifacts", str(artifacts or Settings().artifacts_dir))
+    assert done.returncode == 0, done.stderr[-3000:]
+    if "--server" not in done.args and "# artifact" in done.stderr:  # rebuilt or reused: the server's bytes
+        assert "matches the server's" in done.stderr and "WARNING" not in done.stderr, done.stderr[-3000:]
+    return list(csv.reader(io.StringIO(done.stdout)))
+
+
+def script_process(client, run_id: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
     response = client.get(f"/api/runs/{run_id}/script.py")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/x-python")
@@ -69,41 +81,47 @@ def run_script(client, run_id: str, tmp_path) -> list[list[str]]:
     # Nothing of the project on the path: -S skips site-packages and so the project's editable
     # install; only the folder that holds torch (and its own dependencies) is put back.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(TORCH_SITE)}
-    done = subprocess.run(
-        [sys.executable, "-S", str(script), "--artifacts", str(Settings().artifacts_dir)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return subprocess.run(
+        [sys.executable, "-S", str(script), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return list(csv.reader(io.StringIO(done.stdout)))
 
 
-def assert_same(name: str, stored: list[dict], rows: list[list[str]]) -> None:
+def assert_same(name: str, stored: list[dict], rows: list[list[str]]) -> int:
+    """Every value of every point the same, but for the demo's machine metrics; returns how many
+    values were compared."""
     header, body = rows[0], rows[1:]
     assert len(body) == len(stored)
+    compared = 0
     for point, row in zip(stored, body, strict=True):
         for key, text in zip(header, row, strict=True):
             want = point.get(key)
-            if key in MEASURED.get(name, ()):
+            if key in DEMOS[name].machine_metrics:
                 continue
-            if isinstance(want, float) and name not in FLOAT64_DEMOS:
-                assert math.isclose(float(text), want, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-9), (key, point)
+            if isinstance(want, float):
+                assert math.isclose(float(text), want, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-12), (key, point)
             else:
                 assert text == cell(want), (key, point["step"])
+            compared += key in point
+    return compared
+
+
+@pytest.fixture(scope="module")
+def rebuilt_artifacts(tmp_path_factory) -> Path:
+    """One folder for the scripts' own builds of the prepared artifacts, shared by the demos."""
+    return tmp_path_factory.mktemp("rebuilt-artifacts")
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
-def test_script_reproduces_the_run(client, name, tmp_path) -> None:
+def test_script_reproduces_the_run(client, name, tmp_path, rebuilt_artifacts) -> None:
+    """The script rebuilds the prepared artifacts itself (checking the server's hash), then every
+    value of every point is the run's. The counts compared: pytest -s."""
     run = client.post(f"/api/demos/{name}/runs", json=few_steps(name)).json()
     assert read_events(client, run["id"], limit=2)  # started
     assert client.patch(f"/api/runs/{run['id']}", json=live_change(name), headers=auth(run)).status_code == 200
     events = read_events(client, run["id"])
     assert events[-1]["data"]["status"] == "done"
-    rows = run_script(client, run["id"], tmp_path)
-    assert_same(name, points_of(events), rows)
+    rows = run_script(client, run["id"], tmp_path, rebuilt_artifacts)
+    print(f"{name}: {assert_same(name, points_of(events), rows)} values compared")
 
 
 def test_script_of_a_cancelled_run_stops_where_it_did(client, tmp_path) -> None:
@@ -153,3 +171,45 @@ def test_script_of_every_state_on_both_backends_never_holds_a_withheld_text(back
         assert "kumquats" not in response.text and text[:16] not in response.text
     assert "'pace': 1" in scripts[0].text and "'text': None" in scripts[1].text
     assert "not included" in scripts[1].text and "not included" in scripts[3].text
+
+
+def test_a_prepared_artifact_is_served_by_its_file_name_with_the_servers_hash(client) -> None:
+    from app.demos.artifacts import ArtifactStore
+
+    teacher = DEMOS["distillation"].artifacts[0]
+    store = ArtifactStore(Settings().artifacts_dir)
+    store.ensure(teacher)
+    served = client.get(f"/api/artifacts/{teacher.filename}")
+    assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == store.checksum(teacher)
+    assert client.get("/api/artifacts/distill-teacher-0000000000000000.pt").status_code == 404
+    assert client.get("/api/artifacts/..%2Fruns.sqlite3").status_code == 404
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A plain file server over `folder`: stands in for the server's /api/artifacts/ for the script."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+def test_with_server_the_script_fetches_the_artifact_and_checks_its_hash(client, tmp_path) -> None:
+    run = client.post("/api/demos/distillation/runs", json={"steps": 5, "pace": 0}).json()
+    events = read_events(client, run["id"])
+    teacher = DEMOS["distillation"].artifacts[0]
+    site = tmp_path / "site"
+    (site / "api" / "artifacts").mkdir(parents=True)
+    shutil.copy(Settings().artifacts_dir / teacher.filename, site / "api" / "artifacts" / teacher.filename)
+    with serving(site) as url:
+        done = script_process(client, run["id"], tmp_path, "--artifacts", str(tmp_path / "mine"), "--server", url)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert f"fetched from {url}" in done.stderr and "matches the server's" in done.stderr
+        assert_same("distillation", points_of(events), list(csv.reader(io.StringIO(done.stdout))))
+        (site / "api" / "artifacts" / teacher.filename).write_bytes(b"not the teacher")
+        refused = script_process(client, run["id"], tmp_path, "--artifacts", str(tmp_path / "mine"), "--server", url)
+    assert refused.returncode != 0 and f"fetched from {url} has SHA-256" in refused.stderr
