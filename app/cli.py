@@ -43,6 +43,7 @@ def serve(args: argparse.Namespace) -> int:
             reload=True,
             reload_dirs=["app", "templates", *map(str, settings.content_dirs)],
             reload_includes=["*.py", "*.html", "*.md"],
+            proxy_headers=False,  # who a client is: the app decides (MODELTERMS_TRUSTED_PROXIES), not uvicorn
         )
         return 0
     try:
@@ -90,6 +91,10 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
         log_config=LOG_CONFIG,
         log_level="info",
+        # uvicorn would otherwise take X-Forwarded-For from any peer at 127.0.0.1 as the client's
+        # address, and a client could name itself past its run limit. Only the app reads that
+        # header, and only from the proxies MODELTERMS_TRUSTED_PROXIES names.
+        proxy_headers=False,
     )
     server = DrainingServer(config)
     server.run()

@@ -42,6 +42,7 @@ class GuardedHttp(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.client_timeout = timeout
         self.head_bytes = 0
+        self.head_tail = b""  # the last bytes of the previous read: a head's blank line may straddle two
         self.head_deadline: asyncio.TimerHandle | None = None
         self.stall_deadline: asyncio.TimerHandle | None = None
         self.refused = False
@@ -70,17 +71,28 @@ class GuardedHttp(HttpToolsProtocol):
         self._cancel(self.head_deadline)
         self.head_deadline = None
         self.head_bytes = 0
+        self.head_tail = b""
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:
         if self.refused:
             return  # read and dropped until the client hangs up or the deadline closes it
-        super().data_received(data)
-        # One read is at most a few hundred KiB, so counting after parsing bounds what a head holds.
+        # Counted before parsing: a whole oversized head can arrive in one read, and once parsed
+        # the request would already be on its way to the app.
         if self.head_deadline is not None and not self.transport.is_closing():
-            self.head_bytes += len(data)
+            self.head_bytes += self._head_part(data)
             if self.head_bytes > MAX_HEAD_BYTES:
                 self._refuse_head()
+                return
+        super().data_received(data)
+
+    def _head_part(self, data: bytes) -> int:
+        """How many bytes of `data` belong to the request head: up to its blank line, if the line
+        ends here (it may have begun in the previous read), else all of them."""
+        seen = self.head_tail + data
+        end = seen.find(b"\r\n\r\n")
+        self.head_tail = seen[-3:]
+        return len(data) if end < 0 else max(end + 4 - (len(seen) - len(data)), 0)
 
     def _arm_head_deadline(self) -> None:
         self._cancel(self.head_deadline)

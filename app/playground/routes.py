@@ -115,12 +115,19 @@ def run_json(engine: RunEngine, run: ActiveRun | StoredRun) -> dict[str, Any]:
 
 def client_address(request: Request) -> str:
     """Who a run belongs to for the per-client limit: the peer's address or, when the peer is a
-    trusted reverse proxy, the first address in its X-Forwarded-For (a stranger cannot spoof it)."""
-    peer = request.client.host if request.client else ""
+    trusted reverse proxy, the right-most address in its X-Forwarded-For that is not a trusted
+    proxy. Each proxy appends the address it saw, so everything left of that one was written by
+    the client itself and proves nothing."""
+    settings = request.app.state.settings
+    address = request.client.host if request.client else ""
     forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and request.app.state.settings.is_trusted_proxy(peer):
-        return forwarded.split(",")[0].strip() or peer
-    return peer
+    if not forwarded or not settings.is_trusted_proxy(address):
+        return address
+    for hop in reversed([hop.strip() for hop in forwarded.split(",") if hop.strip()]):
+        address = hop
+        if not settings.is_trusted_proxy(hop):
+            break
+    return address
 
 
 def require_control(run: ActiveRun | StoredRun, request: Request) -> None:

@@ -59,6 +59,9 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(tmp_path
         assert alice.status_code == bob.status_code == 201
         again = start(proxy, headers={"X-Forwarded-For": "198.51.100.1"}, steps=10)
         assert again.status_code == 429
+        # Alice cannot pass for somebody else by writing the header herself: nginx appends her address.
+        spoofed = start(proxy, headers={"X-Forwarded-For": "203.0.113.50, 198.51.100.1"}, steps=10)
+        assert spoofed.status_code == 429
 
 
 def test_a_spoofed_forwarded_header_from_an_untrusted_peer_is_ignored(tmp_path) -> None:
@@ -80,6 +83,10 @@ def test_client_address_rules() -> None:
     assert address("10.1.2.3", " 5.6.7.8 ", ["10.0.0.0/8"]) == "5.6.7.8"
     assert address("11.0.0.1", "5.6.7.8", ["10.0.0.0/8"]) == "11.0.0.1"
     assert address("::1", "5.6.7.8", ["::1"]) == "5.6.7.8"
+    # A client behind the proxy writes its own header; the proxy appends the address it saw.
+    assert address("10.0.0.2", "6.6.6.6, 198.51.100.1", ["10.0.0.0/8"]) == "198.51.100.1"
+    assert address("10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.7", ["10.0.0.0/8"]) == "198.51.100.1"
+    assert address("10.0.0.2", "10.0.0.8, 10.0.0.7", ["10.0.0.0/8"]) == "10.0.0.8"  # all proxies: the first
 
 
 def test_a_missing_artifact_is_built_once_for_concurrent_runs_with_progress(tmp_path) -> None:

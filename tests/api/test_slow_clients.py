@@ -56,6 +56,44 @@ def test_a_huge_header_is_refused_with_431(server) -> None:
     assert httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200
 
 
+def test_a_huge_head_sent_in_one_write_is_refused_with_431(server) -> None:
+    with closing(connect(server)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (2 * MAX_HEAD_BYTES) + b"\r\n\r\n")
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+
+
+def test_a_head_just_under_the_limit_is_served(server) -> None:
+    with closing(connect(server)) as sock:
+        filler = b"a" * (MAX_HEAD_BYTES - 200)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: " + filler + b"\r\n\r\n")
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+
+
+def test_a_client_cannot_name_itself_past_its_run_limit_with_x_forwarded_for(server) -> None:
+    """No proxy is trusted (the default): uvicorn must not take the header's word either, even
+    from 127.0.0.1, and the app counts every run against the one peer address."""
+    limit = 4  # MODELTERMS_RUNS_PER_CLIENT's default
+    answers = [
+        httpx.post(
+            f"{server.base}/api/demos/counter/runs",
+            json={"steps": 100_000, "pace": 1},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+            timeout=10,
+        )
+        for i in range(limit + 1)
+    ]
+    try:
+        assert [a.status_code for a in answers] == [201] * limit + [429]
+    finally:
+        for answer in answers:
+            if answer.status_code == 201:
+                run = answer.json()
+                token = {"authorization": f"Bearer {run['control_token']}"}
+                httpx.delete(f"{server.base}/api/runs/{run['id']}", headers=token, timeout=10)
+
+
 def test_a_200_mb_header_does_not_hold_server_memory(server) -> None:
     before = rss_bytes(server.process.pid)
     with closing(connect(server)) as sock:
