@@ -172,3 +172,71 @@ def test_a_share_link_says_which_values_it_could_not_use(page) -> None:
     assert "x0=999 was not used" in errors and "Start x must be at most 5." in errors
     assert panel.locator('input.pg-value[name="lr"]').input_value() == "0.02"
     assert panel.locator('input.pg-value[name="steps"]').input_value() == "150"
+
+
+def posts_to_runs(page) -> list[str]:
+    """Every run the page asks the server to start, as it asks."""
+    started: list[str] = []
+    page.on("request", lambda r: started.append(r.url) if r.method == "POST" and "/runs" in r.url else None)
+    return started
+
+
+def test_enter_in_a_field_during_a_run_starts_no_second_run(page) -> None:
+    started = posts_to_runs(page)
+    panel = open_gd(page, "?steps=400&pace=10")
+    steps = panel.locator('input.pg-value[name="steps"]')
+    steps.focus()
+    page.keyboard.press("Enter")  # Enter in a field starts the run
+    wait_status(panel, "Running")
+    assert steps.is_disabled()  # greyed while the run trains
+    steps.evaluate("input => input.form.requestSubmit()")  # what Enter there would ask for
+    lr = panel.locator('input.pg-value[name="lr"]')
+    lr.fill("0.05")
+    lr.press("Enter")  # a live field: Enter commits the value to the run, and starts nothing
+    panel.locator(".pg-changes li").first.wait_for(timeout=10_000)
+    page.wait_for_timeout(500)
+    assert len(started) == 1, started
+    assert panel.locator(".pg-runs .is-current .pg-run-tag").text_content() == "current"  # the chip keeps its badge
+    panel.locator('[data-action="stop"]').click()
+    wait_status(panel, "Cancelled")
+
+
+def test_pause_resume_and_stop_keep_keyboard_focus(page) -> None:
+    panel = open_gd(page, "?steps=400&pace=10")
+    panel.locator('[data-action="run"]').click()
+    panel.locator(".pg-status").filter(has_text=re.compile(r"step \d+/")).wait_for(timeout=20_000)
+    panel.locator('[data-action="pause"]').focus()
+    page.keyboard.press("Space")
+    wait_status(panel, "Paused")
+    assert focused(page) == "pause" and panel.locator('[data-action="pause"]').inner_text() == "Resume"
+    page.keyboard.press("Space")
+    wait_status(panel, "Running")
+    assert focused(page) == "pause"
+    page.keyboard.press("Tab")  # Step is disabled while running: Tab lands on Stop
+    assert focused(page) == "stop"
+    page.keyboard.press("Space")
+    wait_status(panel, "Cancelled")
+    assert focused(page) == "run"  # Stop went off with the run: focus moved on, not to the page
+    before = page.evaluate("scrollY")
+    page.keyboard.press("Space")  # and Space does not scroll the page: it runs again
+    wait_status(panel, "Running")
+    assert page.evaluate("scrollY") == before
+    panel.locator('[data-action="stop"]').click()
+
+
+def test_a_second_tab_of_the_page_does_not_take_over_the_first_tabs_run(page) -> None:
+    panel = open_gd(page, "?steps=1500&pace=10")
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Running")
+    with page.context.expect_page() as opened:
+        page.evaluate("window.open(location.pathname)")  # a tab opened from this one copies its sessionStorage
+    other = opened.value
+    other.locator(f"{GD}[data-pg-resumed='0']").wait_for()  # it starts clean
+    wait_status(other.locator(GD), "Ready")
+    other.reload()
+    other.locator(f"{GD}[data-pg-resumed='0']").wait_for()
+    page.reload()
+    wait_status(page.locator(GD), "Running")  # the first tab still finds its own run
+    page.locator(GD).locator('[data-action="stop"]').click()
+    wait_status(page.locator(GD), "Cancelled")
+    other.close()
