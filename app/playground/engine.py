@@ -500,6 +500,8 @@ class Engine:
         if error is not None:
             self.store_error = f"cannot write runs: {type(error).__name__}"
             log.error("the run store could not be written", exc_info=error)
+        elif self.store_error and not future.cancelled():
+            self.store_error = None  # the disk was freed or the file made writable again: healthy
 
     async def _read(self, call: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, call, *args)

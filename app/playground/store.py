@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.playground.events import Event
+from app.playground.events import Event, finite_json
 
 log = logging.getLogger("modelterms.store")
 
@@ -91,7 +91,7 @@ class RunStore:
             run.demo,
             run.status,
             json.dumps(run.params),
-            json.dumps(run.summary, allow_nan=False),
+            json.dumps(finite_json(run.summary), allow_nan=False),  # a diverged series' NaN: null, as in its events
             run.created,
             run.finished,
             run.step,

@@ -69,6 +69,28 @@ def test_a_store_that_cannot_be_written_is_reported_to_watchers_and_health(tmp_p
         health = client.get("/healthz").json()
         assert health["status"] == "degraded" and "cannot write runs" in health["store"]
 
+        del store.finish  # the disk has room again: the next run is saved, and health says so
+        run = start(client, steps=5)
+        assert read_events(client, run["id"])[-1]["data"].get("saved") is not False
+        health = client.get("/healthz").json()
+        assert health["status"] == "ok" and health["store"] == "ok"
+
+
+def test_a_run_whose_summary_holds_nan_is_stored_and_served(tmp_path, backend) -> None:
+    """The mean squared error series overflows to NaN at this learning rate (the demo stops that
+    series); the other two train on. JSON has no NaN: the summary carries null, and is kept."""
+    params = {"mode": "regression", "lr": 4.33, "steps": 246, "pace": 0, "outlier_fraction": 0.39, "delta": 2.00001}
+    with running_app(tmp_path, **backend) as client:
+        run = client.post("/api/demos/loss-function/runs", json=params).json()
+        end = read_events(client, run["id"])[-1]["data"]
+        assert end["status"] == "done" and end.get("saved") is not False, end
+        assert end["summary"]["final"]["mse"] == {"slope": None, "intercept": None}
+        assert client.get("/healthz").json()["status"] == "ok"
+    with running_app(tmp_path, **backend) as client:  # after a restart, from the store
+        stored = client.get(f"/api/runs/{run['id']}").json()
+        assert stored["status"] == "done"
+        assert stored["summary"]["final"]["mse"] == {"slope": None, "intercept": None}
+
 
 def test_a_data_dir_that_cannot_be_written_is_a_one_line_refusal(tmp_path) -> None:
     blocker = tmp_path / "a-file"
@@ -112,7 +134,9 @@ def test_runs_in_flight_when_the_server_is_killed_are_failed_at_the_next_start()
 
 
 def test_sigterm_ends_everything_even_with_a_flood_of_changes_to_a_busy_worker() -> None:
-    with serving(extra_demo_modules='["tests.support.demos"]', max_step_seconds="60") as (server, _data):
+    # Each change to the stuck worker waits control_ack_seconds for a confirmation that never comes.
+    settings = {"extra_demo_modules": '["tests.support.demos"]', "max_step_seconds": "60", "control_ack_seconds": "0.1"}
+    with serving(**settings) as (server, _data):
         response = httpx.post(f"{server.base}/api/demos/counter/runs", json={"steps": 100, "block_at": 3}, timeout=10)
         run = response.json()
         time.sleep(1.0)  # the worker is now inside its hour-long step and reads nothing
