@@ -66,3 +66,18 @@ def test_a_text_too_short_is_marked_on_its_field(page) -> None:
     panel.locator('[data-action="run"]').click()
     error = panel.locator(".pg-field[data-name='text'] .pg-field-error")
     error.filter(has_text="at least 500").wait_for()
+
+
+def test_the_run_chips_name_your_text_by_its_size(page, tmp_path) -> None:
+    page.goto("/terms/pretraining")
+    panel = page.locator("#playground-pretraining")
+    set_slider(page, "#pg-pretraining-steps", STEPS["pretraining"])
+    panel.locator('[data-action="run"]').click()  # the built-in text first
+    wait_status(panel, "Done")
+    give_text(page, panel, "pasted", POEM, tmp_path)
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Done")
+    chips = panel.locator(".pg-run-label").all_inner_texts()
+    assert chips[0] == "#2 steps=60 own text (936 chars)", chips  # the current run, newest first
+    assert chips[1] == "#1 built-in text", chips  # what the earlier run differs in
+    assert not any("object" in chip for chip in chips)
