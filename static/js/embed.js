@@ -27,7 +27,12 @@ async function apply() {
   for (const field of fields) if (hidden.includes(field.dataset.name)) field.hidden = true;
   // A host page may listen for this and size its <iframe> to fit (see the README).
   const content = document.querySelector(".embed-main");
-  if (parent !== window && content) new ResizeObserver(() => reportHeight(content)).observe(content);
+  if (parent !== window && content) {
+    new ResizeObserver(() => reportHeight(content)).observe(content);
+    // A frame out of sight is not rendered (so not observed) until scrolled to: say it once
+    // loaded too, so a frame further down the page is sized before the reader gets there.
+    addEventListener("load", () => reportHeight(content), { once: true });
+  }
   const form = section.querySelector("form.pg-controls");
   if (!autoplay || !form || form.hidden || !section.dataset.pgReady) return;
   const resumed = await panelReady(section);
