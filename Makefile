@@ -54,6 +54,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/lint-imports
 
 check: $(INSTALLED)
 	$(BIN)/modelterms check

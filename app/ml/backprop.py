@@ -11,10 +11,47 @@ import torch
 from torch import Tensor, nn
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+INITS = ("default", "xavier", "kaiming")
 
 
-def make_mlp(depth: int, width: int, activation: str, seed: int, d_in: int = 2, d_out: int = 2) -> nn.Sequential:
-    """`depth` hidden layers of `width` units, PyTorch's default initialisation, seeded."""
+def init_std(scheme: str, fan_in: int, fan_out: int, gain: float = 1.0) -> float:
+    """The standard deviation of a weight under each initialisation, times `gain`.
+
+    default: PyTorch's nn.Linear, U(−1/√fan_in, 1/√fan_in), whose std is 1/√(3·fan_in).
+    xavier: Glorot and Bengio (2010)'s normal init, √(2 / (fan_in + fan_out)): keeps the variance of
+    the forward signal and of the backward error equal from layer to layer, for a unit-slope activation.
+    kaiming: He et al. (2015)'s normal init for relu, √(2 / fan_in): relu zeroes half the signal."""
+    base = {
+        "default": 1 / math.sqrt(3 * fan_in),
+        "xavier": math.sqrt(2 / (fan_in + fan_out)),
+        "kaiming": math.sqrt(2 / fan_in),
+    }[scheme]
+    return gain * base
+
+
+def initialise(layer: nn.Linear, scheme: str, gain: float = 1.0) -> None:
+    """Re-draw a layer's weights under `scheme`, scaled by `gain` (from the global RNG). The default
+    keeps PyTorch's own draw, weights and biases; xavier and kaiming draw normal weights and zero
+    biases, as their papers do."""
+    with torch.no_grad():
+        if scheme == "default":
+            layer.weight.mul_(gain)
+            return
+        layer.weight.normal_(0.0, init_std(scheme, layer.in_features, layer.out_features, gain))
+        layer.bias.zero_()
+
+
+def make_mlp(
+    depth: int,
+    width: int,
+    activation: str,
+    seed: int,
+    d_in: int = 2,
+    d_out: int = 2,
+    init: str = "default",
+    gain: float = 1.0,
+) -> nn.Sequential:
+    """`depth` hidden layers of `width` units, every weight layer initialised by `init` × `gain`, seeded."""
     sizes = [d_in] + [width] * depth
     layers: list[nn.Module] = []
     with torch.random.fork_rng(devices=[]):  # a seeded init that leaves the caller's RNG alone
@@ -22,7 +59,35 @@ def make_mlp(depth: int, width: int, activation: str, seed: int, d_in: int = 2, 
         for fan_in, fan_out in pairwise(sizes):
             layers += [nn.Linear(fan_in, fan_out), ACTIVATIONS[activation]()]
         layers.append(nn.Linear(sizes[-1], d_out))
+        for layer in linear_layers(nn.Sequential(*layers)):
+            initialise(layer, init, gain)
     return nn.Sequential(*layers)
+
+
+def slope_from_output(activation: nn.Module, a: Tensor) -> Tensor:
+    """σ'(z) written with the activation's output a = σ(z): a(1 − a) for the sigmoid (at most 0.25),
+    1 − a² for tanh (at most 1), 1 where relu is active and 0 where it is not."""
+    if isinstance(activation, nn.Sigmoid):
+        return a * (1 - a)
+    if isinstance(activation, nn.Tanh):
+        return 1 - a * a
+    if isinstance(activation, nn.ReLU):
+        return (a > 0).to(a.dtype)
+    raise TypeError(f"no slope for {type(activation).__name__}")
+
+
+def forward_with_slopes(model: nn.Sequential, x: Tensor) -> tuple[Tensor, list[float]]:
+    """The model's output, and the mean slope σ'(z) of each hidden layer over the batch, input side first.
+
+    The backward recursion δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ'(zˡ) multiplies the error by these slopes once per
+    layer: a mean near 0 is a saturated (sigmoid, tanh) or dead (relu) layer that passes little
+    gradient down, and the sigmoid's is at most 0.25 even where nothing saturates."""
+    slopes: list[float] = []
+    for module in model:
+        x = module(x)
+        if isinstance(module, tuple(ACTIVATIONS.values())):
+            slopes.append(slope_from_output(module, x.detach()).mean().item())
+    return x, slopes
 
 
 def linear_layers(model: nn.Module) -> list[nn.Linear]:

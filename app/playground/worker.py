@@ -41,6 +41,7 @@ from typing import Any
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
+from app.demos.divergence import diverged
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
 # ... and at most this many a second per worker in all: with many runs each run's points go out
@@ -127,7 +128,7 @@ class Run(InlineControl):
         self.pending: list[Point] = []
         self.flush_due = -math.inf  # when pending points go out; the first point goes out at once
         self.ticket = 0  # see Scheduler.schedule
-        self.steps: Iterator = demo.train(params, self)
+        self.steps: Iterator = demo.steps(params, self)
 
     def announce(self, **facts: Any) -> None:
         if not self.started:  # the start event has gone out: later facts have nowhere to go
@@ -306,7 +307,7 @@ class Scheduler:
         run.next_step = points[-1]["step"] + 1  # every point of one yield belongs to one step
         bound = run.demo.loss_bound
         for point in points:
-            if not _diverged(point, bound):
+            if not diverged(point, bound):
                 break  # one healthy series keeps the run going
         else:
             raise Stop("diverged", _diverged_message(points[0], bound))
@@ -386,15 +387,6 @@ class Scheduler:
 def _pace(params: DemoParams) -> float:
     """Steps per second the reader asked for; 0 (or no `pace` param) means as fast as possible."""
     return float(getattr(params, "pace", 0) or 0)
-
-
-def _diverged(point: Point, bound: float) -> bool:
-    """A loss that is NaN, infinite or past the demo's bound, unless the demo flagged the point
-    `diverged` itself (it stopped that series, one of several learning rates, say)."""
-    loss = point.get("loss")
-    if loss is None or point.get("diverged"):
-        return False
-    return not (-math.inf < loss <= bound and loss < math.inf)  # NaN fails every comparison
 
 
 def _diverged_message(point: Point, bound: float) -> str:
