@@ -30,7 +30,7 @@ def default_run_seconds(demo: Demo) -> tuple[float, int, dict]:
     control = InlineControl(params)
     for artifact in demo.artifacts:
         control.artifact(artifact)  # built before the clock starts, as `modelterms prepare` does
-    steps = demo.train(params, control)
+    steps = demo.steps(params, control)
     points = 0
     started = time.thread_time()
     while True:

@@ -72,7 +72,7 @@ def bare_rate(name: str, params: dict) -> tuple[float, float]:
     torch.set_num_threads(1)
     demo = load_demos()[name]
     parsed = demo.parse(params)
-    steps = demo.train(parsed, InlineControl(parsed))
+    steps = demo.steps(parsed, InlineControl(parsed))
     next(steps)
     start, cpu, count = time.perf_counter(), time.thread_time(), 1
     for _ in steps:

@@ -76,7 +76,7 @@ def timed(demo: Demo, device: str) -> tuple[Demo, list[float]]:
     stamps: list[float] = []
 
     def train(params, ctl):
-        steps = demo.train(params, ctl)
+        steps = demo.steps(params, ctl)
         while True:
             try:
                 out = next(steps)

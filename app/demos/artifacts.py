@@ -55,8 +55,14 @@ class Artifact:
         return f"{self.name}-{self.version}.pt"
 
     def resolve_builder(self) -> Builder:
-        module, _, function = self.builder.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return resolve(self.builder)
+
+
+def resolve(reference: str) -> Any:
+    """The object a 'module:name' reference names, importing its module now: how the code that
+    needs torch (a builder, a demo's training) is reached only in the processes that run it."""
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class ArtifactStore:
@@ -80,7 +86,7 @@ class ArtifactStore:
         key = (stat.st_size, stat.st_mtime_ns)
         if self._verified.get(path) == key:
             return True
-        if _sha256(path) != expected:
+        if file_sha256(path) != expected:
             return False
         self._verified[path] = key
         return True
@@ -99,7 +105,7 @@ class ArtifactStore:
         tmp = Path(tmp_name)
         try:
             artifact.resolve_builder()(tmp, artifact.recipe, progress)
-            digest = _sha256(tmp)
+            digest = file_sha256(tmp)
             tmp.chmod(0o644)  # mkstemp makes it private; a server running as another user must read it
             os.replace(tmp, path)
             _write_atomically(path.with_suffix(".sha256"), digest + "\n")
@@ -121,7 +127,7 @@ class ArtifactStore:
         self._verified.pop(path, None)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
         for chunk in iter(lambda: file.read(1 << 20), b""):

@@ -1,11 +1,13 @@
 """The demo protocol: what a playground demo declares, and the handle it trains against.
 
-A demo is plain data (`Demo`) plus a generator function. The engine in `app.playground`
-owns processes, budgets, event batching, divergence detection and storage; a demo only
-says what it trains and yields one metric point (or one point per series) per step.
+A demo is two modules: a declaration (`app/demos/<name>.py`: its Params, charts, live params,
+texts and `DEMO = Demo(..., train="app.training.<name>:train")`) and a training module
+(`app/training/<name>.py`, a PyTorch program whose `train` yields one metric point, or one point
+per series, per step). The engine in `app.playground` owns processes, budgets, event batching,
+divergence detection and storage.
 
-This module must stay importable without torch: the web process reads the params
-schemas from here, and torch is imported only inside each demo's `train` function.
+Declarations stay importable without torch: the web process reads them, and reaches the
+training code only by its name, in the worker processes that train (an import rule in lint).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Literal, Protocol, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from app.demos.artifacts import Artifact, ArtifactStore
+from app.demos.artifacts import Artifact, ArtifactStore, resolve
 
 Point = dict[str, Any]
 """One logged step: at least `step` and `loss`; multi-series demos add `series`.
@@ -187,7 +189,8 @@ class Demo:
     title: str
     terms: tuple[str, ...]
     Params: type[DemoParams]
-    train: TrainFn
+    train: TrainFn | str
+    """'app.training.<name>:train': the training function, imported only where a run trains."""
     live: frozenset[str] = frozenset({"lr"})
     charts: tuple[Chart, ...] = (Chart("Loss", log_y=True),)
     loss_bound: float = math.inf
@@ -206,6 +209,12 @@ class Demo:
     withhold: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None
     """Splits a run's params into (shown, withheld): what the server may keep and show, and what
     only the worker may have (a reader's text). See `shown` and `trained`."""
+
+    def steps(self, params: DemoParams, control: Control) -> Iterator[Point | list[Point]]:
+        """Start training: the generator that yields each step's points (its return value is the
+        run's summary). Imports the training module, and with it torch, on first use."""
+        train = resolve(self.train) if isinstance(self.train, str) else self.train
+        return train(params, control)
 
     def parse(self, raw: Mapping[str, Any]) -> DemoParams:
         return self.Params.model_validate(dict(raw))
@@ -276,7 +285,7 @@ def run_inline(demo: Demo, params: DemoParams, device: str = "cpu") -> tuple[lis
     """Run a demo to the end in this process; returns (points, summary, control)."""
     control = InlineControl(params, device)
     points: list[Point] = []
-    steps = demo.train(params, control)
+    steps = demo.steps(params, control)
     while True:
         try:
             out = next(steps)

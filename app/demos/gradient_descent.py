@@ -6,16 +6,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from app.demos.base import Chart, Control, Demo, DemoParams, log_slider, only_when, pace_field, suggests
+from app.demos.base import Chart, Demo, DemoParams, log_slider, only_when, pace_field, suggests
+from app.ml.surfaces import SURFACES
 
-# Each surface is plain arithmetic, so the same function evaluates floats (for the contour
-# map the page draws) and torch tensors (for training).
-SURFACES = {
-    "quadratic": lambda x, y: x**2 + 10 * y**2,
-    "rosenbrock": lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
-    "saddle": lambda x, y: x**2 - y**2,
-    "himmelblau": lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
-}
 VIEW = {  # (x_min, x_max, y_min, y_max) shown on the contour map
     "quadratic": (-3.0, 3.0, -2.0, 2.0),
     "rosenbrock": (-2.0, 2.0, -1.0, 3.0),
@@ -28,7 +21,6 @@ SUGGESTED = {  # per surface: a start on its map, and a learning rate plain SGD 
     "saddle": {"lr": 0.02, "x0": -2.5, "y0": 0.05},  # just off the ridge: it nears the saddle, then rolls off
     "himmelblau": {"lr": 0.01, "x0": -4.0, "y0": 4.0},  # lr 0.05 diverges within 5 steps
 }
-ESCAPE = 1e6  # a point this far out has left every surface for good (the saddle has no bottom)
 GRID = 72
 
 
@@ -71,47 +63,12 @@ class Params(DemoParams):
         return self
 
 
-def make_optimizer(name: str, params, lr: float, momentum: float):
-    import torch
-
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=name == "nesterov")
-
-
-def train(p: Params, ctl: Control):
-    import torch
-
-    f = SURFACES[p.function]
-    point = torch.tensor([p.x0, p.y0], dtype=torch.float64, device=ctl.device, requires_grad=True)
-    optimizer = make_optimizer(p.optimizer, [point], p.lr, p.momentum)
-    ctl.announce(parameters=2, surface=p.function, optimizer=p.optimizer)
-    for step in range(p.steps):
-        live = ctl.params
-        for group in optimizer.param_groups:
-            group["lr"] = live.lr
-            if "momentum" in group and p.optimizer in ("momentum", "nesterov"):
-                group["momentum"] = live.momentum
-        optimizer.zero_grad()
-        loss = f(point[0], point[1])
-        x, y = point.tolist()
-        yield {"step": step, "loss": loss.item(), "lr": live.lr, "x": x, "y": y}
-        if max(abs(x), abs(y)) > ESCAPE:
-            return {"final": {"x": x, "y": y, "loss": loss.item()}, "escaped": True}
-        loss.backward()
-        optimizer.step()
-    x, y = point.tolist()
-    return {"final": {"x": x, "y": y, "loss": f(x, y)}, "escaped": False}
-
-
 DEMO = Demo(
     name="gradient-descent",
     title="Gradient descent on a surface",
     terms=("gradient-descent",),
     Params=Params,
-    train=train,
+    train="app.training.gradient_descent:train",
     live=frozenset({"lr", "momentum", "pace"}),
     charts=(Chart("Path on the surface", ("y",), x="x"), Chart("Loss", ("loss",), log_y=True)),
     loss_bound=1e12,

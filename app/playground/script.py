@@ -29,96 +29,19 @@ from __future__ import annotations
 
 import ast
 import builtins
-import importlib.util
 import inspect
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from app.demos.base import Demo
-
-CONTROL_FIELDS = ("paused", "step_once")  # live changes that steer the engine, not the training
-
-
-class Conflict(ValueError):
-    """The demo's source cannot be assembled into one flat script (see the module docstring)."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """What the script needs to know of a run: the engine's or the store's view of it."""
-
-    id: str
-    demo: str
-    status: str
-    params: dict[str, Any]
-    changes: list[tuple[int, dict[str, Any]]]
-    """(step, changes) of each `control` event, in order."""
-    columns: list[str]
-    """Point keys seen so far, in order of first appearance."""
-    last_step: int | None
-    finished: bool
-    message: str = ""
-
-
-def read_frames(frames: list[bytes]) -> tuple[dict | None, list[tuple[int, dict]], list[dict], dict | None]:
-    """(start data, control changes, metric points, end data) from a run's SSE frames."""
-    start, changes, points, end = None, [], [], None
-    for frame in frames:
-        fields = dict(line.split(": ", 1) for line in frame.decode().strip().split("\n") if ": " in line)
-        data = json.loads(fields.get("data", "null"))
-        if fields.get("event") == "start":
-            start = data
-        elif fields.get("event") == "control":
-            changes.append((data["step"], data["changes"]))
-        elif fields.get("event") == "metrics":
-            points.extend(data["points"])
-        elif fields.get("event") == "end":
-            end = data
-    return start, changes, points, end
-
-
-def record_from_frames(run_id: str, demo: str, status: str, params: dict, frames: list[bytes]) -> RunRecord:
-    """`params` are the run's current ones (live changes included); the script starts from those
-    of its `start` event. A change made before the start event is in both, applied at step 0:
-    replaying it changes nothing."""
-    start, changes, points, end = read_frames(frames)
-    columns: dict[str, None] = {}
-    for point in points:
-        columns.update(dict.fromkeys(point))
-    return RunRecord(
-        id=run_id,
-        demo=demo,
-        status=(end or {}).get("status", status),
-        params=start["params"] if start else params,
-        changes=changes,
-        columns=list(columns),
-        last_step=points[-1]["step"] if points else None,
-        finished=end is not None,
-        message=(end or {}).get("message", ""),
-    )
+from app.playground.reproduce.bundle import Conflict, _is_module, _text_literal, _torch_version, data_files
+from app.playground.reproduce.bundle import module_source as _module_source
+from app.playground.reproduce.record import RunRecord, columns_for
 
 
 # --- reading source without importing it ----------------------------------------------------
-@cache
-def _module_source(module: str) -> str:
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        raise Conflict(f"cannot find the source of {module}")
-    return Path(spec.origin).read_text()
-
-
-@cache
-def _is_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 @cache
 def _top_level(module: str) -> dict[str, ast.stmt]:
     """Each name the module binds at top level -> the statement that binds it."""
@@ -291,41 +214,21 @@ def cell(value: Any) -> str:
     return "" if value is None else json.dumps(value)
 
 
-def columns_for(demo: Demo, run: RunRecord) -> list[str]:
-    """The CSV header: keys the run's points had, then any the demo may still log."""
-    keys = dict.fromkeys(run.columns or ["step", "series", "loss"])
-    for chart in demo.charts:
-        keys.update(dict.fromkeys((chart.x, *chart.y, *chart.x_choices)))
-    keys.update(dict.fromkeys(demo.feeds))
-    return list(keys)
-
-
-def stop_after(run: RunRecord) -> int | None:
-    """The last step to train: where a run that was stopped from outside (cancelled, out of time or
-    steps, failed) ended; None lets the demo finish, or the divergence rule stop it."""
-    if not run.finished or run.last_step is None or run.status == "diverged":
-        return None
-    if run.status == "done" and not run.message:
-        return None
-    return run.last_step
-
-
 def build_script(demo: Demo, run: RunRecord, checksums: dict[str, str | None] | None = None) -> str:
     """`checksums`: the server's SHA-256 of each prepared artifact's file (None where it has none),
     which the script checks the artifact it rebuilds or fetches against."""
     assembly = Assembly()
     assembly.need(demo.train.__module__, demo.train.__name__)
     # The engine's pieces the replay uses, copied too: its divergence rule, its artifact builder.
-    assembly.need("app.playground.worker", "_diverged")
+    assembly.need("app.demos.divergence", "diverged")
     if demo.artifacts:
         assembly.need("app.demos.artifacts", "ArtifactStore")
-        assembly.need("app.demos.artifacts", "_sha256")
+        assembly.need("app.demos.artifacts", "file_sha256")
     for artifact in demo.artifacts:
         assembly.library.add(artifact.builder.partition(":")[0])
     library = library_closure(assembly.library)
 
-    changes = [(step, {k: v for k, v in c.items() if k not in CONTROL_FIELDS}) for step, c in run.changes]
-    changes = [(step, c) for step, c in changes if c]
+    changes = run.training_changes()
     imports = _sorted_imports(set(assembly.imports) - _TEMPLATE_IMPORTS)
     return _TEMPLATE.format(
         header=_header(demo, run, changes, checksums or {}),
@@ -338,7 +241,7 @@ def build_script(demo: Demo, run: RunRecord, checksums: dict[str, str | None] | 
         params=_literal(demo.trained(run.params, {})),  # only the demo's own params: no withheld-text note
         changes=_literal(changes),
         columns=_literal(columns_for(demo, run)),
-        stop_after=stop_after(run),
+        stop_after=run.stop_after(),
         loss_bound=f"{demo.loss_bound!r}".replace("inf", "math.inf"),
         train=demo.train.__name__,
         cell=inspect.getsource(cell),
@@ -388,7 +291,7 @@ def _header(demo: Demo, run: RunRecord, changes: list, checksums: dict[str, str 
         lines.append(f"Live changes: {len(changes)} (in CHANGES below).")
     if not run.finished:
         lines.append("The run was still going when this was made: later live changes are not in it.")
-    elif stop_after(run) is not None:
+    elif run.stop_after() is not None:
         lines.append(f"The run ended '{run.status}' after step {run.last_step}; the script stops there too.")
     if demo.machine_metrics:
         lines += [
@@ -402,13 +305,6 @@ def _header(demo: Demo, run: RunRecord, changes: list, checksums: dict[str, str 
     ]
     lines += ["", "Assembled from the project's own modules (app/demos, app/ml); each copy says where from."]
     return "\n".join(lines)
-
-
-def _torch_version() -> str:
-    try:
-        return metadata.version("torch").split("+")[0]
-    except metadata.PackageNotFoundError:
-        return "<the server's>"
 
 
 def _sorted_imports(lines: set[str]) -> list[str]:
@@ -427,28 +323,6 @@ def _imports_app(line: str) -> bool:
 
 def _embed(module: str) -> str:
     return f"BUNDLED[{module!r}] = {_text_literal(_module_source(module))}"
-
-
-def _text_literal(text: str) -> str:
-    return f"r'''{text}'''" if "'''" not in text and not text.endswith("\\") else repr(text)
-
-
-def data_files(modules: list[str]) -> dict[str, str]:
-    """Path (from the repository root) -> text of every data file in the folders of the bundled
-    modules that read files beside themselves (their source names `__file__`)."""
-    files: dict[str, str] = {}
-    for module in modules:
-        if "__file__" not in _module_source(module):
-            continue
-        origin = Path(importlib.util.find_spec(module).origin)
-        root = origin.parents[module.count(".")]  # the folder that holds the `app` package
-        for path in sorted(origin.parent.rglob("*")):
-            if path.is_file() and path.suffix not in (".py", ".pyc"):
-                try:
-                    files[path.relative_to(root).as_posix()] = path.read_bytes().decode("utf-8")
-                except UnicodeDecodeError as error:
-                    raise Conflict(f"{module} reads {path.name}, which is not text") from error
-    return files
 
 
 _TEMPLATE_IMPORTS = {
@@ -562,7 +436,7 @@ class ReplayControl:
                 print(f"building {{artifact.title}}: {{done}}/{{total}}", file=sys.stderr, end="\\r")
 
             self.artifacts.ensure(artifact, progress)
-        digest = _sha256(path)
+        digest = file_sha256(path)
         if expected is None:
             print(f"# artifact {{artifact.title}}: {{how}}; the server's SHA-256 unknown, not checked", file=sys.stderr)
         elif digest == expected:
@@ -620,7 +494,7 @@ def main() -> None:
         for point in points:
             out.writerow([cell(point.get(key)) for key in COLUMNS])
         next_step = points[-1]["step"] + 1
-        if all(_diverged(point, LOSS_BOUND) for point in points):
+        if all(diverged(point, LOSS_BOUND) for point in points):
             print(f"# diverged at step {{points[0]['step']}}", file=sys.stderr)
             return
         if STOP_AFTER_STEP is not None and next_step > STOP_AFTER_STEP:

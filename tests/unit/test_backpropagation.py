@@ -107,7 +107,7 @@ def test_the_live_learning_rate_applies_from_the_next_step() -> None:
 
     control = InlineControl(Params(steps=4, pace=0))
     rates = []
-    for point in DEMO.train(control.params, control):
+    for point in DEMO.steps(control.params, control):
         rates.append(point["lr"])
         control.change(lr=1.5)
     assert rates == [0.5, 1.5, 1.5, 1.5]

@@ -17,7 +17,7 @@ torch.set_num_threads(1)
 def run(params: Params, change_at: int | None = None, new_lr: float | None = None) -> list[dict]:
     control = InlineControl(params)
     points = []
-    for point in DEMO.train(params, control):
+    for point in DEMO.steps(params, control):
         points.append(point)
         if point["step"] + 1 == change_at:
             control.change(lr=new_lr)  # applies from the next step, as a PATCH would

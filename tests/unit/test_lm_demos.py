@@ -103,7 +103,7 @@ def test_pretraining_live_lr_and_seed(demos: dict[str, Demo]) -> None:
     demo = demos["pretraining"]
     params = demo.Params(steps=3, d_model=16, n_layer=1, seed=5)
     control = InlineControl(params)
-    steps = demo.train(params, control)
+    steps = demo.steps(params, control)
     assert next(steps)["lr"] == params.lr
     control.change(lr=1e-4)
     assert next(steps)["lr"] == 1e-4

@@ -147,7 +147,7 @@ def test_live_lr_change_applies_from_the_next_step(demos: dict[str, Demo]) -> No
     demo = demos["lora"]
     params = demo.Params(steps=3)
     control = InlineControl(params)
-    steps = demo.train(params, control)
+    steps = demo.steps(params, control)
     assert next(steps)[0]["lr"] == params.lr
     control.change(lr=1e-4)
     assert next(steps)[0]["lr"] == 1e-4

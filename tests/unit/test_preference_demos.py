@@ -105,7 +105,7 @@ def test_preference_data_points(demos: dict[str, Demo]) -> None:
 def test_noise_is_live_and_pulls_agreement_to_one_half(demos: dict[str, Demo]) -> None:
     demo = demos["preference-data"]
     control = InlineControl(demo.Params(pace=0, steps=40, pairs_per_step=256, temperature=0.05, noise=0.0))
-    steps = demo.train(control.params, control)
+    steps = demo.steps(control.params, control)
     decisive = [next(steps) for _ in range(20)]
     control.change(noise=0.5)
     coin_flips = [next(steps) for _ in range(20)]
@@ -162,7 +162,7 @@ def test_no_reward_hacking_at_larger_beta(demos: dict[str, Demo]) -> None:
 def test_rlhf_lr_and_beta_are_live(demos: dict[str, Demo]) -> None:
     demo = demos["rlhf"]
     control = InlineControl(demo.Params(pace=0, steps=10))
-    steps = demo.train(control.params, control)
+    steps = demo.steps(control.params, control)
     before = [next(steps) for _ in range(5)]
     control.change(lr=0.01, beta=5.0)
     after = [next(steps) for _ in range(5)]

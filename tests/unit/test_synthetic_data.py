@@ -81,7 +81,7 @@ def test_a_live_change_of_the_fresh_share_applies_from_the_next_generation() -> 
 
     control = InlineControl(Params(generations=4, pace=0))
     shares = []
-    for point in DEMO.train(control.params, control):
+    for point in DEMO.steps(control.params, control):
         shares.append(point["fresh_fraction"])
         control.change(fresh_fraction=0.2, samples=500)
     assert shares == [0.0, 0.2, 0.2, 0.2]

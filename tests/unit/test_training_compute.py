@@ -84,7 +84,7 @@ def test_loss_falls() -> None:
 def test_live_lr_change_applies_from_the_next_step() -> None:
     params = DEMO.Params(**SMALL)
     control = InlineControl(params)
-    steps = DEMO.train(params, control)
+    steps = DEMO.steps(params, control)
     assert next(steps)["lr"] == params.lr
     control.change(lr=1e-4)
     assert next(steps)["lr"] == 1e-4
