@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from app.demos.learning_rate import Params, learning_rates, scheduled, suggest_lr
+from app.demos.learning_rate import Params
+from app.training.learning_rate import learning_rates, scheduled, suggest_lr
 
 
 def test_learning_rates_are_log_spaced_between_the_bounds() -> None:
