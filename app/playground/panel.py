@@ -35,6 +35,11 @@ def _bounds(prop: dict[str, Any]) -> tuple[float | None, float | None]:
     return low, high
 
 
+def help_text(label: str, description: str) -> str:
+    """A field's help line, unless it only repeats the label ("Start x." under "Start x")."""
+    return "" if description.strip().rstrip(".").casefold() == label.casefold() else description
+
+
 def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
     label = prop.get("title") or name.replace("_", " ")
     common = {
@@ -42,7 +47,7 @@ def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
         "label": label,
         "default": prop.get("default"),
         "live": live,
-        "help": prop.get("description", ""),
+        "help": help_text(label, prop.get("description", "")),
     }
     if prop.get("widget") == "textarea":  # an optional text: its bounds sit in the string branch of anyOf
         text = next((branch for branch in prop.get("anyOf", [prop]) if branch.get("type") == "string"), {})
@@ -54,6 +59,10 @@ def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
     if prop.get("type") == "array":
         return Control(kind="checkboxes", options=tuple(prop.get("items", {}).get("enum", ())), **common)
     low, high = _bounds(prop)
+    if prop.get("type") == "integer" and low is not None and high is not None and low >= 1 and high / low >= 100:
+        # A count spanning decades (steps 1-5000, pairs 16-20000) on a log slider, so that its
+        # default (150 steps) does not sit at the far left; the box beside it takes any count.
+        return Control(kind="log", min=low, max=high, step=1, **common)
     if prop.get("scale") == "log":
         # A log slider moves over log10(value); the page maps it back (see playground.js).
         return Control(kind="log", min=prop.get("ui_min", low), max=high, step="any", **common)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_playground import set_slider, wait_status
+from tests.browser.test_playground import type_value, wait_status
 
 POEM = (
     "Slow rain on the harbour wall, and the boats asleep in rows;\n"
@@ -35,7 +35,7 @@ def test_a_playground_trains_on_your_text_and_writes_samples_from_it(page, tmp_p
     panel = page.locator(f"#playground-{demo}")
     text = POEM.replace(";", "!")  # a character the fine-tuning base cannot write
     give_text(page, panel, source, text, tmp_path)
-    set_slider(page, f"#pg-{demo}-steps", STEPS[demo])
+    type_value(panel, "steps", STEPS[demo])
     panel.locator('[data-action="run"]').click()
     wait_status(panel, "Done")
     facts = panel.locator(".pg-facts").inner_text()
@@ -71,7 +71,7 @@ def test_a_text_too_short_is_marked_on_its_field(page) -> None:
 def test_the_run_chips_name_your_text_by_its_size(page, tmp_path) -> None:
     page.goto("/terms/pretraining")
     panel = page.locator("#playground-pretraining")
-    set_slider(page, "#pg-pretraining-steps", STEPS["pretraining"])
+    type_value(panel, "steps", STEPS["pretraining"])
     panel.locator('[data-action="run"]').click()  # the built-in text first
     wait_status(panel, "Done")
     give_text(page, panel, "pasted", POEM, tmp_path)

@@ -20,6 +20,13 @@ def set_slider(page, selector: str, value: float) -> None:
     )
 
 
+def type_value(panel, name: str, value: float) -> None:
+    """Types a value into a field's box, as a person would, and lets go: `input`, then `change`."""
+    box = panel.locator(f'input[name="{name}"]')
+    box.fill(str(value))
+    box.dispatch_event("change")
+
+
 def wait_status(panel, pattern: str, timeout: float = 60_000) -> str:
     status = panel.locator(".pg-status")
     status.filter(has_text=re.compile(pattern)).wait_for(timeout=timeout)
@@ -67,7 +74,7 @@ def test_lora_panel_compares_with_full_fine_tuning(page) -> None:
     panel = page.locator("#playground-lora")
     panel.scroll_into_view_if_needed()
     panel.locator('input[name="compare_full"]').check()
-    set_slider(page, "#pg-lora-steps", 30)
+    type_value(panel, "steps", 30)
     panel.locator('[data-action="run"]').click()
     wait_status(panel, "Done", timeout=120_000)  # the first run pretrains the base
     series = {r["series"] for r in export_csv(page, panel)}

@@ -46,3 +46,13 @@ test("a step chart's table has a column per line; any other x lists each point",
   const path = { run, key: "y", series: null, label: "y" };
   assert.deepEqual(tableData([path], "x"), { head: ["step", "x", "y"], rows: [[0, 1, 5], [1, 0.5, 4]] });
 });
+
+test("numbers from a million up read alike, whole or not", async () => {
+  const { fmtNum } = await import("../../static/js/playground/format.js");
+  assert.equal(fmtNum(999999), "999,999");
+  assert.equal(fmtNum(6899712), "6.9e6");
+  assert.equal(fmtNum(20940000.5), "2.094e7");
+  assert.equal(fmtNum(1546188226560), "1.546e12");
+  assert.equal(fmtNum(1.819e12), "1.819e12");
+  assert.equal(fmtNum(0.000479), "0.000479");
+});

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.demos import load_demos
-from app.playground.panel import controls
+from app.playground.panel import controls, help_text
 
 
 def by_name(demo: str) -> dict:
@@ -15,7 +15,7 @@ def test_gradient_descent_controls() -> None:
     assert (c["lr"].kind, c["lr"].min, c["lr"].max, c["lr"].live) == ("log", 1e-4, 10, True)
     assert c["function"].kind == "select"
     assert c["function"].options == ("quadratic", "rosenbrock", "saddle", "himmelblau")
-    assert (c["steps"].kind, c["steps"].step) == ("range", 1)
+    assert (c["steps"].kind, c["steps"].min, c["steps"].max, c["steps"].step) == ("log", 1, 5000, 1)
     assert c["momentum"].live and not c["function"].live
 
 
@@ -34,3 +34,14 @@ def test_slider_steps_land_on_round_defaults() -> None:
 
 def test_unbounded_or_wide_integers_get_a_number_box() -> None:
     assert by_name("dpo")["seed"].kind == "number"
+
+
+def test_help_that_only_repeats_the_label_is_left_out() -> None:
+    assert help_text("Start x", "Start x.") == ""
+    assert help_text("Steps", "Number of updates.") == "Number of updates."
+    assert by_name("gradient-descent")["x0"].help == ""
+
+
+def test_counts_spanning_decades_get_a_log_slider_and_small_ranges_stay_linear() -> None:
+    assert by_name("dpo")["n_pairs"].kind == "log"  # 16 to 20000
+    assert by_name("gradient-descent")["x0"].kind == "range"

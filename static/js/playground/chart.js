@@ -102,9 +102,7 @@ export class Chart {
     if (!lines.some((l) => l.run.points.length > 0) && !surface) {
       this.destroy();
       this.key = "";
-      const current = this.scene.history.current;
-      const waiting = current && current.active ? "Waiting for the first step…" : "Press Run to train";
-      this.plot.dataset.empty = this.scene.permalink ? "Loading…" : waiting;
+      this.plot.dataset.empty = this.emptyText(runs);
       this.plot.style.minHeight = `${this.measure().height}px`;
       this.readout.clear();
       return;
@@ -143,6 +141,16 @@ export class Chart {
       this.u.setData(data, true);
     }
     this.updateReadout();
+  }
+
+  /** What an empty chart says: a run that has points but none for this chart (a regression
+   * run on the accuracy chart) says so, rather than asking for a run. */
+  emptyText(runs) {
+    const current = this.scene.history.current;
+    const waiting = current && current.active && !current.points.length;
+    if (waiting && !this.scene.permalink) return "Waiting for the first step…";
+    if (runs.some((r) => r.points.length)) return `This run logs no ${this.spec.y.map(humanize).join(" or ")}`;
+    return this.scene.permalink ? "Loading…" : "Press Run to train";
   }
 
   updateLabel(runs, surface) {

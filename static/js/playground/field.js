@@ -51,6 +51,7 @@ export class Field {
     const low = parseFloat(this.input.dataset.min);
     const high = parseFloat(this.input.dataset.max);
     let value = Number((10 ** parseFloat(position)).toPrecision(3));
+    if (this.spec && this.spec.type === "integer") value = Math.round(value); // a count on a log slider
     if (finite(low)) value = Math.max(low, value);
     if (finite(high)) value = Math.min(high, value);
     return value;

@@ -19,11 +19,13 @@ function trimZeros(text) {
     : text.includes(".") ? text.replace(/\.?0+$/, "") : text;
 }
 
-/** A number for people: integers in full with separators, others to 4 significant digits. */
+/** A number for people: integers below a million in full with separators, others to 4
+ * significant digits, in powers of ten from a million up, whether they are whole or not (a
+ * diverging loss that happens to be whole reads 1.546e12 beside 1.819e12, not 1,546,188,226,560). */
 export function fmtNum(value, digits = 4) {
   if (typeof value !== "number") return String(value);
   if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value) && Math.abs(value) < 1e15) return value.toLocaleString("en-US");
+  if (Number.isInteger(value) && Math.abs(value) < 1e6) return value.toLocaleString("en-US");
   const abs = Math.abs(value);
   if (abs !== 0 && (abs >= 1e6 || abs < 1e-4)) return trimZeros(value.toExponential(digits - 1));
   return trimZeros(value.toPrecision(digits));

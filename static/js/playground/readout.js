@@ -7,17 +7,35 @@ import { fmtNum, humanize } from "./format.js";
 const EXTRA_KEYS = ["loss", "lr"];
 const NEAR_PX = 24;
 
+/** Do all points of a step (one per series) carry the same value of `key`? */
+function sharedAtEachStep(points, key) {
+  const seen = new Map();
+  for (const point of points) {
+    if (!(key in point)) continue;
+    if (seen.has(point.step) && seen.get(point.step) !== point[key]) return false;
+    seen.set(point.step, point[key]);
+  }
+  return true;
+}
+
 export class Readout {
   constructor(figure) {
+    // A chart of points (x not the step) with several series says which line is which here; a
+    // step chart's readout names its lines itself.
+    this.legend = el("ul", "pg-legend");
+    this.legend.setAttribute("aria-label", "Lines");
+    this.legend.hidden = true;
     this.node = el("div", "pg-readout");
     this.node.setAttribute("aria-hidden", "true");
-    figure.append(this.node);
+    figure.append(this.legend, this.node);
     this.items = [];
     this.extra = [];
   }
 
   clear() {
     this.node.replaceChildren();
+    this.legend.replaceChildren();
+    this.legend.hidden = true;
   }
 
   add(label, swatch, faded) {
@@ -46,6 +64,7 @@ export class Readout {
       this.yValue = this.add(y.length === 1 ? humanize(y[0]) : "y");
       for (const key of EXTRA_KEYS) if (key !== x && !y.includes(key)) this.extra.push([key, this.add(key)]);
       this.whichValue = this.add("run");
+      this.buildLegend(lines);
       return;
     }
     const current = history.current;
@@ -53,8 +72,29 @@ export class Readout {
     const keys = new Set(lines.map((l) => l.key));
     const oneSeries = !current || current.seriesNames.length <= 1;
     for (const key of oneSeries ? EXTRA_KEYS : ["lr"]) {
-      if (!keys.has(key) && history.all().some((r) => r.points.some((p) => key in p))) this.extra.push([key, this.add(key)]);
+      if (keys.has(key) || !history.all().some((r) => r.points.some((p) => key in p))) continue;
+      // Series that each train with their own lr (a learning-rate sweep) have no one lr to show.
+      if (!oneSeries && !sharedAtEachStep(current.points, key)) continue;
+      this.extra.push([key, this.add(key)]);
     }
+  }
+
+  /** The current run's lines, when it draws more than one (the scaling-law widths, the
+   * frontier and the fit); lines that differ only by run are told apart by the runs list. */
+  buildLegend(lines) {
+    const current = lines.filter((l) => l.isCurrent);
+    const shown = current.length ? current : lines;
+    if (shown.length < 2) return;
+    for (const line of shown) {
+      const item = el("li", "pg-legend-item");
+      const mark = el("span", "pg-swatch");
+      mark.style.borderTopColor = line.stroke;
+      mark.style.borderTopStyle = line.dash.length ? "dashed" : "solid";
+      mark.setAttribute("aria-hidden", "true");
+      item.append(mark, el("span", "", line.label));
+      this.legend.append(item);
+    }
+    this.legend.hidden = false;
   }
 
   /** x = step: the values at the cursor's step, else at the current run's latest step. */

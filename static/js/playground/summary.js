@@ -114,6 +114,16 @@ function scalar(value) {
   return value == null || ["number", "string", "boolean"].includes(typeof value);
 }
 
+/** Rows of an object of equally long columns of scalars (at least 2 columns and 9 rows), or null. */
+function columnRows(value) {
+  const columns = Object.values(value);
+  const length = Array.isArray(columns[0]) ? columns[0].length : 0;
+  const fits = columns.length >= 2 && length > 8 && columns.every((c) => Array.isArray(c) && c.length === length && c.every(scalar));
+  if (!fits) return null;
+  const keys = Object.keys(value);
+  return columns[0].map((_, i) => Object.fromEntries(keys.map((k) => [k, value[k][i]])));
+}
+
 /** Any JSON value as readable DOM: numbers to 4 digits, objects as definition lists, ... */
 function renderValue(value, key = "", depth = 0, compact = false) {
   if (value == null) return el("span", "pg-muted", "—");
@@ -169,6 +179,13 @@ function renderValue(value, key = "", depth = 0, compact = false) {
   if (isPlainObject(value)) {
     const entries = Object.entries(value);
     if (!entries.length) return el("span", "pg-muted", "—");
+    const rows = columnRows(value);
+    if (rows) {
+      // A data set sent as columns (x, y, outlier): a table, folded away, not lists of numbers.
+      const details = el("details", "pg-details");
+      details.append(el("summary", "", `${rows.length} rows: ${Object.keys(value).map(humanize).join(", ")}`), renderTable(rows, Object.keys(value)));
+      return details;
+    }
     if (compact && entries.length <= 6 && entries.every(([, v]) => scalar(v))) {
       const line = el("span", "pg-inline");
       entries.forEach(([k, v]) => {
