@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.demos.base import Point, log_slider
+from app.demos.base import log_slider
 
 Noise = Annotated[
     float, Field(ge=0, le=0.5, description="Probability that an annotator's label is flipped (label noise).")
@@ -34,18 +34,3 @@ PolicyLR = Annotated[
     ),
 ]
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
-
-
-def summarize(points: list[Point], keys: tuple[str, ...], width: int = 10) -> dict[str, float]:
-    """Each metric's mean over the last `width` steps, and the true reward's best such window.
-
-    Per-step metrics are means over one small batch, so single points are noisy; the peak tells
-    whether a run that ends low got there by falling (reward hacking).
-    """
-    means = {key: _window_means([point[key] for point in points], width) for key in keys}
-    return {**{key: m[-1] for key, m in means.items()}, "true_reward_peak": max(means["true_reward"])}
-
-
-def _window_means(values: list[float], width: int) -> list[float]:
-    width = min(width, len(values))
-    return [sum(values[i : i + width]) / width for i in range(len(values) - width + 1)]

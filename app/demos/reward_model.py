@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 from pydantic import Field
 
 from app.demos._preference import Noise, NPairs, Seed
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider, pace_field
-
-HELD_OUT_PAIRS = 2000
+from app.demos.base import Chart, Demo, DemoParams, log_slider, pace_field
 
 
 class Params(DemoParams):
@@ -27,38 +23,12 @@ class Params(DemoParams):
     seed: Seed = 0
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
-    import torch
-
-    from app.ml import pref_world as W
-
-    gen = torch.Generator(ctl.device).manual_seed(p.seed)
-    policy = W.sft_policy(ctl.device)
-    pairs = W.sample_pairs(policy, p.n_pairs, p.noise, gen)
-    held_out = W.sample_pairs(policy, HELD_OUT_PAIRS, 0.0, gen)  # judged by the true order, not labels
-    rm = W.RewardModel().to(ctl.device)
-    opt = torch.optim.Adam(rm.parameters(), lr=p.lr)
-    ctl.announce(**W.describe(), reward_model="bag of tokens: r(y) = Σ_t w[y_t]", parameters=W.VOCAB)
-    for step in range(p.steps):
-        lr = ctl.params.lr
-        W.set_lr(opt, lr)
-        quality = W.reward_model_quality(rm, held_out)  # of the model that the step's loss is about
-        loss = W.reward_model_step(rm, opt, pairs)
-        yield {"step": step, "loss": loss, "lr": lr, **quality}
-    return {
-        **W.reward_model_quality(rm, held_out),
-        "token_scores": [round(w, 3) for w in rm.w.tolist()],
-        "examples": W.example_responses(policy, gen, rm),
-        "true_reward_description": W.TRUE_REWARD_DESCRIPTION,
-    }
-
-
 DEMO = Demo(
     name="reward-model",
     title="Reward model: learning a score from comparisons",
     terms=("reward-model",),
     Params=Params,
-    train=train,
+    train="app.training.reward_model:train",
     live=frozenset({"lr", "pace"}),
     charts=(
         Chart("Bradley–Terry loss", ("loss",)),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -344,3 +345,18 @@ def example_responses(policy: Policy, gen: torch.Generator, rm: RewardModel | No
             example["reward_model_score"] = round(score[i], 3)
         examples.append(example)
     return examples
+
+
+def summarize(points: list[dict[str, Any]], keys: tuple[str, ...], width: int = 10) -> dict[str, float]:
+    """Each metric's mean over the last `width` steps, and the true reward's best such window.
+
+    Per-step metrics are means over one small batch, so single points are noisy; the peak tells
+    whether a run that ends low got there by falling (reward hacking).
+    """
+    means = {key: _window_means([point[key] for point in points], width) for key in keys}
+    return {**{key: m[-1] for key, m in means.items()}, "true_reward_peak": max(means["true_reward"])}
+
+
+def _window_means(values: list[float], width: int) -> list[float]:
+    width = min(width, len(values))
+    return [sum(values[i : i + width]) / width for i in range(len(values) - width + 1)]

@@ -68,13 +68,11 @@ def suggest_lr(lrs: list[float], losses: list[float]) -> tuple[float, str]:
 
 
 def make_mlp(hidden: int, seed: int):
-
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2))
 
 
 def train(p: Params, ctl: Control):
-
     device = torch.device(ctl.device)
     x, y = (t.to(device) for t in spiral(100, p.seed))
     base = make_mlp(p.hidden, p.seed).to(device)

@@ -40,7 +40,6 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
 
 
 def train_regression(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
-
     x, y, is_outlier = toy_data.line_with_outliers(
         N_POINTS, p.outlier_fraction, p.seed, TRUE_SLOPE, TRUE_INTERCEPT, OUTLIER_SHIFT
     )
@@ -72,7 +71,6 @@ def train_regression(p: Params, ctl: Control) -> Generator[list[Point], None, di
 
 
 def train_classification(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
-
     x, y = toy_data.blobs(N_PER_CLASS, p.seed)
     objectives = {"cross_entropy": losses.binary_cross_entropy, "mse": losses.sigmoid_mse}
     ctl.announce(parameters=3, examples=len(y), start_weights=list(WRONG_START))
