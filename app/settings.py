@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(
         1.0, gt=0, le=60, description="How often a Redis worker says it is alive; silent for 3 periods: dead."
     )
+    control_ack_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="How long a live change waits for its worker to confirm it; then it is answered as due next step.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

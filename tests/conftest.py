@@ -19,6 +19,26 @@ from tests.support import cluster
 
 TEST_DEMOS = ["tests.support.demos", "tests.support.prepared"]
 BACKENDS = ("embedded", "redis")
+CONTENT_TESTS = {"test_content.py", "test_exercises.py", "test_search.py", "test_worked_examples.py"}
+"""Unit tests that read the real Markdown terms: they fail on a content change, not a code change."""
+
+
+def lane(item: pytest.Item) -> str:
+    """Which lane of the suite a test runs in, by what it costs and what it needs (see the markers
+    in pyproject.toml): `pytest -m unit` runs the cheap ones, `-m contract` the API on both backends."""
+    path = item.path.relative_to(ROOT / "tests")
+    if path.parts[0] == "browser":
+        return "browser"
+    if path.parts[0] == "unit":
+        return "content" if path.name in CONTENT_TESTS else "unit"
+    if {"engine_client", "backend"} & set(getattr(item, "fixturenames", ())):
+        return "contract"
+    return "system"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(lane(item))
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
@@ -36,7 +56,7 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
 def running_app(data_dir: Path, **overrides) -> Iterator[TestClient]:
     """The app on its engine; with `redis_url`, also `workers` worker processes on that Redis."""
     settings = make_settings(data_dir, **overrides)
-    training = cluster.workers(settings, settings.workers) if settings.redis_url else nullcontext()
+    training = cluster.forked_workers(settings, settings.workers) if settings.redis_url else nullcontext()
     with training, TestClient(create_app(settings)) as client:
         yield client
 

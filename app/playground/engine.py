@@ -34,11 +34,10 @@ from app.playground.interface import ClientLimit, QueueFull, RunFinished, Shutti
 from app.playground.link import WorkerLink
 from app.playground.preparing import Preparation
 from app.playground.store import RunStore, StoredRun
-from app.playground.worker import worker_main
+from app.playground.worker import process_context, worker_main
 from app.settings import Settings
 
 ACTIVE = ("queued", "running", "paused")
-ACK_TIMEOUT_SECONDS = 2.0
 WATCHDOG_SECONDS = 0.25
 STOP_GRACE_SECONDS = 3.0
 RECENT_RUNS = 32  # finished runs kept in memory (a big one holds MBs of points); older ones come from the store
@@ -117,7 +116,7 @@ class Engine:
         self.accepting = False
         self.store: RunStore | None = None
         self.store_error: str | None = None
-        self._context = multiprocessing.get_context("spawn")
+        self._context = process_context()
         self._tasks: list[asyncio.Task] = []
         self._pending_writes: set[asyncio.Future] = set()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="modelterms-store")  # one: writes stay in order
@@ -415,7 +414,7 @@ class Engine:
         run.outbox_waiters.append(future)
         self._send_controls(run)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), ACK_TIMEOUT_SECONDS)
+            return await asyncio.wait_for(asyncio.shield(future), self.settings.control_ack_seconds)
         except TimeoutError:
             return run.step + 1
 

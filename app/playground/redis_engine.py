@@ -47,7 +47,6 @@ from app.playground.redis_tail import Tail, entry_number
 from app.playground.store import StoredRun
 from app.settings import Settings
 
-ACK_TIMEOUT_SECONDS = 2.0
 DEAD_AFTER_BEATS = 3
 ESTIMATE_SECONDS = 1.0
 """How long the active runs read for a Retry-After estimate are reused: refusals come in floods."""
@@ -387,7 +386,7 @@ class RedisEngine:
                 if not isinstance(fresh, RedisRun):
                     raise RunFinished
                 run.params, run.params_raw, run.status = fresh.params, fresh.params_raw, fresh.status
-            answer = await self.redis.blpop([self.keys.ack(nonce)], timeout=ACK_TIMEOUT_SECONDS)
+            answer = await self.redis.blpop([self.keys.ack(nonce)], timeout=self.settings.control_ack_seconds)
             if answer is None:  # a busy worker: it applies the change when it gets to it
                 if await self.redis.hget(self.keys.run(run.id), "status") not in ACTIVE:
                     raise RunFinished

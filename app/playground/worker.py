@@ -26,6 +26,7 @@ import heapq
 import importlib
 import logging
 import math
+import multiprocessing
 import os
 import pkgutil
 import signal
@@ -76,16 +77,38 @@ def worker_main(
     Scheduler(conn, demos, device, ArtifactStore(artifacts_dir), watchdog).serve()
 
 
-def warm_up() -> None:
-    """Import the training code and take one optimizer step now, so no run pays for it: the
-    first optimizer a process builds imports torch._dynamo (seconds), which would stall every
-    run sharing this worker."""
-    import torch
+def import_training_code() -> None:
+    """Import torch and the training code: seconds of CPU, paid once per process (or once per
+    forkserver, see `process_context`). Only imports: nothing here starts a thread or a device."""
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+    import torch._dynamo  # noqa: F401  the first optimizer step a process takes imports it (seconds)
 
     import app.ml
+    import app.training
 
-    for module in pkgutil.iter_modules(app.ml.__path__):
-        importlib.import_module(f"app.ml.{module.name}")
+    for package in (app.ml, app.training):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """How worker and build processes start. Where the platform has it, a forkserver that has
+    imported the training code once (`app.playground.worker_preload`) forks each of them in a
+    fraction of a second; `spawn` would import torch afresh in each (about 3.5 s of CPU). The web
+    process itself never imports torch either way."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["app.playground.worker_preload"])
+    return context
+
+
+def warm_up() -> None:
+    """Import the training code and take one optimizer step now, so no run pays for it (the
+    first step builds state every later one reuses, and a run sharing this worker would stall)."""
+    import torch
+
+    import_training_code()
     weight = torch.zeros(2, requires_grad=True)
     for optimizer in (torch.optim.SGD([weight], lr=0.1), torch.optim.Adam([weight], lr=0.1)):
         (weight - 1).square().sum().backward()

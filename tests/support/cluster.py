@@ -4,6 +4,7 @@ tests (no mock stands in for Redis)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,8 @@ from pathlib import Path
 import redis
 
 from app.playground.redis_schema import Keys
+from app.playground.redis_worker import run_worker
+from app.playground.worker import process_context
 from app.settings import ROOT, Settings
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -123,6 +127,43 @@ def workers(settings: Settings, count: int, prefix: str = "worker") -> Iterator[
     finally:
         for process in processes:
             stop_process(process)
+
+
+@contextmanager
+def forked_workers(settings: Settings, count: int, prefix: str = "forked") -> Iterator[None]:
+    """`count` Redis workers forked from the forkserver that has torch loaded (as the embedded
+    engine starts its own), yielded once every one has registered: a fraction of a second each,
+    where a `modelterms worker` process imports torch for seconds. `workers` starts the real
+    command, for the tests of its signals and exit codes."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    names = [f"{prefix}-{i}-{os.getpid()}-{uuid.uuid4().hex[:4]}" for i in range(count)]
+    context = process_context()
+    processes = [
+        context.Process(target=_forked_worker, args=(settings, name, settings.data_dir / f"{name}.log"), name=name)
+        for name in names
+    ]
+    for process in processes:
+        process.start()
+    try:
+        wait_until(lambda: set(names) <= live_workers(settings), 120, f"{count} workers to register", every=0.05)
+        yield
+    finally:
+        for process in processes:
+            process.terminate()  # SIGTERM: the worker ends its runs, hands back and deregisters
+        for process in processes:
+            process.join(15)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+
+
+def _forked_worker(settings: Settings, name: str, log_path: Path) -> None:
+    """In the forked process: its output to a log of its own, as `modelterms worker` would."""
+    with log_path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sys.exit(run_worker(settings, name))
 
 
 def start_server(settings: Settings, port: int) -> subprocess.Popen:
