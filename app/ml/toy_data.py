@@ -22,6 +22,16 @@ def spiral(n_per_class: int, seed: int, classes: int = 2) -> tuple[Tensor, Tenso
     return torch.cat(xs), torch.cat(ys)
 
 
+def ring(n_per_class: int, seed: int, classes: int = 8, spread: float = 0.4) -> tuple[Tensor, Tensor]:
+    """Gaussian clouds centred evenly on a circle of radius 2, one per class: each class resembles
+    its two neighbours on the ring and no other, a similarity a teacher's probabilities reveal."""
+    generator = torch.Generator().manual_seed(seed)
+    angle = torch.arange(classes, dtype=torch.float32) * (2 * math.pi / classes)
+    centres = 2 * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+    y = torch.arange(classes).repeat_interleave(n_per_class)
+    return centres[y] + spread * torch.randn(len(y), 2, generator=generator), y
+
+
 def moons(n_per_class: int, seed: int, noise: float = 0.1) -> tuple[Tensor, Tensor]:
     """Two interleaving half circles (upper one class 0, lower one class 1, shifted right and down)."""
     generator = torch.Generator().manual_seed(seed)

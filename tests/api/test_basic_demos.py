@@ -49,8 +49,8 @@ def test_synthetic_data_through_the_api(client) -> None:
 def test_distillation_through_the_api(client) -> None:
     facts, points, summary = run_to_end(client, "distillation", steps=20, temperature=2)
     assert facts["teacher_parameters"] > 10 * facts["student_parameters"]
-    assert {p["series"] for p in points} == {"hard", "soft", "mixed"} and len(points) == 60
-    assert set(summary["final"]) == {"hard", "soft", "mixed"} and points[-1]["temperature"] == 2
+    assert {p["series"] for p in points} == {"labels", "argmax", "soft"} and len(points) == 60
+    assert set(summary["final_class_3"]) == {"labels", "argmax", "soft"} and points[-1]["temperature"] == 2
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_distillation_through_the_api(client) -> None:
         ("synthetic-data", {"fresh_fraction": -0.1}, "fresh_fraction"),
         ("synthetic-data", {"samples": 10**6}, "samples"),
         ("distillation", {"temperature": 0}, "temperature"),
-        ("distillation", {"alpha": 2}, "alpha"),
+        ("distillation", {"transfer": 1000}, "transfer"),
     ],
 )
 def test_bad_params_are_422(client, demo: str, body: dict, field: str) -> None:

@@ -20,7 +20,7 @@ STEP_CHARTS = [
     ("backpropagation", "steps=40&pace=0", 1, {f"grad norm {i}" for i in range(1, 6)}),  # 4 hidden + output
     ("loss-function", "steps=40&pace=0", 0, {"mse", "mae", "huber"}),
     ("loss-function", "mode=classification&steps=40&pace=0", 3, {"cross_entropy", "mse"}),
-    ("distillation", "steps=40&pace=0", 0, {"hard", "soft", "mixed"}),
+    ("distillation", "steps=40&pace=0", 0, {"labels", "argmax", "soft"}),
     ("synthetic-data", "generations=40&pace=0", 2, {"tv", "lost mass"}),
     ("training-compute", "steps=15", 1, {"flops", "flops attention"}),
 ]

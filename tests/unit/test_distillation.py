@@ -1,5 +1,6 @@
-"""The distillation playground: the soft loss with its T² factor by hand, the prepared teacher,
-and a student that learns more from soft targets than from a few labels."""
+"""The distillation playground: the soft loss with its T² factor by hand, the ring data, the
+prepared teacher, a transfer set without class 3, and a student that learns class 3 from soft
+targets alone."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 
 from app.demos.base import default_artifacts, run_inline
 from app.demos.distillation import DEMO, TEACHER, Params
-from app.ml import distill, losses
+from app.ml import distill, losses, toy_data
 
 torch.set_num_threads(1)
 
@@ -61,21 +62,39 @@ def test_the_t_squared_factor_keeps_the_gradient_scale_across_temperatures() -> 
     assert grads[0] == pytest.approx(grads[1], rel=0.05, abs=1e-3)
 
 
+def test_the_ring_puts_each_class_around_its_own_centre() -> None:
+    x, y = toy_data.ring(500, seed=3, classes=8, spread=0.4)
+    assert y.tolist() == [c for c in range(8) for _ in range(500)]
+    for c in range(8):
+        centre = x[y == c].mean(0)
+        expected = (2 * math.cos(c * math.pi / 4), 2 * math.sin(c * math.pi / 4))
+        assert centre.tolist() == pytest.approx(expected, abs=0.06)  # 3 standard errors of a 500-point mean
+        assert x[y == c].std(0).tolist() == pytest.approx([0.4, 0.4], abs=0.04)
+
+
 def test_the_teacher_artifact_is_frozen_and_accurate() -> None:
     teacher = distill.load_teacher(default_artifacts().ensure(TEACHER))
     assert not any(q.requires_grad for q in teacher.parameters())
-    from app.ml.toy_data import spiral
-
-    x, y = spiral(100, seed=123, classes=3)
-    assert (teacher(x).argmax(1) == y).float().mean().item() > 0.95
+    x, y = toy_data.ring(100, seed=123, classes=8, spread=0.4)
+    assert (teacher(x).argmax(1) == y).float().mean().item() > 0.9
 
 
-def test_soft_targets_teach_more_than_a_few_labels() -> None:
+def test_the_transfer_set_without_a_class_holds_nothing_anyone_would_call_it() -> None:
+    teacher = distill.load_teacher(default_artifacts().ensure(TEACHER))
+    x, y = toy_data.ring(30, seed=1, classes=8, spread=0.4)
+    kept = distill.without_class(teacher, x, y, 3)
+    calls = teacher(x).argmax(1)
+    # Checked point by point: a point stays exactly when neither its label nor the teacher says 3.
+    assert kept.tolist() == [int(label) != 3 and int(call) != 3 for label, call in zip(y, calls, strict=True)]
+    assert (y[~kept] == 3).sum() == 30 and 0 < int(kept.sum()) < 7 * 30
+
+
+def test_only_the_soft_student_learns_the_class_left_out() -> None:
     points, summary, control = run_inline(DEMO, Params(pace=0))
-    assert {q["series"] for q in points} == {"hard", "soft", "mixed"}
-    assert control.facts["labelled_points"] == 15 and control.facts["teacher_accuracy"] > 0.95
-    assert summary["final"]["soft"] > summary["final"]["hard"] + 0.3
-    assert summary["final"]["mixed"] > summary["final"]["hard"] + 0.3
+    assert {q["series"] for q in points} == {"labels", "argmax", "soft"}
+    assert control.facts["transfer_points_of_class_3"] == 0
+    assert summary["final_class_3"]["labels"] == summary["final_class_3"]["argmax"] == 0.0
+    assert summary["final_class_3"]["soft"] > 0.6
     first = [q for q in points if q["step"] == 0]
     assert len({q["accuracy"] for q in first}) == 1  # one initial student for all three
 
@@ -85,7 +104,7 @@ def test_module_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("bad", [{"temperature": 0}, {"temperature": 21}, {"alpha": 1.5}, {"labelled": 0}])
+@pytest.mark.parametrize("bad", [{"temperature": 0}, {"temperature": 21}, {"transfer": 1}, {"leave_out": "maybe"}])
 def test_bad_params_are_rejected(bad: dict) -> None:
     with pytest.raises(ValidationError):
         Params(**bad)
