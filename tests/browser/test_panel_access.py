@@ -103,3 +103,9 @@ def test_csv_export_reads_back_as_the_points_the_run_streamed(page) -> None:
     assert lines[0] == "step,loss,lr,x,y" and lines[-1] == "" and len(lines) == len(points) + 2
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [float(r["loss"]) for r in rows] == [p["loss"] for p in points]  # no digit lost
+
+
+def test_an_embed_page_has_no_serious_axe_violations(axe) -> None:
+    for theme in ("light", "dark"):
+        violations = axe("/embed/gradient-descent?lr=0.15&steps=80&controls=lr,steps", theme)
+        assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
