@@ -1,7 +1,7 @@
 """What the training-compute and scaling-laws playgrounds share: params and one training step.
 
-Not a demo (no DEMO); torch-free like every demo module. Both train app.ml.scaling's character
-transformers from scratch on the same text.
+Not a demo (no DEMO). Both train app.ml.scaling's character transformers from scratch on the same
+text (app/training/training_compute.py, app/training/scaling_laws.py).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.demos.base import DemoParams, log_slider, pace_field
+from app.ml.compute_budget import tokens_per_step
 
 MAX_STEP_FLOPS = 7e8
 """A step may cost at most this (by 6·N·tokens with Kaplan's N ≈ 12·n_layer·d_model²): about 35 ms
@@ -27,16 +28,10 @@ class ComputeParams(DemoParams):
 
     def check_step_cost(self, width: int) -> None:
         """Refuse a model and batch whose steps would hold up every other run on the worker."""
-        flops = 6 * 12 * self.depth * width**2 * tokens_per_step(self)
+        flops = 6 * 12 * self.depth * width**2 * tokens_per_step(self.batch_size, self.seq_len)
         if flops > MAX_STEP_FLOPS:
             raise ValueError(
                 f"width {width}, depth {self.depth}, batch size {self.batch_size} and sequence length "
                 f"{self.seq_len} make about {flops:.2g} FLOPs per step, over the limit of {MAX_STEP_FLOPS:.0g}: "
                 "make one of them smaller"
             )
-
-
-def tokens_per_step(p: ComputeParams) -> int:
-    """Characters in one step's batch. A function, not a property of the params: `train` reads
-    plain fields only, so the reproduce script can hand it a namespace (app.playground.script)."""
-    return p.batch_size * p.seq_len

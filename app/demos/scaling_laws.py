@@ -9,17 +9,14 @@ every point with no more compute) for good as soon as it arrives, and the fit ca
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from app.demos._adapt import train_step
-from app.demos._compute import ComputeParams, tokens_per_step
-from app.demos.base import Chart, Control, Demo, Point
+from app.demos._compute import ComputeParams
+from app.demos.base import Chart, Demo
+from app.ml.compute_budget import steps_for
 
-EVALS = 16  # held-out evaluations per model, log-spaced in steps
-VAL_WINDOWS = 32  # held-out sequences per evaluation: the same ones every time, for every model
 MAX_STEPS = 2000  # per model
 
 WIDTHS = (8, 16, 24, 32, 48, 64, 96, 128)
@@ -59,120 +56,13 @@ class Params(ComputeParams):
     @model_validator(mode="after")
     def _budget(self) -> Params:
         self.check_step_cost(max(self.widths))
-        if not 2 <= steps_per_model(self) <= MAX_STEPS:
+        steps, batch_tokens = steps_for(self.tokens, self.batch_size, self.seq_len), self.batch_size * self.seq_len
+        if not 2 <= steps <= MAX_STEPS:
             raise ValueError(
-                f"a token budget of {self.tokens} is {steps_per_model(self)} steps of {tokens_per_step(self)} tokens "
+                f"a token budget of {self.tokens} is {steps} steps of {batch_tokens} tokens "
                 f"(batch size × sequence length); it must come to 2 to {MAX_STEPS} steps per model"
             )
         return self
-
-
-def steps_per_model(p: Params) -> int:
-    return p.tokens // tokens_per_step(p)
-
-
-def eval_steps(steps: int, evals: int = EVALS) -> set[int]:
-    """Steps (counted from 1, after the update) spread evenly in log between 1 and `steps`."""
-    return {round(steps ** (k / (evals - 1))) for k in range(evals)}
-
-
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
-    import torch
-
-    from app.ml import flops, powerlaw
-    from app.ml.charlm import eval_loss, fixed_batch, random_batch
-    from app.ml.scaling import load_corpus, make_model
-
-    device = torch.device(ctl.device)
-    corpus = load_corpus()
-    names = [f"d={w}" for w in p.widths]
-    models = {
-        name: make_model(len(corpus.vocab), w, p.depth, p.seq_len, p.seed).to(device).train()
-        for name, w in zip(names, p.widths, strict=True)
-    }
-    n = {name: flops.non_embedding_params(m) for name, m in models.items()}
-    opts = {name: torch.optim.Adam(m.parameters(), lr=p.lr) for name, m in models.items()}
-    # Each model draws its own batches from an equally seeded generator: step s is the same batch for all.
-    batches = {name: torch.Generator().manual_seed(p.seed) for name in names}
-    x_val, y_val = (t.to(device) for t in fixed_batch(corpus.val, VAL_WINDOWS, p.seq_len))
-    steps, batch_tokens = steps_per_model(p), tokens_per_step(p)
-    at = eval_steps(steps)
-    ctl.announce(
-        models=[{"series": s, "width": w, "non_embedding_params": n[s]} for s, w in zip(names, p.widths, strict=True)],
-        steps_per_model=steps,
-        tokens_per_model=steps * batch_tokens,
-        compute="flops = 6·N·tokens (Kaplan et al. 2020), N = parameters other than the embedding tables",
-        held_out={"train_chars": len(corpus.train), "val_chars": len(corpus.val), "val_windows": VAL_WINDOWS},
-        epochs_per_model=steps * batch_tokens / len(corpus.train),
-        published=published_exponents(),
-    )
-
-    done = dict.fromkeys(names, 0)
-    curves: dict[str, list[tuple[float, float]]] = {s: [] for s in names}
-    frontier: list[dict[str, Any]] = []
-    last_loss: dict[str, float] = {}
-    fit = None
-    for step in range(len(names) * steps):
-        # The model whose next step ends at the least compute goes next.
-        name = min((s for s in names if done[s] < steps), key=lambda s: n[s] * (done[s] + 1))
-        x, y = (t.to(device) for t in random_batch(corpus.train, p.batch_size, p.seq_len, batches[name]))
-        lr = ctl.params.lr
-        last_loss[name] = train_step(models[name], opts[name], x, y, lr)
-        done[name] += 1
-        tokens = done[name] * batch_tokens
-        c = flops.training_flops(n[name], tokens)
-        point = {"step": step, "series": name, "loss": last_loss[name], "lr": lr, "tokens": tokens, "flops": c}
-        points = [point]
-        if done[name] in at:
-            point["val_loss"] = val = eval_loss(models[name], x_val, y_val)
-            curves[name].append((c, val))
-            if not frontier or val < frontier[-1]["val_loss"]:  # c is the most compute so far
-                frontier.append({"flops": c, "val_loss": val, "model": name, "params": n[name], "tokens": tokens})
-                points.append({"step": step, "series": "frontier", "flops": c, "val_loss": val, "model": name})
-                if len(frontier) >= 3:
-                    fit = powerlaw.fit_power_law([f["flops"] for f in frontier], [f["val_loss"] for f in frontier])
-                    points.append(fit_point(step, c, fit))
-        yield points
-
-    return summary(p, names, n, curves, frontier, fit, last_loss)
-
-
-def fit_point(step: int, c: float, fit: Any) -> Point:
-    """The latest fit's value at the compute just reached, with its parameters."""
-    return {"step": step, "series": "fit", "flops": c, "val_loss": fit(c), "exponent": fit.b, "a": fit.a, "e": fit.e}
-
-
-def summary(p: Params, names, n, curves, frontier, fit, last_loss) -> dict[str, Any]:
-    from app.ml import powerlaw
-
-    every = [pt for curve in curves.values() for pt in curve]
-    levels = powerlaw.log_levels(min(c for c, _ in every), max(c for c, _ in every))
-    best = []
-    for row in powerlaw.best_per_level(curves, levels):
-        params = n[row["best"]]
-        tokens = row["flops"] / (6 * params)  # what that model had trained on at this compute
-        best.append(row | {"params": params, "tokens": tokens, "tokens_per_param": tokens / params})
-    return {
-        "fit": None if fit is None else fit.as_dict() | {"irreducible": fit.e > 0, "points": len(frontier)},
-        "best_per_compute": best,
-        "frontier": frontier,
-        "models": {
-            s: {"params": n[s], "train_loss": last_loss[s], "val_loss": curves[s][-1][1], "flops": curves[s][-1][0]}
-            for s in names
-        },
-        "published": published_exponents(),
-    }
-
-
-def published_exponents() -> dict[str, float]:
-    """The compute exponents of the published fits, to set beside the fitted one."""
-    from app.ml import powerlaw
-
-    return {
-        "kaplan_2020_alpha_c_min": powerlaw.KAPLAN_2020["alpha_C_min"],
-        "hoffmann_2022": powerlaw.loss_exponent(powerlaw.HOFFMANN_2022["alpha"], powerlaw.HOFFMANN_2022["beta"]),
-        "besiroglu_2024": powerlaw.loss_exponent(powerlaw.BESIROGLU_2024["alpha"], powerlaw.BESIROGLU_2024["beta"]),
-    }
 
 
 DEMO = Demo(
@@ -180,7 +70,7 @@ DEMO = Demo(
     title="A scaling-law sweep",
     terms=("scaling-laws",),
     Params=Params,
-    train=train,
+    train="app.training.scaling_laws:train",
     # Not lr: a change would reach only the models stepping after it, and the sweep would stop comparing like with like.
     live=frozenset({"pace"}),
     charts=(

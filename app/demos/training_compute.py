@@ -7,25 +7,10 @@ would take here.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
-
 from pydantic import Field, model_validator
 
-from app.demos._adapt import train_step
-from app.demos._compute import ComputeParams, tokens_per_step
-from app.demos.base import Chart, Control, Demo, Point
-
-N_CONVENTION = (
-    "N counts every parameter except the token and position embedding tables (tok_emb, pos_emb), "
-    "as Kaplan et al. (2020) do: the attention and MLP weights and biases, the layer norms and the "
-    "untied output head. A table lookup is a copy, not a multiply-add."
-)
-ATTENTION_CONVENTION = (
-    "flops_attention adds Kaplan et al. (2020)'s attention term, 2·n_layer·n_ctx·d_attn FLOPs per token "
-    "forward (d_attn = d_model, n_ctx = sequence length), tripled for training like 6N = 3 × 2N."
-)
-SECONDS_CONVENTION = "seconds: time spent in training steps (forward, backward, Adam), without pauses or pacing."
+from app.demos._compute import ComputeParams
+from app.demos.base import Chart, Demo
 
 
 class Params(ComputeParams):
@@ -38,81 +23,12 @@ class Params(ComputeParams):
         return self
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
-    import time
-
-    import torch
-
-    from app.ml import flops
-    from app.ml.charlm import random_batch
-    from app.ml.scaling import load_corpus, make_model
-
-    corpus = load_corpus()
-    model = make_model(len(corpus.vocab), p.width, p.depth, p.seq_len, p.seed).to(ctl.device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
-    batches = torch.Generator().manual_seed(p.seed)
-    n = flops.non_embedding_params(model)
-    per_token_attention = flops.attention_flops_per_token(p.depth, p.seq_len, p.width)
-    facts = {
-        "non_embedding_params": n,
-        "params_by_kind": flops.parameter_breakdown(model),
-        "kaplan_estimate_12_l_d2": 12 * p.depth * p.width**2,
-        "how_n_is_counted": N_CONVENTION,
-        "flops_per_token": 6 * n,
-        "attention_flops_per_token": per_token_attention,
-        "attention_convention": ATTENTION_CONVENTION,
-        "seconds_convention": SECONDS_CONVENTION,
-        "tokens_per_step": tokens_per_step(p),
-        "references": {"gpt3_flops": flops.GPT3_FLOPS, "eu_ai_act_flops": flops.EU_AI_ACT_FLOPS},
-    }
-
-    tokens, seconds, point = 0, 0.0, {}
-    for step in range(p.steps):
-        lr = ctl.params.lr
-        x, y = (t.to(ctl.device) for t in random_batch(corpus.train, p.batch_size, p.seq_len, batches))
-        started = time.perf_counter()
-        loss = train_step(model, opt, x, y, lr)  # .item() inside waits for the device, so the clock is honest
-        seconds += time.perf_counter() - started
-        tokens += tokens_per_step(p)
-        point = {
-            "step": step,
-            "loss": loss,
-            "lr": lr,
-            "tokens": tokens,
-            "flops": flops.training_flops(n, tokens),
-            "flops_attention": flops.training_flops_with_attention(n, tokens, p.depth, p.seq_len, p.width),
-            "seconds": seconds,
-            "flops_per_second": flops.training_flops(n, tokens) / seconds,
-        }
-        if step == 0:
-            # The first step includes one-off warm-up, so this first estimate is on the slow side.
-            ctl.announce(**facts, first_step=extrapolate(point["flops_per_second"]))
-        yield point
-
-    return {
-        "non_embedding_params": n,
-        **{key: point[key] for key in ("tokens", "flops", "flops_attention", "seconds", "flops_per_second", "loss")},
-        "attention_share": 1 - point["flops"] / point["flops_attention"],
-        **extrapolate(point["flops_per_second"]),
-    }
-
-
-def extrapolate(flops_per_second: float) -> dict[str, Any]:
-    from app.ml import flops
-
-    return {
-        "at_flops_per_second": flops_per_second,
-        "gpt3": flops.time_at(flops.GPT3_FLOPS, flops_per_second),
-        "eu_ai_act_threshold": flops.time_at(flops.EU_AI_ACT_FLOPS, flops_per_second),
-    }
-
-
 DEMO = Demo(
     name="training-compute",
     title="Counting training compute",
     terms=("training-compute",),
     Params=Params,
-    train=train,
+    train="app.training.training_compute:train",
     live=frozenset({"lr", "pace"}),
     machine_metrics=frozenset({"seconds", "flops_per_second"}),  # this server's clock and speed
     charts=(
