@@ -15,16 +15,13 @@ by hand; the term page's table shows the same numbers).
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Literal
 
 from pydantic import Field
 
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider, pace_field
+from app.demos.base import Chart, Demo, DemoParams, log_slider, pace_field
 
 MAX_DEPTH = 8
-N_PER_CLASS = 100
-CHECK_EXAMPLES = 32  # the gradient check runs on this many examples: a few hundred forward passes
 LOSS_BOUND = 50.0  # two-class cross-entropy starts near ln 2; 50 means the run blew up
 
 
@@ -56,59 +53,12 @@ class Params(DemoParams):
     pace: float = pace_field(40)
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
-    import torch
-    import torch.nn.functional as F
-
-    from app.ml import backprop, toy_data
-
-    make_data = toy_data.moons if p.dataset == "moons" else toy_data.spiral
-    x, y = make_data(N_PER_CLASS, p.seed)
-    model = backprop.make_mlp(p.depth, p.width, p.activation, p.seed, init=p.init, gain=p.gain)
-    check_rows = torch.randperm(len(y), generator=torch.Generator().manual_seed(p.seed))[:CHECK_EXAMPLES]
-    ctl.announce(
-        parameters=sum(q.numel() for q in model.parameters()),
-        examples=len(y),
-        layers=len(backprop.linear_layers(model)),
-        weight_std=[layer.weight.std().item() for layer in backprop.linear_layers(model)],
-        gradient_check=backprop.gradient_check(model, x[check_rows], y[check_rows], F.cross_entropy, seed=p.seed),
-        one_step=backprop.tiny_step(),
-    )
-    x, y, model = x.to(ctl.device), y.to(ctl.device), model.to(ctl.device)
-    norms: list[float] = []
-    slopes: list[float] = []
-    for step in range(p.steps):
-        lr = ctl.params.lr
-        logits, slopes = backprop.forward_with_slopes(model, x)
-        loss = F.cross_entropy(logits, y)
-        model.zero_grad()
-        loss.backward()
-        norms = backprop.layer_grad_norms(model)
-        with torch.no_grad():
-            for q in model.parameters():
-                q -= lr * q.grad  # plain SGD: θ ← θ − η ∂L/∂θ
-        yield {
-            "step": step,
-            "loss": loss.item(),
-            "accuracy": (logits.argmax(1) == y).float().mean().item(),
-            "lr": lr,
-            "grad_norms": norms,
-            **{f"grad_norm_{i}": n for i, n in enumerate(norms, start=1)},
-            **{f"slope_{i}": s for i, s in enumerate(slopes, start=1)},
-        }
-    return {
-        "final_grad_norms": norms,
-        "first_to_last_ratio": norms[0] / max(norms[-1], 1e-30),
-        "final_slopes": slopes,
-    }
-
-
 DEMO = Demo(
     name="backpropagation",
     title="Backpropagation: gradients layer by layer",
     terms=("backpropagation",),
     Params=Params,
-    train=train,
+    train="app.training.backpropagation:train",
     live=frozenset({"lr", "pace"}),
     charts=(
         Chart("Loss", ("loss",), log_y=True),

@@ -9,11 +9,9 @@ probability mass on types that have vanished.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 from pydantic import Field
 
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
+from app.demos.base import Chart, Demo, DemoParams, pace_field
 
 
 class Params(DemoParams):
@@ -32,45 +30,12 @@ class Params(DemoParams):
     pace: float = pace_field(30, per="Generations")
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
-    import torch
-
-    from app.ml import collapse
-
-    generator = torch.Generator().manual_seed(p.seed)
-    truth = collapse.zipf(p.vocab, p.exponent)
-    model = collapse.collapse_step(truth, truth, p.samples, 1.0, generator)  # generation 0: real data only
-    ctl.announce(
-        truth_types=p.vocab,
-        truth_entropy=collapse.entropy(truth),
-        model="categorical, fitted by maximum likelihood (sample frequencies)",
-    )
-    point: Point = {}
-    for generation in range(p.generations):
-        live = ctl.params
-        if generation > 0:
-            model = collapse.collapse_step(model, truth, live.samples, live.fresh_fraction, generator)
-        tv = collapse.total_variation(model, truth)
-        point = {
-            "step": generation,
-            "loss": tv,
-            "tv": tv,
-            "types": int((model > 0).sum()),
-            "entropy": collapse.entropy(model),
-            "lost_mass": collapse.lost_mass(model, truth),
-            "samples": live.samples,
-            "fresh_fraction": live.fresh_fraction,
-        }
-        yield point
-    return {"final": point, "truth_entropy": collapse.entropy(truth)}
-
-
 DEMO = Demo(
     name="synthetic-data",
     title="Synthetic data: model collapse",
     terms=("synthetic-data",),
     Params=Params,
-    train=train,
+    train="app.training.synthetic_data:train",
     live=frozenset({"samples", "fresh_fraction", "pace"}),
     charts=(
         Chart("Types that survive", ("types",), x="step"),
