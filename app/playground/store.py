@@ -71,8 +71,21 @@ class RunStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
+            # A file damaged past its header opens fine and fails at the first read of a bad page,
+            # mid-start or mid-stream: checked here, it is one clear refusal instead.
+            verdict = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise StoreError(
+                    f"the run store {path} is damaged ({verdict}); move it aside to start with an empty "
+                    "store (kept runs' links will not work), or put back a copy"
+                )
             self._db.executescript(SCHEMA)
             self._migrate_version_1()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"the run store {path} is damaged or not a run store ({error}); move it aside to start with an "
+                "empty store (kept runs' links will not work), or put back a copy"
+            ) from None
         except (OSError, sqlite3.Error) as error:
             raise StoreError(f"cannot open the run store {path}: {error}") from None
 

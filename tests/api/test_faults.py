@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import httpx
 
@@ -105,8 +106,36 @@ def test_a_data_dir_that_cannot_be_written_is_a_one_line_refusal(tmp_path) -> No
         check=False,
     )
     assert result.returncode == 2
+    refusal, *fix = result.stderr.strip().splitlines()
+    assert refusal.startswith("modelterms: refusing to start: cannot open the run store")
+    assert len(fix) == 1 and "MODELTERMS_DATA_DIR" in fix[0]  # and what to do about it, no traceback
+
+
+def test_a_damaged_run_store_is_a_one_line_refusal_that_says_what_to_do(tmp_path) -> None:
+    data = tmp_path / "data"
+    with running_app(data, workers=1) as client:  # a real store with runs in it
+        for _ in range(20):
+            read_events(client, start(client, steps=30, pad=500)["id"])
+    store = data / "runs.sqlite3"
+    with closing(sqlite3.connect(store)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every run into the main file
+    raw = bytearray(store.read_bytes())
+    assert raw.startswith(b"SQLite format 3\x00") and len(raw) >= 4 * 4096
+    raw[4096:] = b"\xa5" * (len(raw) - 4096)  # every page after the first is noise; the header is whole
+    store.write_bytes(bytes(raw))
+    env = os.environ | ENV_BASE | {"MODELTERMS_DATA_DIR": str(data)}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("modelterms: refusing to start: cannot open the run store")
+    assert len(lines) == 1 and lines[0].startswith("modelterms: refusing to start: the run store"), lines
+    assert "damaged" in lines[0] and "move it aside" in lines[0]
 
 
 def test_runs_in_flight_when_the_server_is_killed_are_failed_at_the_next_start() -> None:
