@@ -73,7 +73,7 @@ export class ChartTable {
     table.append(el("caption", "", caption));
     const headRow = el("tr");
     for (const name of head) {
-      const th = el("th", "", name);
+      const th = el("th", name === "line" ? "" : "is-num", name); // every column but the line's name holds numbers
       th.scope = "col";
       headRow.append(th);
     }

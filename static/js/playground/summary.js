@@ -160,7 +160,7 @@ function renderValue(value, key = "", depth = 0, compact = false) {
       value.forEach((v) => Object.keys(v).forEach((k) => { if (!keys.includes(k)) keys.push(k); }));
       if (keys.length <= 8) {
         const table = renderTable(value, keys);
-        if (compact && value.length > 3) {
+        if ((compact && value.length > 3) || value.length > 12) { // a long table folds away
           const details = el("details", "pg-details");
           details.append(el("summary", "", `${value.length} ${humanize(key) || "items"}`), table);
           return details;
