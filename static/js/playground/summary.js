@@ -5,6 +5,11 @@ import { Bars } from "./bars.js";
 import { el } from "./dom.js";
 import { finite, fmtBytes, fmtNum, fmtParam, humanize, isPlainObject } from "./format.js";
 
+/** A key as a label: a count says what it counts ("n_params" reads "params", beside its number). */
+function keyLabel(key) {
+  return humanize(String(key).replace(/^n_(?=[a-z])/, ""));
+}
+
 /** The facts from a run's start event (and its device) into the panel's facts list. */
 export function renderFacts(node, run) {
   if (!node) return;
@@ -15,7 +20,7 @@ export function renderFacts(node, run) {
       || (Array.isArray(value) && value.join(", ").length > 36)
       || (isPlainObject(value) && (Object.keys(value).length > 3 || !Object.values(value).every(scalar)));
     const wrap = el("div", `pg-fact${long ? " is-wide" : ""}`);
-    wrap.append(el("dt", "", humanize(key)));
+    wrap.append(el("dt", "", keyLabel(key)));
     const dd = el("dd");
     dd.append(renderValue(value, key, 1, true));
     wrap.append(dd);
@@ -190,7 +195,7 @@ function renderValue(value, key = "", depth = 0, compact = false) {
       const line = el("span", "pg-inline");
       entries.forEach(([k, v]) => {
         const part = el("span", "pg-inline-item");
-        part.append(el("span", "pg-inline-key", humanize(k)), renderValue(v, key || k, depth + 1));
+        part.append(el("span", "pg-inline-key", keyLabel(k)), renderValue(v, key || k, depth + 1));
         line.append(part);
       });
       return line;
@@ -198,7 +203,7 @@ function renderValue(value, key = "", depth = 0, compact = false) {
     const dl = el("dl", `pg-dl${depth ? " pg-dl-nested" : ""}`);
     for (const [k, v] of entries) {
       const row = el("div", "pg-dl-row");
-      row.append(el("dt", "", humanize(k)));
+      row.append(el("dt", "", keyLabel(k)));
       const dd = el("dd");
       dd.append(renderValue(v, k, depth + 1, compact));
       row.append(dd);
@@ -230,7 +235,7 @@ function renderTable(rows, keys) {
   const wrap = el("div", "pg-table-wrap scroll-x");
   const table = el("table", "pg-table");
   const head = el("tr");
-  keys.forEach((k) => head.append(el("th", "", humanize(k))));
+  keys.forEach((k) => head.append(el("th", "", keyLabel(k))));
   const thead = el("thead");
   thead.append(head);
   const tbody = el("tbody");
