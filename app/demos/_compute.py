@@ -6,9 +6,12 @@ text (app/training/training_compute.py, app/training/scaling_laws.py).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from app.demos.base import DemoParams, log_slider, pace_field
+from app.demos.base import DemoParams
+from app.demos.fields import LearningRate, Pace, Seed
 from app.ml.compute_budget import tokens_per_step
 
 MAX_STEP_FLOPS = 7e8
@@ -20,11 +23,9 @@ class ComputeParams(DemoParams):
     depth: int = Field(2, ge=1, le=8, title="Depth", description="Transformer blocks (n_layer).")
     batch_size: int = Field(16, ge=1, le=64, title="Batch size", description="Sequences per step.")
     seq_len: int = Field(64, ge=8, le=256, title="Sequence length", description="Characters per sequence (n_ctx).")
-    lr: float = Field(
-        3e-3, gt=0, le=0.1, title="Learning rate", description="Adam learning rate.", json_schema_extra=log_slider(1e-5)
-    )
-    seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Initial weights and batches.")
-    pace: float = pace_field(0)
+    lr: Annotated[LearningRate, Field(le=0.1, description="Adam learning rate.")] = 3e-3
+    seed: Seed = 0
+    pace: Pace = 0
 
     def check_step_cost(self, width: int) -> None:
         """Refuse a model and batch whose steps would hold up every other run on the worker."""

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from app.demos.base import log_slider
+from app.demos.fields import LearningRate
 
 Noise = Annotated[
     float, Field(ge=0, le=0.5, description="Probability that an annotator's label is flipped (label noise).")
@@ -24,13 +25,4 @@ Beta = Annotated[
         json_schema_extra=log_slider(1e-3),
     ),
 ]
-PolicyLR = Annotated[
-    float,
-    Field(
-        gt=0,
-        le=0.1,
-        description="Adam learning rate of the policy.",
-        json_schema_extra=log_slider(1e-5),
-    ),
-]
-Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
+PolicyLR = Annotated[LearningRate, Field(le=0.1, description="Adam learning rate of the policy.")]

@@ -15,11 +15,12 @@ by hand; the term page's table shows the same numbers).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from app.demos.base import Chart, Demo, DemoParams, log_slider, pace_field
+from app.demos.base import Chart, Demo, DemoParams, log_slider
+from app.demos.fields import LearningRate, Pace, Seed, Steps
 
 MAX_DEPTH = 8
 LOSS_BOUND = 50.0  # two-class cross-entropy starts near ln 2; 50 means the run blew up
@@ -45,12 +46,10 @@ class Params(DemoParams):
         title="Init gain",
         description="Multiplies every initial weight; 4 undoes the sigmoid's slope of 1/4 at 0.",
     )
-    lr: float = Field(
-        0.5, gt=0, le=10, title="Learning rate", description="SGD step size.", json_schema_extra=log_slider(1e-3)
-    )
-    steps: int = Field(500, ge=1, le=5000, title="Steps", description="Full-batch SGD updates.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the data and initial weights.")
-    pace: float = pace_field(40)
+    lr: Annotated[LearningRate, Field(description="SGD step size.", json_schema_extra=log_slider(1e-3))] = 0.5
+    steps: Annotated[Steps, Field(description="Full-batch SGD updates.")] = 500
+    seed: Seed = 0
+    pace: Pace = 40
 
 
 DEMO = Demo(

@@ -3,12 +3,13 @@ during training; optionally RLHF on the same pairs beside it."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from app.demos._preference import Beta, Noise, NPairs, PolicyLR, Seed
-from app.demos.base import Chart, Demo, DemoParams, pace_field
+from app.demos._preference import Beta, Noise, NPairs, PolicyLR
+from app.demos.base import Chart, Demo, DemoParams
+from app.demos.fields import Pace, Seed, Steps
 
 
 class Params(DemoParams):
@@ -18,11 +19,11 @@ class Params(DemoParams):
         0.0, ge=0, lt=0.5, description="cDPO's ε: the assumed probability that a label is flipped."
     )
     lr: PolicyLR = 1e-3
-    steps: int = Field(300, ge=1, le=2000)
+    steps: Annotated[Steps, Field(le=2000)] = 300
     n_pairs: NPairs = 1000
     noise: Noise = 0.1
     compare_rlhf: bool = Field(False, description="Also run RLHF (reward model, then REINFORCE) on the same pairs.")
-    pace: float = pace_field(30)
+    pace: Pace = 30
     seed: Seed = 0
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from app.demos.base import Chart, Demo, DemoParams, log_slider, only_when, pace_field, suggests
+from app.demos.base import Chart, Demo, DemoParams, log_slider, only_when, suggests
+from app.demos.fields import LearningRate, Pace, Steps
 from app.ml.surfaces import SURFACES
 
 VIEW = {  # (x_min, x_max, y_min, y_max) shown on the contour map
@@ -38,7 +39,7 @@ class Params(DemoParams):
         "quadratic", description="The surface: f(x, y) to minimise.", json_schema_extra=suggests(SUGGESTED)
     )
     optimizer: Literal["sgd", "momentum", "nesterov", "adam"] = Field("sgd", description="The update rule.")
-    lr: float = Field(0.08, gt=0, le=10, description="Step size η.", json_schema_extra=log_slider(1e-4))
+    lr: Annotated[LearningRate, Field(description="Step size η.", json_schema_extra=log_slider(1e-4))] = 0.08
     momentum: float = Field(
         0.9,
         ge=0,
@@ -46,10 +47,10 @@ class Params(DemoParams):
         description="Heavy-ball coefficient μ (momentum, nesterov).",
         json_schema_extra=only_when(optimizer=("momentum", "nesterov")),
     )
-    steps: int = Field(150, ge=1, le=5000, description="Number of updates.")
+    steps: Steps = 150
     x0: float = Field(-2.5, ge=-5, le=5, description="Start x.")
     y0: float = Field(1.5, ge=-5, le=5, description="Start y.")
-    pace: float = pace_field(30)
+    pace: Pace = 30
 
     @model_validator(mode="after")
     def _start_on_the_map(self) -> Params:

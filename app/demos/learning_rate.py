@@ -8,11 +8,12 @@ single copy while the learning rate grows exponentially, and suggests a rate.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from app.demos.base import Chart, Demo, DemoParams, log_slider, only_when, pace_field
+from app.demos.base import Chart, Demo, DemoParams, log_slider, only_when
+from app.demos.fields import Pace, Seed, Steps
 
 
 class Params(DemoParams):
@@ -43,10 +44,10 @@ class Params(DemoParams):
         description="How each learning rate changes over the run.",
         json_schema_extra=only_when(mode="compare"),
     )
-    steps: int = Field(300, ge=10, le=3000, description="Full-batch updates per learning rate.")
+    steps: Annotated[Steps, Field(ge=10, le=3000, description="Full-batch updates per learning rate.")] = 300
     hidden: int = Field(32, ge=4, le=128, description="Width of the two hidden layers.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for data and initial weights.")
-    pace: float = pace_field(60)
+    seed: Seed = 0
+    pace: Pace = 60
 
     @model_validator(mode="after")
     def _ordered(self) -> Params:

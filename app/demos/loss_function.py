@@ -9,11 +9,12 @@ Every series starts from the same parameters and takes full-batch SGD steps at t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from app.demos.base import Chart, Demo, DemoParams, log_slider, pace_field
+from app.demos.base import Chart, Demo, DemoParams, log_slider
+from app.demos.fields import LearningRate, Pace, Seed, Steps
 
 LOSS_BOUND = 1e6
 
@@ -28,12 +29,10 @@ class Params(DemoParams):
     delta: float = Field(
         1.0, gt=0, le=10, title="Huber δ", description="Residual beyond which Huber's loss grows linearly."
     )
-    lr: float = Field(
-        0.1, gt=0, le=10, title="Learning rate", description="SGD step size.", json_schema_extra=log_slider(1e-4)
-    )
-    steps: int = Field(300, ge=1, le=5000, title="Steps", description="Full-batch updates per series.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the data.")
-    pace: float = pace_field(60)
+    lr: Annotated[LearningRate, Field(description="SGD step size.", json_schema_extra=log_slider(1e-4))] = 0.1
+    steps: Annotated[Steps, Field(description="Full-batch updates per series.")] = 300
+    seed: Seed = 0
+    pace: Pace = 60
 
 
 DEMO = Demo(

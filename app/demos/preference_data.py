@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from app.demos._preference import Noise, Seed
-from app.demos.base import Chart, Demo, DemoParams, pace_field
+from app.demos._preference import Noise
+from app.demos.base import Chart, Demo, DemoParams
+from app.demos.fields import Pace, Seed, Steps
 
 
 class Params(DemoParams):
@@ -17,8 +20,8 @@ class Params(DemoParams):
         description="Bradley–Terry temperature: small = the annotator always picks the better.",
     )
     pairs_per_step: int = Field(32, ge=1, le=256)
-    steps: int = Field(100, ge=1, le=500)
-    pace: float = pace_field(10)
+    steps: Annotated[Steps, Field(le=500)] = 100
+    pace: Pace = 10
     seed: Seed = 0
 
 

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from app.demos._preference import Noise, NPairs, Seed
-from app.demos.base import Chart, Demo, DemoParams, log_slider, pace_field
+from app.demos._preference import Noise, NPairs
+from app.demos.base import Chart, Demo, DemoParams
+from app.demos.fields import LearningRate, Pace, Seed, Steps
 
 
 class Params(DemoParams):
     n_pairs: NPairs = 500
     noise: Noise = 0.1
-    lr: float = Field(
-        0.005,
-        gt=0,
-        le=1,
-        description="Adam learning rate of the reward model.",
-        json_schema_extra=log_slider(1e-5),
-    )
-    steps: int = Field(150, ge=1, le=2000)
-    pace: float = pace_field(20)
+    lr: Annotated[LearningRate, Field(le=1, description="Adam learning rate of the reward model.")] = 0.005
+    steps: Annotated[Steps, Field(le=2000)] = 150
+    pace: Pace = 20
     seed: Seed = 0
 
 

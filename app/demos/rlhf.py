@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from app.demos._preference import Beta, Noise, NPairs, PolicyLR, Seed
-from app.demos.base import Chart, Demo, DemoParams, pace_field
+from app.demos._preference import Beta, Noise, NPairs, PolicyLR
+from app.demos.base import Chart, Demo, DemoParams
+from app.demos.fields import Pace, Seed, Steps
 
 
 class Params(DemoParams):
     beta: Beta = 0.1
     lr: PolicyLR = 1e-3
-    steps: int = Field(300, ge=1, le=2000)
+    steps: Annotated[Steps, Field(le=2000)] = 300
     n_pairs: NPairs = 1000
     noise: Noise = 0.1
-    pace: float = pace_field(30)
+    pace: Pace = 30
     seed: Seed = 0
 
 

@@ -9,9 +9,12 @@ probability mass on types that have vanished.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from app.demos.base import Chart, Demo, DemoParams, pace_field
+from app.demos.base import Chart, Demo, DemoParams
+from app.demos.fields import Pace, Seed
 
 
 class Params(DemoParams):
@@ -26,8 +29,10 @@ class Params(DemoParams):
         0.0, ge=0, le=1, title="Fresh real data", description="Share of each generation's data drawn from the truth."
     )
     generations: int = Field(300, ge=1, le=5000, title="Generations", description="How many times to refit.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seed of the sampling.")
-    pace: float = pace_field(30, per="Generations")
+    seed: Seed = 0
+    pace: Annotated[
+        Pace, Field(description="Generations per second; 0 runs as fast as possible, otherwise at least 0.5.")
+    ] = 30
 
 
 DEMO = Demo(

@@ -7,15 +7,18 @@ would take here.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, model_validator
 
 from app.demos._compute import ComputeParams
 from app.demos.base import Chart, Demo
+from app.demos.fields import Steps
 
 
 class Params(ComputeParams):
     width: int = Field(64, ge=8, le=256, multiple_of=8, title="Width", description="d_model (8 per head).")
-    steps: int = Field(200, ge=1, le=5000, title="Steps", description="Adam updates.")
+    steps: Annotated[Steps, Field(description="Adam updates.")] = 200
 
     @model_validator(mode="after")
     def _step_cost(self) -> Params:
