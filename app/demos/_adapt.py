@@ -5,6 +5,8 @@ it imports torch and app.ml only inside functions.
 
 Both playgrounds adapt the same tiny character model, pretrained on English (task A), to the
 same text in leetspeak (task B). Every series of a run sees the same batches, step by step.
+Forgetting is measured on task A's text: `loss_a` on every character, `loss_a_kept` on those
+leetspeak leaves as they are (on a, e, i, o task B asks for a digit, so loss_a rises by design).
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ def train_series(
     batches = torch.Generator().manual_seed(p.seed)
     data_b = charlm.VOCAB.encode(charlm.TEXT_B)
     x_a, y_a = (t.to(device) for t in charlm.eval_batch_a())
+    kept_a = charlm.kept_in_task_b(y_a.cpu()).to(device)
     prompt = charlm.to_task_b(PROMPT)
     before = charlm.generate(base.to(device), prompt, SAMPLE_CHARS)
 
@@ -128,7 +131,7 @@ def train_series(
         model.to(device).train()
         opts[name] = torch.optim.Adam([q for q in model.parameters() if q.requires_grad], lr=p.lr)
 
-    loss_a: dict[str, float] = {}
+    loss_a: dict[str, dict[str, float]] = {}
     points: list[Point] = []
     for step in range(p.steps):
         lr = ctl.params.lr
@@ -136,9 +139,12 @@ def train_series(
         points = []
         for name, model in models.items():
             if step % EVAL_EVERY == 0 or step == p.steps - 1:
-                loss_a[name] = charlm.eval_loss(model, x_a, y_a)  # before this step's update, like `loss`
+                loss_a[name] = {  # before this step's update, like `loss`
+                    "loss_a": charlm.eval_loss(model, x_a, y_a),
+                    "loss_a_kept": charlm.eval_loss(model, x_a, y_a, kept_a),
+                }
             loss = train_step(model, opts[name], x, y, lr)
-            points.append({"step": step, "series": name, "loss": loss, "loss_a": loss_a[name], "lr": lr})
+            points.append({"step": step, "series": name, "loss": loss, **loss_a[name], "lr": lr})
         if step == 0:
             ctl.announce(**facts, optimizer_state_bytes={name: adam_state_bytes(o) for name, o in opts.items()})
         yield points
@@ -146,5 +152,5 @@ def train_series(
     after = {name: charlm.generate(model, prompt, SAMPLE_CHARS) for name, model in models.items()}
     return {
         "samples": {"prompt": prompt, "before": before, "after": after},
-        "final": {q["series"]: {"loss": q["loss"], "loss_a": q["loss_a"]} for q in points},
+        "final": {q["series"]: {k: q[k] for k in ("loss", "loss_a", "loss_a_kept")} for q in points},
     }

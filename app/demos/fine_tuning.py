@@ -4,7 +4,8 @@ The new domain is a page of shipping forecasts ("Esk Deep. Southwest 5 to 7. Squ
 The pretrained series starts from the English base; the scratch series, from random weights of
 the same shape. Both see the same batches of the same few KB. Each point carries both the new
 domain's validation loss (the head start, and overfitting on little data) and the English
-validation loss (what fine-tuning forgets).
+validation loss (what fine-tuning forgets). With `replay`, part of every batch is windows of the
+English training text, the data the base was pretrained on: the usual defence against forgetting.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ class Params(OwnTextParams):
         title="Frozen layers",
         description="Lower transformer blocks of the pretrained model kept fixed (with the embeddings, if any).",
     )
+    replay: float = Field(
+        0.0,
+        ge=0,
+        le=0.75,
+        title="Replay",
+        description="Share of each batch's 8 windows taken from general English (the base's pretraining "
+        "text) instead of the new text, rounded to whole windows.",
+    )
     compare_scratch: bool = Field(
         True, title="Compare with scratch", description="Also train a randomly initialised model (series 'scratch')."
     )
@@ -88,6 +97,9 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
         train_text, val_text = held_out_split(fitted)
         prompt = opening(train_text)
     data = vocab.encode(train_text)
+    english = vocab.encode(texts.ENGLISH_TRAIN)
+    n_replay = round(p.replay * BATCH_SIZE)
+    n_new = BATCH_SIZE - n_replay
     evals = {
         "val_loss": charlm.fixed_batch(vocab.encode(val_text), VAL_BATCH, T),
         "val_loss_english": charlm.fixed_batch(vocab.encode(texts.ENGLISH_VAL), VAL_BATCH, T),
@@ -96,6 +108,8 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     ctl.announce(
         new_text=described(p, "ours (shipping forecasts)"),
         new_chars=len(data),
+        replay_windows=f"{n_replay} of {BATCH_SIZE}",
+        epochs=p.steps * n_new * T / len(data),  # passes over the new text a whole run makes
         val_chars={"new": len(val_text), "english": len(texts.ENGLISH_VAL)},
         trainable_params={
             name: sum(q.numel() for q in m.parameters() if q.requires_grad) for name, m in models.items()
@@ -112,7 +126,11 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     points: list[Point] = []
     for step in range(p.steps):
         lr = ctl.params.lr
-        x, y = (t.to(device) for t in charlm.random_batch(data, BATCH_SIZE, T, batches))
+        x, y = charlm.random_batch(data, n_new, T, batches)
+        if n_replay:
+            x_old, y_old = charlm.random_batch(english, n_replay, T, batches)
+            x, y = torch.cat([x, x_old]), torch.cat([y, y_old])
+        x, y = x.to(device), y.to(device)
         points = []
         for name, model in models.items():
             if step % EVAL_EVERY == 0 or step == p.steps - 1:  # before this step's update, like `loss`
@@ -151,6 +169,7 @@ DEMO = Demo(
     ),
     feeds=("sample",),
     blurb="The pretrained English model learns to write shipping forecasts (or your own text) from "
-    "a little text, next to the same model trained from random weights on the same batches.",
+    "a little text, next to the same model trained from random weights on the same batches. Replay mixes "
+    "general English into each batch: watch what it does to the forgetting.",
     withhold=withhold_text,
 )

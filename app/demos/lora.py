@@ -70,7 +70,10 @@ DEMO = Demo(
     train=train,
     live=frozenset({"lr", "pace"}),
     artifacts=(BASE_MODEL,),
-    charts=(Chart("Task B loss", ("loss",), log_y=True), Chart("Task A loss (forgetting)", ("loss_a",))),
+    charts=(
+        Chart("Task B loss", ("loss",), log_y=True),
+        Chart("Task A loss (forgetting): every character, and those task B keeps", ("loss_a", "loss_a_kept")),
+    ),
     blurb="A tiny character transformer, pretrained on English, learns to write leetspeak "
     "through rank-r updates B·A of its frozen layers.",
 )

@@ -68,15 +68,18 @@ class Block(nn.Module):
         self.mlp_in = nn.Linear(d, 4 * d)
         self.mlp_out = nn.Linear(4 * d, d)
 
-    def attention(self, x: Tensor) -> Tensor:
+    def attention(self, x: Tensor, attn_mask: Tensor | None = None) -> Tensor:
         B, T, C = x.shape
         q, k, v = self.attn_qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        if attn_mask is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
         return self.attn_out(y.transpose(1, 2).reshape(B, T, C))
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attention(self.ln_1(x))
+    def forward(self, x: Tensor, attn_mask: Tensor | None = None) -> Tensor:
+        x = x + self.attention(self.ln_1(x), attn_mask)
         return x + self.mlp_out(F.gelu(self.mlp_in(self.ln_2(x))))
 
 
@@ -90,12 +93,16 @@ class CharLM(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.head = nn.Linear(cfg.d_model, cfg.vocab_size)
 
-    def forward(self, idx: Tensor) -> Tensor:
-        """Logits (B, T, vocab) for the next character at every position of idx (B, T)."""
-        pos = torch.arange(idx.shape[1], device=idx.device)
+    def forward(self, idx: Tensor, positions: Tensor | None = None, attn_mask: Tensor | None = None) -> Tensor:
+        """Logits (B, T, vocab) for the next character at every position of idx (B, T).
+
+        By default each row is one causal sequence. Packed rows (app.ml.packing) pass each
+        character's position in its own sequence (B, T) and which characters each may attend to
+        (B, 1, T, T, True = attend)."""
+        pos = torch.arange(idx.shape[1], device=idx.device) if positions is None else positions
         x = self.tok_emb(idx) + self.pos_emb(pos)
         for block in self.blocks:
-            x = block(x)
+            x = block(x, attn_mask)
         return self.head(self.ln_f(x))
 
 
@@ -160,29 +167,20 @@ def random_batch(data: Tensor, batch_size: int, block_size: int, gen: torch.Gene
     return windows(data, starts, block_size)
 
 
+def fixed_starts(n_chars: int, batch_size: int, block_size: int) -> Tensor:
+    """Where fixed_batch's windows start in a text of n_chars characters."""
+    return torch.linspace(0, n_chars - block_size - 1, batch_size).long()
+
+
 def fixed_batch(data: Tensor, batch_size: int, block_size: int) -> tuple[Tensor, Tensor]:
     """Evenly spaced windows: the same batch every time, whatever the seed, so curves compare."""
-    starts = torch.linspace(0, len(data) - block_size - 1, batch_size).long()
-    return windows(data, starts, block_size)
+    return windows(data, fixed_starts(len(data), batch_size, block_size), block_size)
 
 
 def windows(data: Tensor, starts: Tensor, block_size: int) -> tuple[Tensor, Tensor]:
     x = torch.stack([data[i : i + block_size] for i in starts.tolist()])
     y = torch.stack([data[i + 1 : i + 1 + block_size] for i in starts.tolist()])
     return x, y
-
-
-def encode_chats(pairs: list[tuple[str, str]], vocab: Vocab) -> tuple[Tensor, Tensor]:
-    """Conversations packed into one stream, as (ids, is_response): is_response[i] is 1 where
-    character i belongs to a response (the template and the prompts are 0). Windows of the pair
-    give the inputs, the targets and, shifted like the targets, the loss mask."""
-    ids, is_response = [], []
-    for prompt, response in pairs:
-        masked, kept = texts.chat(prompt, response)
-        for part, flag in ((masked, 0), (kept, 1), ("\n", 0)):  # a blank line between conversations
-            ids.append(vocab.encode(part))
-            is_response.append(torch.full((len(part),), flag))
-    return torch.cat(ids), torch.cat(is_response)
 
 
 def encode_rows(pairs: list[tuple[str, str]], vocab: Vocab, length: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -211,15 +209,26 @@ def exact_match(model: nn.Module, x: Tensor, y: Tensor, mask: Tensor) -> Tensor:
 
 
 def eval_batch_a(batch_size: int = 32) -> tuple[Tensor, Tensor]:
-    """The fixed task-A batch on which forgetting is measured (never trained on while adapting)."""
+    """The fixed task-A batch on which forgetting is measured. Task A is never trained on while
+    adapting, but task B is the same text in leetspeak: see `kept_in_task_b`."""
     return fixed_batch(VOCAB.encode(TEXT_A), batch_size, CharLMConfig.block_size)
 
 
+def kept_in_task_b(y: Tensor) -> Tensor:
+    """True at the task-A targets that task B writes the same (every character but a, e, i, o in
+    either case). On the others, learning task B means predicting a digit where task A has a
+    letter: a loss there rises by design, whatever else the model keeps."""
+    changed = [VOCAB.index[c] for c in "AaEeIiOo" if c in VOCAB.index]
+    return ~torch.isin(y, torch.tensor(changed))
+
+
 @torch.no_grad()
-def eval_loss(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    """lm_loss in eval mode (no dropout), leaving the model in the mode it was in."""
+def eval_loss(model: nn.Module, x: Tensor, y: Tensor, mask: Tensor | None = None) -> float:
+    """lm_loss (or, with a mask, its mean over the positions where mask is 1) in eval mode (no
+    dropout), leaving the model in the mode it was in."""
     was_training = model.training
-    loss = lm_loss(model.eval(), x, y).item()
+    model.eval()
+    loss = (lm_loss(model, x, y) if mask is None else masked_lm_loss(model, x, y, mask)).item()
     model.train(was_training)
     return loss
 

@@ -57,7 +57,8 @@ def test_declaration(demos: dict[str, Demo], name: str) -> None:
     demo = demos[name]
     assert demo.terms == (name,)
     assert demo.live == {"lr", "pace"}
-    assert [c.y for c in demo.charts] == [("loss",), ("loss_a",)]
+    forgetting = ("loss_a", "loss_a_kept") if name == "lora" else ("loss_a",)
+    assert [c.y for c in demo.charts] == [("loss",), forgetting]
     for field_name, schema in demo.Params.model_json_schema()["properties"].items():
         if schema.get("type") in {"integer", "number"} and "enum" not in schema:
             assert {"minimum", "exclusiveMinimum"} & schema.keys(), field_name
@@ -95,7 +96,8 @@ def test_qlora_blocksize_is_a_choice(demos: dict[str, Demo]) -> None:
 def test_lora_loss_on_task_b_falls(demos: dict[str, Demo]) -> None:
     points, summary, _ = run(demos["lora"], steps=40)
     assert [p["step"] for p in points] == list(range(40))
-    assert all(p.keys() == {"step", "series", "loss", "loss_a", "lr"} and p["series"] == "lora" for p in points)
+    keys = {"step", "series", "loss", "loss_a", "loss_a_kept", "lr"}
+    assert all(p.keys() == keys and p["series"] == "lora" for p in points)
     loss = losses(points, "lora")
     assert sum(loss[-5:]) / 5 < 0.6 * loss[0]
     assert all(math.isfinite(v) for v in losses(points, "lora", "loss_a"))
