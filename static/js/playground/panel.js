@@ -229,7 +229,7 @@ export class Panel {
     if (this.runId) return;
     const issues = validate(this.specs, preset);
     if (issues.length) return this.errors.show(issues.map((issue) => issue.message));
-    if (this.run && this.run.active) this.detach(); // the run it replaces is cancelled
+    if (this.following) this.detach(); // the run it replaces is cancelled
     this.controls.setValues({ ...this.defaults, ...preset });
     this.section.scrollIntoView({ block: "start" });
     this.start();
