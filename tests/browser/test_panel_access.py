@@ -39,10 +39,13 @@ def test_on_a_phone_the_live_controls_stay_beside_the_chart_while_a_run_trains(b
     change = panel.locator(".pg-changes li").first
     change.wait_for(timeout=10_000)
     assert change.inner_text().startswith("lr → ")
-    panel.locator('[data-action="stop"]').click(force=True)  # Stop sits above: the dock may cover the page's bottom
+    dock = panel.locator(".pg-dock")
+    assert dock.locator('[data-action="pause"]').is_visible()  # the run's buttons came along
+    dock.locator('[data-action="stop"]').click()
     wait_status(panel, "Cancelled")
     panel.locator(".pg-dock").wait_for(state="hidden")
     assert panel.locator(".pg-controls > .pg-field[data-name='lr']").count() == 1  # back in its place
+    assert page.evaluate("document.activeElement.dataset.action") == "run"  # focus went on, not to the page
     context.close()
 
 

@@ -4,7 +4,7 @@
 // fields move into a dock pinned to the bottom of the screen. The dock is inside the form, so the
 // form still hears them (and Enter still commits a typed value); a spacer of the same height
 // keeps each field's place, so nothing below it jumps. They go back when the run ends or their
-// places scroll into view.
+// places scroll into view. The run's buttons (Pause, Step, Stop) come along.
 
 import { el } from "./dom.js";
 
@@ -16,7 +16,8 @@ export class LiveDock {
     this.form = section.querySelector(".pg-controls");
     this.output = section.querySelector(".pg-output");
     this.fields = fields.filter((f) => f.live);
-    this.spacers = new Map(); // field -> the spacer holding its place while docked
+    this.buttons = section.querySelector(".pg-buttons");
+    this.spacers = new Map(); // a docked node (a field's, or the buttons) -> the spacer in its place
     this.seen = new Map(); // element -> is it on screen
     this.active = false;
     this.node = el("div", "pg-dock");
@@ -30,7 +31,8 @@ export class LiveDock {
       this.update();
     });
     this.observer.observe(this.output);
-    for (const field of this.fields) this.observer.observe(field.node);
+    this.watched = new Set(this.fields.map((f) => f.node)); // the live fields' places
+    for (const node of this.watched) this.observer.observe(node);
     addEventListener("resize", () => this.update());
   }
 
@@ -46,7 +48,7 @@ export class LiveDock {
 
   update() {
     if (!this.observer) return;
-    const places = this.fields.map((f) => this.spacers.get(f) || f.node);
+    const places = this.fields.map((f) => this.spacers.get(f.node) || f.node);
     const want = this.active && this.section.clientWidth <= ONE_COLUMN_PX && this.seen.get(this.output)
       && !places.some((place) => this.seen.get(place));
     if (want && !this.docked) this.dock();
@@ -55,13 +57,14 @@ export class LiveDock {
 
   dock() {
     const focused = document.activeElement;
-    for (const field of this.fields) {
+    const nodes = [...this.fields.map((f) => f.node), ...(this.buttons ? [this.buttons] : [])];
+    for (const node of nodes) {
       const spacer = el("div", "pg-dock-spacer");
-      spacer.style.height = `${field.node.offsetHeight}px`;
-      field.node.replaceWith(spacer);
-      this.node.append(field.node);
-      this.spacers.set(field, spacer);
-      this.swapWatch(field.node, spacer);
+      spacer.style.height = `${node.offsetHeight}px`;
+      node.replaceWith(spacer);
+      this.node.append(node);
+      this.spacers.set(node, spacer);
+      this.swapWatch(node, spacer);
     }
     this.node.hidden = false;
     this.section.classList.add("has-dock");
@@ -71,9 +74,9 @@ export class LiveDock {
 
   undock() {
     const focused = document.activeElement;
-    for (const [field, spacer] of this.spacers) {
-      spacer.replaceWith(field.node);
-      this.swapWatch(spacer, field.node);
+    for (const [node, spacer] of this.spacers) {
+      spacer.replaceWith(node);
+      this.swapWatch(spacer, node);
     }
     this.spacers.clear();
     this.node.hidden = true;
@@ -83,9 +86,12 @@ export class LiveDock {
 
   /** Watch the element now holding a field's place instead of the one that left it. */
   swapWatch(gone, now) {
+    if (!this.watched.has(gone)) return; // the buttons' place is not watched
     this.observer.unobserve(gone);
+    this.watched.delete(gone);
     this.seen.set(now, this.seen.get(gone)); // same place, same size: seen alike until told
     this.seen.delete(gone);
+    this.watched.add(now);
     this.observer.observe(now);
   }
 }

@@ -112,8 +112,9 @@ export class Panel {
 
   refresh() {
     this.runList.render(this.history, this.scene.theme, { defaults: this.defaults, permalink: !!this.runId });
-    this.controls.sync(this.run, { starting: this.starting });
+    // The dock first: a button that ends the run goes back to its place before focus moves on.
     this.dock.sync(!!(this.run && this.run.active));
+    this.controls.sync(this.run, { starting: this.starting });
     if (this.run) this.status.show(this.run, { permalink: !!this.runId, force: true });
     this.schedule();
   }
