@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,12 +20,12 @@ from app.glossary.content import Glossary, load_glossary
 from app.glossary.previews import router as previews_router
 from app.glossary.routes import not_found_page
 from app.glossary.routes import router as glossary_router
-from app.glossary.site import build_site
+from app.glossary.site import Site, build_site
 from app.openapi import schema_builder
 from app.playground.calculator import router as calculator_router
 from app.playground.embed import router as embed_router
 from app.playground.interface import RunEngine, Unavailable
-from app.playground.panel import panel_renderer
+from app.playground.panel import PanelRenderer, panel_renderer
 from app.playground.routes import router as playground_router
 from app.playground.script_route import router as script_router
 from app.settings import Settings, get_settings
@@ -48,10 +51,21 @@ def demos_in_learning_order(demos: dict[str, Demo], glossary: Glossary) -> list[
     return sorted(demos.values(), key=lambda d: min((glossary.place(s) for s in d.terms), default=unplaced))
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    demos = load_demos(settings.extra_demo_modules)
-    glossary = load_glossary(settings.content_dirs, demos)
+@dataclass(frozen=True)
+class Content:
+    """What an app serves that only its demos and Markdown terms decide: the pages (every formula
+    set as MathML), the search index, the playground panels. Seconds of work, which many apps in
+    one process (the tests) may share: nothing here changes while the app serves."""
+
+    demos: dict[str, Demo]
+    glossary: Glossary
+    site: Site
+    panel: PanelRenderer
+
+
+def build_content(content_dirs: Sequence[Path], extra_demo_modules: Sequence[str]) -> Content:
+    demos = load_demos(list(extra_demo_modules))
+    glossary = load_glossary(list(content_dirs), demos)
     if glossary.problems:
         raise ContentError("content has problems:\n" + "\n".join(map(str, glossary.problems)))
     templates = make_templates(asset_version())
@@ -65,6 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     site.pages["/docs"] = Page.build(site.render("api_docs.html"))
+    return Content(demos, glossary, site, panel)
+
+
+def create_app(settings: Settings | None = None, content: Content | None = None) -> FastAPI:
+    """The app on `settings`, serving `content` (built from the settings' content folders and
+    demo modules when not given)."""
+    settings = settings or get_settings()
+    content = content or build_content(settings.content_dirs, settings.extra_demo_modules)
+    demos, glossary, site, panel = content.demos, content.glossary, content.site, content.panel
     engine = make_engine(settings)
 
     @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -11,9 +12,10 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.main import Content, build_content, create_app
 from app.settings import ROOT, Settings
 from tests.support import cluster
 
@@ -52,12 +54,23 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
     return Settings(**values)
 
 
+@functools.cache
+def shared_content(content_dirs: tuple[Path, ...], extra_demo_modules: tuple[str, ...]) -> Content:
+    return build_content(content_dirs, extra_demo_modules)
+
+
+def make_app(settings: Settings) -> FastAPI:
+    """`create_app(settings)` on content built once per session: rendering the terms takes seconds,
+    and a test that needs a fresh engine does not need fresh pages."""
+    return create_app(settings, shared_content(tuple(settings.content_dirs), tuple(settings.extra_demo_modules)))
+
+
 @contextmanager
 def running_app(data_dir: Path, **overrides) -> Iterator[TestClient]:
     """The app on its engine; with `redis_url`, also `workers` worker processes on that Redis."""
     settings = make_settings(data_dir, **overrides)
     training = cluster.forked_workers(settings, settings.workers) if settings.redis_url else nullcontext()
-    with training, TestClient(create_app(settings)) as client:
+    with training, TestClient(make_app(settings)) as client:
         yield client
 
 

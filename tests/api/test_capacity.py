@@ -9,10 +9,9 @@ from types import SimpleNamespace
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
-from app.main import create_app
 from app.playground.routes import client_address
 from app.settings import Settings
-from tests.conftest import auth, make_settings, read_events, running_app
+from tests.conftest import auth, make_app, make_settings, read_events, running_app
 from tests.support.artifacts import BUILDS_LOG, FAIL_NEXT
 from tests.support.prepared import WORD
 
@@ -53,7 +52,7 @@ def test_a_client_over_its_limit_gets_a_429_that_says_why(tmp_path, backend) -> 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(tmp_path) -> None:
     settings = make_settings(tmp_path, runs_per_client=1, trusted_proxies=["10.0.0.0/8"])
-    with TestClient(create_app(settings), client=("10.0.0.2", 5000)) as proxy:
+    with TestClient(make_app(settings), client=("10.0.0.2", 5000)) as proxy:
         alice = start(proxy, headers={"X-Forwarded-For": "198.51.100.1"}, steps=100_000, pace=10)
         bob = start(proxy, headers={"X-Forwarded-For": "198.51.100.2, 10.0.0.9"}, steps=100_000, pace=10)
         assert alice.status_code == bob.status_code == 201
@@ -66,7 +65,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(tmp_path
 
 def test_a_spoofed_forwarded_header_from_an_untrusted_peer_is_ignored(tmp_path) -> None:
     settings = make_settings(tmp_path, runs_per_client=1, trusted_proxies=["10.0.0.0/8"])
-    with TestClient(create_app(settings), client=("192.0.2.7", 5000)) as stranger:
+    with TestClient(make_app(settings), client=("192.0.2.7", 5000)) as stranger:
         assert start(stranger, headers={"X-Forwarded-For": "203.0.113.1"}, steps=100_000, pace=10).status_code == 201
         spoofed = start(stranger, headers={"X-Forwarded-For": "203.0.113.2"}, steps=10)
         assert spoofed.status_code == 429

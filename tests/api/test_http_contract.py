@@ -7,8 +7,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import make_app, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +81,7 @@ def test_options_on_an_unknown_path_is_404(client) -> None:
 
 
 def test_an_unexpected_error_answers_a_plain_500_with_an_id_that_the_log_has(tmp_path, caplog) -> None:
-    app = create_app(make_settings(tmp_path))
+    app = make_app(make_settings(tmp_path))
 
     @app.get("/api/explode")
     def explode() -> None:

@@ -10,25 +10,24 @@ import time
 import redis
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from app.playground.engine import Engine
 from app.playground.redis_engine import RedisEngine
 from app.playground.redis_schema import GROUP, SCRIPTS, Keys
 from app.playground.redis_worker import HUNG_EXIT_CODE, RedisConn
-from tests.conftest import make_settings, read_events
+from tests.conftest import make_app, make_settings, read_events
 from tests.support import cluster
 
 
 def test_the_redis_url_setting_chooses_the_backend(tmp_path) -> None:
-    assert isinstance(create_app(make_settings(tmp_path)).state.engine, Engine)
-    redis_app = create_app(make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0"))
+    assert isinstance(make_app(make_settings(tmp_path)).state.engine, Engine)
+    redis_app = make_app(make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0"))
     assert isinstance(redis_app.state.engine, RedisEngine)
 
 
 def test_while_redis_is_down_requests_get_a_clear_503_and_it_recovers_when_back(tmp_path, redis_url) -> None:
     port = cluster.free_port()
     settings = make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{port}/0", heartbeat_seconds=0.2)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(make_app(settings)) as client:
         health = client.get("/healthz").json()
         assert health["status"] == "degraded" and health["redis"].startswith("unreachable")
         down = client.post("/api/demos/counter/runs", json={"steps": 5})
@@ -108,10 +107,10 @@ def test_a_worker_rides_out_a_redis_restart(tmp_path, redis_url) -> None:
     settings = make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{port}/0")
     with contextlib.ExitStack() as training:
         with cluster.redis_server(tmp_path / "first", port):
-            training.enter_context(cluster.workers(settings, 1))
+            training.enter_context(cluster.forked_workers(settings, 1))
         # That Redis has stopped and, without persistence, forgotten everything; the worker waits.
         time.sleep(1.5)
-        with cluster.redis_server(tmp_path / "second", port), TestClient(create_app(settings)) as client:
+        with cluster.redis_server(tmp_path / "second", port), TestClient(make_app(settings)) as client:
             cluster.wait_until(lambda: client.get("/healthz").json()["workers"] == 1, 20, "the worker to come back")
             run = client.post("/api/demos/counter/runs", json={"steps": 5}).json()
             assert read_events(client, run["id"])[-1]["data"]["status"] == "done"
@@ -120,7 +119,7 @@ def test_a_worker_rides_out_a_redis_restart(tmp_path, redis_url) -> None:
 
 def test_a_hung_step_times_out_its_run_fails_its_neighbours_and_the_worker_exits(tmp_path, redis_url) -> None:
     settings = make_settings(tmp_path, redis_url=redis_url, max_run_seconds=1.5)
-    with cluster.workers(settings, 1) as (worker,), TestClient(create_app(settings)) as client:
+    with cluster.forked_workers(settings, 1) as (worker,), TestClient(make_app(settings)) as client:
         neighbour = client.post("/api/demos/counter/runs", json={"steps": 100_000, "pace": 20}).json()
         read_events(client, neighbour["id"], limit=1)
         hung = client.post("/api/demos/counter/runs", json={"steps": 100, "block_at": 3}).json()
@@ -128,7 +127,8 @@ def test_a_hung_step_times_out_its_run_fails_its_neighbours_and_the_worker_exits
         assert end["status"] == "timeout" and "never gave control back" in end["message"]
         other = read_events(client, neighbour["id"])[-1]["data"]
         assert other["status"] == "failed" and "The worker training it stopped" in other["message"]
-        assert worker.wait(10) == HUNG_EXIT_CODE  # for its supervisor to start it again
+        worker.join(10)
+        assert worker.exitcode == HUNG_EXIT_CODE  # for its supervisor to start it again
 
 
 def test_the_followers_of_one_replica_share_one_blocking_read(tmp_path, redis_url) -> None:
@@ -170,7 +170,7 @@ def test_the_followers_of_one_replica_share_one_blocking_read(tmp_path, redis_ur
         finally:
             await engine.stop()
 
-    with cluster.workers(settings, 1):
+    with cluster.forked_workers(settings, 1):
         streams, peak = asyncio.run(scenario())
     sync.close()
     assert peak == 1

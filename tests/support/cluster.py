@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
@@ -130,7 +131,9 @@ def workers(settings: Settings, count: int, prefix: str = "worker") -> Iterator[
 
 
 @contextmanager
-def forked_workers(settings: Settings, count: int, prefix: str = "forked") -> Iterator[None]:
+def forked_workers(
+    settings: Settings, count: int, prefix: str = "forked"
+) -> Iterator[list[multiprocessing.process.BaseProcess]]:
     """`count` Redis workers forked from the forkserver that has torch loaded (as the embedded
     engine starts its own), yielded once every one has registered: a fraction of a second each,
     where a `modelterms worker` process imports torch for seconds. `workers` starts the real
@@ -146,7 +149,7 @@ def forked_workers(settings: Settings, count: int, prefix: str = "forked") -> It
         process.start()
     try:
         wait_until(lambda: set(names) <= live_workers(settings), 120, f"{count} workers to register", every=0.05)
-        yield
+        yield processes
     finally:
         for process in processes:
             process.terminate()  # SIGTERM: the worker ends its runs, hands back and deregisters
