@@ -112,3 +112,14 @@ def test_an_embed_page_has_no_serious_axe_violations(axe) -> None:
     for theme in ("light", "dark"):
         violations = axe("/embed/gradient-descent?lr=0.15&steps=80&controls=lr,steps", theme)
         assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+
+
+def test_a_learning_rate_sweep_readout_shows_each_lines_value_and_no_one_lr(page) -> None:
+    page.goto("/terms/learning-rate?demo=learning-rate&steps=30&pace=0")
+    panel = page.locator("#playground-learning-rate")
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Done")
+    readout = panel.locator("figure.pg-chart").first.locator(".pg-readout")
+    labels = readout.locator(".pg-readout-label").all_text_contents()
+    assert len([label for label in labels if label.startswith("lr=")]) >= 3, labels  # one line per learning rate
+    assert "lr" not in labels, labels  # the series train with different rates: no single lr to show
