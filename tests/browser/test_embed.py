@@ -161,7 +161,7 @@ def test_two_frames_of_one_demo_keep_their_own_runs_and_settings(storing_browser
     wait_status(one, "Done", 30_000)
     wait_status(two, "Diverged", 30_000)
     page.reload()  # after the end: each shows its own finished run; autoplay starts nothing
-    wait_status(one, "Done")
+    assert wait_status(one, "Done") == "Done · 150 steps"  # no duration made up from the replay
     wait_status(two, "Diverged")
     assert form_values(one, "lr", "steps") == ["0.08", "150"] and form_values(two, "lr", "steps") == ["0.15", "80"]
     assert frame_runs(page) == kept
