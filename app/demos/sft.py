@@ -1,41 +1,45 @@
 """Supervised fine-tuning playground: the English base learns to answer in a chat template.
 
-Two copies of the base train on the same batches of packed conversations
-("User: <prompt>\nAssistant: <response>\n"). One is trained on every token; the other only on the
-response tokens, the prompt and template masked out of the loss as SFT trainers do. Both are
-measured the same way: the loss on responses, and on prompts, of held-out conversations.
+Two copies of the base train on the same batches of conversations ("User: <prompt>\nAssistant:
+<response>\n"). One is trained on every token; the other only on the response tokens, the prompt
+and template masked out of the loss as SFT trainers do. Conversations are packed into rows
+(app.ml.packing): every piece starts in its own conversation, positions restart at each piece,
+and no character attends across pieces. Both series are measured the same way: the loss on every
+response and prompt character of the held-out conversations, and what SFT is for, whether the
+held-out questions' sampled answers keep the template and end their turn, which the base (step 0)
+never does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from app.demos._charlm import ENGLISH_BASE
-from app.demos._lm import EVAL_EVERY, SpreadSample, adam_step, load_base, lr_field, seed_field, steps_field
-from app.demos.base import Chart, Control, Demo, DemoParams, Point, pace_field
+from app.demos._lm import EVAL_EVERY, adam_step, load_base, seed_field, steps_field
+from app.demos.base import Chart, Control, Demo, DemoParams, Point, log_slider, pace_field
 from app.ml import texts
 
 if TYPE_CHECKING:
-    from torch import Tensor
-
     from app.ml.charlm import CharLM
+    from app.ml.packing import Packed
 
 SERIES = ("all_tokens", "response_only")
-VAL_BATCH = 16  # fixed windows, evenly spaced over the held-out conversations
-COMPLETIONS = 4  # times a held-out prompt is answered by each series, from the first step to the end
-COMPLETION_CHARS = 90  # at most; a completion stops at the newline that closes the turn
-CHARS_PER_STEP = 10  # so a completion takes up to 9 steps to write
+CONTEXT, OVERLAP, ROW = 64, 32, 128  # the model's context; see app.ml.packing
+FORMAT_EVERY = 50  # steps between format checks (and the last step): each costs 120 forward passes
+SAMPLES_PER_PROMPT = 2  # answers sampled per held-out question at each check: 16 in all
+REPLY_CHARS = 120  # at most; the longest response we wrote has 100 with its space and newline
 TEMPERATURE = 0.6  # sampled, not greedy (which loops on "the the"); both series draw the same random numbers
 
 
 class Params(DemoParams):
-    lr: float = lr_field(2e-3)
-    steps: int = steps_field(250)
-    batch_size: int = Field(8, ge=1, le=32, title="Batch size", description="Windows of 64 characters per step.")
+    lr: float = Field(
+        1e-3, gt=0, le=0.1, title="Learning rate", description="Adam's step size.", json_schema_extra=log_slider(1e-5)
+    )
+    steps: int = steps_field(100)
+    batch_size: int = Field(4, ge=1, le=32, title="Batch size", description="Conversations per step.")
     seed: int = seed_field()
     pace: float = pace_field(30)
 
@@ -45,51 +49,56 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
 
     import torch
 
-    from app.ml import charlm
+    from app.ml import charlm, packing
 
     device = torch.device(ctl.device)
     vocab = charlm.LM_VOCAB
     base = load_base(ctl)
-    T = base.cfg.block_size
     models = {name: copy.deepcopy(base) for name in SERIES}
     opts = {name: torch.optim.Adam(m.parameters(), lr=p.lr) for name, m in models.items()}
 
-    ids, is_response = charlm.encode_chats(texts.CHATS_TRAIN, vocab)
-    val_ids, val_response = charlm.encode_chats(texts.CHATS_VAL, vocab)
-    starts = torch.linspace(0, len(val_ids) - T - 1, VAL_BATCH).long()
-    x_val, y_val = (t.to(device) for t in charlm.windows(val_ids, starts, T))
-    m_val = charlm.windows(val_response, starts, T)[1].to(device)  # shifted like the targets
+    val = packing.to(packing.pack_conversations(texts.CHATS_VAL, vocab, CONTEXT, OVERLAP, ROW), device)
+    questions = [texts.chat_prompt(prompt) for prompt, _ in texts.CHATS_VAL] * SAMPLES_PER_PROMPT
+    train_all = packing.pack_conversations(texts.CHATS_TRAIN, vocab, CONTEXT, OVERLAP, ROW)
     ctl.announce(
-        # Targets outside every response: what the response-only loss leaves out.
-        masked_fraction=1 - is_response[1:].float().mean().item(),
+        # Counted targets outside every response: what the response-only loss leaves out.
+        masked_fraction=1 - (train_all.counted * train_all.response).sum().item() / train_all.counted.sum().item(),
         conversations={"train": len(texts.CHATS_TRAIN), "held_out": len(texts.CHATS_VAL)},
+        held_out_characters={
+            "response": int((val.counted * val.response).sum()),
+            "prompt": int((val.counted * (1 - val.response)).sum()),
+        },
         template=texts.chat_prompt("<prompt>") + " <response>",
         n_params=sum(q.numel() for q in base.parameters()),
     )
 
     batches = torch.Generator().manual_seed(p.seed)
-    last_start = max(p.steps - COMPLETION_CHARS // CHARS_PER_STEP, 0)  # the last one is done by the last step
-    checkpoints = {round(k * last_start / (COMPLETIONS - 1)) for k in range(COMPLETIONS)}
-    completions = {name: SpreadSample(COMPLETION_CHARS, CHARS_PER_STEP) for name in SERIES}
-    n_completed = 0
-    val: dict[str, dict[str, float]] = {}
+    val_losses: dict[str, dict[str, float]] = {}
+    formats: dict[str, dict[str, float]] = {}
     points: list[Point] = []
+    replies: list[str] = []
+    reply_form: dict[str, float] = {}
+    checks = 0
     for step in range(p.steps):
         lr = ctl.params.lr
-        starts = torch.randint(len(ids) - T, (p.batch_size,), generator=batches)
-        x, y = (t.to(device) for t in charlm.windows(ids, starts, T))
-        mask = charlm.windows(is_response, starts, T)[1].to(device)
-        if step in checkpoints and not completions[SERIES[0]].busy:
-            prompt = texts.chat_prompt(texts.CHATS_VAL[n_completed % len(texts.CHATS_VAL)][0])
-            n_completed += 1
-            for name, model in models.items():
-                sampling = torch.Generator().manual_seed(p.seed + n_completed)
-                completions[name].start(model, prompt, TEMPERATURE, sampling, stop="\n")
+        picked = torch.randint(len(texts.CHATS_TRAIN), (p.batch_size,), generator=batches).tolist()
+        batch = packing.pack_conversations([texts.CHATS_TRAIN[i] for i in picked], vocab, CONTEXT, OVERLAP, ROW)
+        batch = packing.to(batch, device)
+        check_format = step % FORMAT_EVERY == 0 or step == p.steps - 1
         points = []
         for name, model in models.items():
             if step % EVAL_EVERY == 0 or step == p.steps - 1:
-                val[name] = split_losses(charlm, model, x_val, y_val, m_val, grad=False)
-            losses = split_losses(charlm, model, x, y, mask, grad=True)
+                val_losses[name] = split_losses(model, val, grad=False)
+            if check_format and (step > 0 or not replies):  # at step 0 both are the base: one check
+                sampling = torch.Generator().manual_seed(p.seed * 1000 + checks)  # before the update
+                replies = packing.complete(model, questions, vocab, REPLY_CHARS, TEMPERATURE, sampling)
+                reply_form = {
+                    "ends_turn": sum(map(packing.ends_turn, replies)) / len(replies),
+                    "well_formed": sum(map(packing.well_formed, replies)) / len(replies),
+                }
+            if check_format:
+                formats[name] = reply_form
+            losses = split_losses(model, batch, grad=True)
             objective = losses["all" if name == "all_tokens" else "response"]
             point = {
                 "step": step,
@@ -97,25 +106,40 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
                 "loss": adam_step(opts[name], objective, lr),  # the loss this series trains on
                 "response_loss": losses["response"].item(),  # on this batch, before the update
                 "prompt_loss": losses["prompt"].item(),
-                "val_response_loss": val[name]["response"],
-                "val_prompt_loss": val[name]["prompt"],
+                "val_response_loss": val_losses[name]["response"],
+                "val_prompt_loss": val_losses[name]["prompt"],
+                **formats[name],
                 "lr": lr,
             }
-            if (text := completions[name].advance()) is not None:
-                point["completion"] = text
+            if check_format:
+                shown = checks % len(texts.CHATS_VAL)  # a different question at each check
+                point["completion"] = questions[shown] + replies[shown]
             points.append(point)
+        checks += check_format
         yield points
-    return {"final": {q["series"]: {k: v for k, v in q.items() if k.endswith("loss")} for q in points}}
+    return {
+        "final": {
+            q["series"]: {k: v for k, v in q.items() if k not in ("step", "series", "lr", "completion")} for q in points
+        }
+    }
 
 
-def split_losses(charlm: ModuleType, model: CharLM, x: Tensor, y: Tensor, mask: Tensor, grad: bool) -> dict:
-    """From one forward pass: the loss on every token, on response tokens, on masked tokens
-    (tensors to train on, or plain numbers when grad is False)."""
+def split_losses(model: CharLM, batch: Packed, grad: bool) -> dict:
+    """From one forward pass: the mean loss on every counted target, on the response targets, on
+    the prompt and template targets (tensors to train on, or plain numbers when grad is False)."""
     import torch
 
+    from app.ml.charlm import masked_mean
+    from app.ml.packing import token_nll
+
     with torch.set_grad_enabled(grad):
-        nll = charlm.token_nll(model, x, y)
-    losses = {"all": nll.mean(), "response": charlm.masked_mean(nll, mask), "prompt": charlm.masked_mean(nll, 1 - mask)}
+        nll = token_nll(model, batch)
+    counted, response = batch.counted, batch.response
+    losses = {
+        "all": masked_mean(nll, counted),
+        "response": masked_mean(nll, counted * response),
+        "prompt": masked_mean(nll, counted * (1 - response)),
+    }
     return losses if grad else {k: v.item() for k, v in losses.items()}
 
 
@@ -128,11 +152,13 @@ DEMO = Demo(
     live=frozenset({"lr", "pace"}),
     artifacts=(ENGLISH_BASE,),
     charts=(
+        Chart("Held-out answers that end their turn, and keep the template's form", ("ends_turn", "well_formed")),
         Chart("Held-out response loss", ("val_response_loss",)),
         Chart("Held-out prompt loss", ("val_prompt_loss",)),
         Chart("Training loss (what each series minimises)", ("loss",)),
     ),
     feeds=("completion",),
-    blurb="The pretrained English model learns to answer in a User/Assistant template. Two copies "
-    "train on the same batches: one on every token, one on the responses only (prompt masked).",
+    blurb="The pretrained English model learns to answer in a User/Assistant template and to end its turn, "
+    "which the base never does. Two copies train on the same batches: one on every token, one on the "
+    "responses only (prompt masked).",
 )

@@ -176,43 +176,6 @@ def test_masked_loss_is_the_cross_entropy_over_response_positions_only() -> None
     assert all(torch.equal(g, q.grad) for g, q in zip(grads, model.parameters(), strict=True))
 
 
-def test_packed_conversations_mark_exactly_the_responses() -> None:
-    pairs = texts.CHATS_TRAIN[:3]
-    ids, is_response = charlm.encode_chats(pairs, charlm.LM_VOCAB)
-    stream = charlm.LM_VOCAB.decode(ids)
-    assert stream == "".join(f"User: {p}\nAssistant: {r}\n\n" for p, r in pairs)
-    kept = "".join(c for c, m in zip(stream, is_response.tolist(), strict=True) if m)
-    assert kept == "".join(f" {r}\n" for _, r in pairs)
-
-
-def test_sft_two_series_on_the_same_batches(demos: dict[str, Demo]) -> None:
-    points, summary, control = run(demos["sft"], steps=12, batch_size=4)
-    stream = "".join(f"User: {p}\nAssistant: {r}\n\n" for p, r in texts.CHATS_TRAIN)
-    responses = sum(len(r) + 2 for _, r in texts.CHATS_TRAIN)  # " response\n"
-    # The targets are the stream shifted by one: all but its first character.
-    assert control.facts["masked_fraction"] == pytest.approx(1 - responses / (len(stream) - 1))
-    assert [(p["step"], p["series"]) for p in points] == [
-        (s, n) for s in range(12) for n in ("all_tokens", "response_only")
-    ]
-    first, second = points[0], points[1]
-    # Same base, same batch: every measurement agrees at step 0; only the objectives differ.
-    for key in ("response_loss", "prompt_loss", "val_response_loss", "val_prompt_loss"):
-        assert first[key] == second[key], key
-    assert second["loss"] == second["response_loss"]
-    assert (
-        min(first["response_loss"], first["prompt_loss"])
-        < first["loss"]
-        < max(first["response_loss"], first["prompt_loss"])
-    )
-    # The response-only series never learns the prompts: its held-out prompt loss does not fall.
-    late = {p["series"]: p for p in points[-2:]}
-    assert late["all_tokens"]["val_prompt_loss"] < late["response_only"]["val_prompt_loss"]
-    completions = [p for p in points if "completion" in p]
-    assert {p["series"] for p in completions} == {"all_tokens", "response_only"}
-    assert all(p["completion"].startswith("User: ") and "\nAssistant:" in p["completion"] for p in completions)
-    assert summary["final"].keys() == {"all_tokens", "response_only"}
-
-
 # ---- fine-tuning ----
 
 
