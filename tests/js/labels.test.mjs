@@ -56,3 +56,14 @@ test("numbers from a million up read alike, whole or not", async () => {
   assert.equal(fmtNum(1.819e12), "1.819e12");
   assert.equal(fmtNum(0.000479), "0.000479");
 });
+
+test("a queued run says how many runs are ahead of it, and none for the first in line", async () => {
+  const { describeRun } = await import("../../static/js/playground/run.js");
+  const run = new Run("q1", 1, { steps: 10 });
+  run.queuePosition = 1;
+  assert.equal(describeRun(run, false)[0], "Waiting for a worker — yours is the next run");
+  run.queuePosition = 4;
+  assert.equal(describeRun(run, false)[0], "Queued — 3 runs ahead");
+  run.queuePosition = 2;
+  assert.equal(describeRun(run, false)[0], "Queued — 1 run ahead");
+});

@@ -160,7 +160,10 @@ export function describeRun(run, permalink) {
   const again = run.reconnecting ? " · reconnecting…" : "";
   if (run.status === "queued" && run.preparing) return [`${run.preparing}${again}`, ""];
   if (run.status === "queued") {
-    return [run.queuePosition ? `Queued — position ${run.queuePosition}${again}` : `Starting…${again}`, ""];
+    // Position 1 has nobody ahead: it waits for a worker (one starting up, or one to free up).
+    const ahead = run.queuePosition ? run.queuePosition - 1 : null;
+    if (ahead === 0) return [`Waiting for a worker — yours is the next run${again}`, ""];
+    return [ahead ? `Queued — ${fmtNum(ahead)} run${ahead === 1 ? "" : "s"} ahead${again}` : `Starting…${again}`, ""];
   }
   if (run.status === "paused") return [`Paused at step ${step ?? 0}${again}`, ""];
   if (!run.device && step == null) return [`Starting…${again}`, ""];
