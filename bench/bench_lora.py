@@ -28,14 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 from app.demos import load_demos
-from app.demos._adapt import BATCH_SIZE, adam_state_bytes, train_step, with_lora
 from app.demos._charlm import BASE_MODEL
 from app.demos.base import default_artifacts, run_inline
-from app.demos.qlora import QUANTIZED
 from app.ml import charlm
-from app.ml.charlm import CharLM
+from app.ml.charlm import CharLM, lm_loss
 from app.ml.lora import count_trainable
 from app.ml.nf4 import quantize_linears
+from app.ml.optim import adam_step
+from app.training._adapt import BATCH_SIZE, adam_state_bytes, with_lora
+from app.training.qlora import QUANTIZED
 
 WARMUP, STEPS, ROUNDS = 10, 40, 5
 T = TypeVar("T")
@@ -59,12 +60,12 @@ def step_seconds(models: dict[str, CharLM], lr: float) -> tuple[dict[str, float]
     times: dict[str, list[float]] = {name: [] for name in models}
     for name, model in models.items():
         for x, y in batches[:WARMUP]:
-            train_step(model.train(), opts[name], x, y, lr)
+            adam_step(opts[name], lm_loss(model.train(), x, y), lr)
     for _ in range(ROUNDS):
         for name, model in models.items():
             start = time.perf_counter()
             for x, y in batches:
-                train_step(model, opts[name], x, y, lr)
+                adam_step(opts[name], lm_loss(model, x, y), lr)
             times[name].append((time.perf_counter() - start) / STEPS)
     return {n: statistics.median(t) for n, t in times.items()}, {n: adam_state_bytes(o) for n, o in opts.items()}
 
