@@ -77,7 +77,10 @@ DEMO = Demo(
         Chart("Held-out loss against compute", ("val_loss",), x="flops", log_x=True, log_y=True),
         Chart("Training loss against tokens", ("loss",), x="tokens", log_x=True, log_y=True),
         # The exponent b of the latest fit, so the reader sees it settle (or not) while the frontier grows.
-        Chart("Fitted exponent b against compute", ("exponent",), x="flops", log_x=True),
+        # With the lowest and highest b that leaving any one frontier point out gives: how sure the fit is.
+        Chart(
+            "Fitted exponent b against compute", ("exponent", "exponent_low", "exponent_high"), x="flops", log_x=True
+        ),
     ),
     blurb=(
         "Six character transformers of different widths train on the same text for the same number of tokens. "

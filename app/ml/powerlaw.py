@@ -100,6 +100,15 @@ def fit_power_law(cs: Sequence[float], losses: Sequence[float]) -> PowerLaw:
     return bent if bent.e > 0 and aicc(bent, 3) < aicc(plain, 2) - AICC_MARGIN else plain
 
 
+def leave_one_out_exponents(cs: Sequence[float], losses: Sequence[float]) -> tuple[float, float]:
+    """The lowest and highest exponent b of the fits that each leave one point out: how much any
+    single point sways the fit. Needs 4 points (each fit keeps 3)."""
+    if len(cs) < 4:
+        raise ValueError("leaving one point out needs at least 4 points")
+    exponents = [fit_power_law([*cs[:i], *cs[i + 1 :]], [*losses[:i], *losses[i + 1 :]]).b for i in range(len(cs))]
+    return min(exponents), max(exponents)
+
+
 def lower_envelope(points: Sequence[tuple[float, float]]) -> list[int]:
     """Indices of the compute-efficient frontier of (compute, loss) points, by increasing compute:
     each point whose loss is lower than that of every point with no more compute."""

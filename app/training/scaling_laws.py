@@ -1,6 +1,10 @@
 """Scaling laws: every width of the sweep trains from scratch on the same text and token budget, with
 the same batches, interleaved in order of compute; the compute-efficient frontier and a power law
-fitted to it follow as the held-out points arrive."""
+fitted to it follow as the held-out points arrive.
+
+The frontier admits only points below the unigram loss, the held-out loss of predicting each
+character from letter frequencies alone: above it a model is still in its first transient, and a
+scaling law is about what models learn, not about how fast an initialisation wears off."""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from app.ml import flops, powerlaw
-from app.ml.charlm import eval_loss, fixed_batch, lm_loss, random_batch
+from app.ml.charlm import eval_loss, fixed_batch, fixed_starts, lm_loss, random_batch
 from app.ml.compute_budget import steps_for, tokens_per_step
+from app.ml.ngram import CharNGram, window_targets
 from app.ml.optim import adam_step
-from app.ml.scaling import load_corpus, make_model
+from app.ml.scaling import Corpus, load_corpus, make_model
 
 if TYPE_CHECKING:
     from app.demos.base import Control, Point
@@ -29,6 +34,16 @@ VAL_WINDOWS = 32  # held-out sequences per evaluation: the same ones every time,
 def eval_steps(steps: int, evals: int = EVALS) -> set[int]:
     """Steps (counted from 1, after the update) spread evenly in log between 1 and `steps`."""
     return {round(steps ** (k / (evals - 1))) for k in range(evals)}
+
+
+UNIGRAM_K = 0.05  # add-k smoothing of the unigram baseline: a character never seen in training stays possible
+
+
+def unigram_loss(corpus: Corpus, seq_len: int) -> float:
+    """The held-out loss of letter frequencies alone (counted on the training text), on exactly the
+    characters the models are evaluated on."""
+    targets = window_targets(fixed_starts(len(corpus.val), VAL_WINDOWS, seq_len), seq_len)
+    return CharNGram(corpus.train, len(corpus.vocab), order=1, k=UNIGRAM_K).loss(corpus.val, targets)
 
 
 def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
@@ -47,6 +62,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     batch_tokens = tokens_per_step(p.batch_size, p.seq_len)
     steps = steps_for(p.tokens, p.batch_size, p.seq_len)
     at = eval_steps(steps)
+    unigram = unigram_loss(corpus, p.seq_len)
     ctl.announce(
         models=[{"series": s, "width": w, "non_embedding_params": n[s]} for s, w in zip(names, p.widths, strict=True)],
         steps_per_model=steps,
@@ -54,6 +70,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
         compute="flops = 6·N·tokens (Kaplan et al. 2020), N = parameters other than the embedding tables",
         held_out={"train_chars": len(corpus.train), "val_chars": len(corpus.val), "val_windows": VAL_WINDOWS},
         epochs_per_model=steps * batch_tokens / len(corpus.train),
+        unigram_loss=unigram,
         published=published_exponents(),
     )
 
@@ -76,20 +93,26 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
         if done[name] in at:
             point["val_loss"] = val = eval_loss(models[name], x_val, y_val)
             curves[name].append((c, val))
-            if not frontier or val < frontier[-1]["val_loss"]:  # c is the most compute so far
+            # c is the most compute so far, so a point lower than the last one is on the frontier for good.
+            if val < unigram and (not frontier or val < frontier[-1]["val_loss"]):
                 frontier.append({"flops": c, "val_loss": val, "model": name, "params": n[name], "tokens": tokens})
                 points.append({"step": step, "series": "frontier", "flops": c, "val_loss": val, "model": name})
                 if len(frontier) >= 3:
                     fit = powerlaw.fit_power_law([f["flops"] for f in frontier], [f["val_loss"] for f in frontier])
-                    points.append(fit_point(step, c, fit))
+                    points.append(fit_point(step, c, fit, frontier))
         yield points
 
-    return summary(p, names, n, curves, frontier, fit, last_loss)
+    return summary(p, names, n, curves, frontier, fit, last_loss) | {"unigram_loss": unigram}
 
 
-def fit_point(step: int, c: float, fit: Any) -> Point:
-    """The latest fit's value at the compute just reached, with its parameters."""
-    return {"step": step, "series": "fit", "flops": c, "val_loss": fit(c), "exponent": fit.b, "a": fit.a, "e": fit.e}
+def fit_point(step: int, c: float, fit: Any, frontier: list[dict[str, Any]]) -> Point:
+    """The latest fit's value at the compute just reached, with its parameters and, from 4 frontier
+    points on, the range of exponents the fits without any one of them give."""
+    point = {"step": step, "series": "fit", "flops": c, "val_loss": fit(c), "exponent": fit.b, "a": fit.a, "e": fit.e}
+    if len(frontier) >= 4:
+        cs, losses = [f["flops"] for f in frontier], [f["val_loss"] for f in frontier]
+        point["exponent_low"], point["exponent_high"] = powerlaw.leave_one_out_exponents(cs, losses)
+    return point
 
 
 def summary(p: Params, names, n, curves, frontier, fit, last_loss) -> dict[str, Any]:
@@ -100,8 +123,12 @@ def summary(p: Params, names, n, curves, frontier, fit, last_loss) -> dict[str, 
         params = n[row["best"]]
         tokens = row["flops"] / (6 * params)  # what that model had trained on at this compute
         best.append(row | {"params": params, "tokens": tokens, "tokens_per_param": tokens / params})
+    spread = {}
+    if len(frontier) >= 4:
+        low, high = powerlaw.leave_one_out_exponents([f["flops"] for f in frontier], [f["val_loss"] for f in frontier])
+        spread = {"exponent_leaving_one_out": [low, high]}
     return {
-        "fit": None if fit is None else fit.as_dict() | {"irreducible": fit.e > 0, "points": len(frontier)},
+        "fit": None if fit is None else fit.as_dict() | {"irreducible": fit.e > 0, "points": len(frontier)} | spread,
         "best_per_compute": best,
         "frontier": frontier,
         "models": {

@@ -105,3 +105,20 @@ def test_the_chinchilla_optimum_is_the_minimum_along_the_isoflop_line(fit: dict)
 
 def test_loss_exponent_along_the_optimal_path() -> None:
     assert powerlaw.loss_exponent(0.34, 0.28) == pytest.approx(0.34 * 0.28 / 0.62)
+
+
+def test_leaving_one_point_out_of_an_exact_power_law_changes_nothing() -> None:
+    cs = [10.0**k for k in range(6)]
+    low, high = powerlaw.leave_one_out_exponents(cs, [3 * c**-0.2 for c in cs])
+    assert low == pytest.approx(0.2, rel=1e-9) and high == pytest.approx(0.2, rel=1e-9)
+
+
+def test_leaving_one_point_out_shows_how_far_one_stray_point_sways_the_exponent() -> None:
+    cs = [10.0**k for k in range(4)]
+    losses = [3 * c**-0.2 for c in cs]
+    losses[-1] *= 0.5  # the last point far below the line
+    low, high = powerlaw.leave_one_out_exponents(cs, losses)
+    # Without it the other three lie on the line: b = 0.2 exactly. With it, any fit is steeper.
+    assert low == pytest.approx(0.2, rel=1e-9) and high > 0.25
+    with pytest.raises(ValueError, match="at least 4 points"):
+        powerlaw.leave_one_out_exponents(cs[:3], losses[:3])

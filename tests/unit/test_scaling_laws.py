@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import pytest
 import torch
 from pydantic import ValidationError
@@ -9,12 +12,15 @@ from pydantic import ValidationError
 from app.demos.base import run_inline
 from app.demos.scaling_laws import DEMO
 from app.ml import flops, powerlaw
+from app.ml.charlm import fixed_starts
+from app.ml.ngram import window_targets
 from app.ml.scaling import load_corpus, make_model
-from app.training.scaling_laws import eval_steps
+from app.training.scaling_laws import UNIGRAM_K, VAL_WINDOWS, eval_steps, unigram_loss
 
 torch.set_num_threads(1)
 
-SHORT = {"widths": [24, 8, 16], "tokens": 40 * 4 * 16, "batch_size": 4, "seq_len": 16}
+STEPS, BATCH_TOKENS = 120, 8 * 16
+SHORT = {"widths": [24, 8, 16], "tokens": STEPS * BATCH_TOKENS, "batch_size": 8, "seq_len": 16}
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +43,32 @@ def test_every_model_trains_its_budget_with_exact_flops(sweep) -> None:
     for width in (8, 16, 24):
         assert n[f"d={width}"] == flops.non_embedding_params(make_model(vocab, width, 2, 16, seed=0))
     trained = [p for p in points if p["series"] in n]
-    assert [p["step"] for p in trained] == list(range(3 * 40))  # one model steps per yield
+    assert [p["step"] for p in trained] == list(range(3 * STEPS))  # one model steps per yield
     for name in n:
         mine = [p for p in trained if p["series"] == name]
-        assert [p["tokens"] for p in mine] == [64 * (s + 1) for s in range(40)]
+        assert [p["tokens"] for p in mine] == [BATCH_TOKENS * (s + 1) for s in range(STEPS)]
         assert all(p["flops"] == 6 * n[name] * p["tokens"] for p in mine)
-        assert sum("val_loss" in p for p in mine) == len(eval_steps(40))
+        assert sum("val_loss" in p for p in mine) == len(eval_steps(STEPS))
 
 
-def test_points_arrive_in_order_of_compute_and_the_streamed_frontier_is_the_lower_envelope(sweep) -> None:
-    points, summary, _ = sweep
+def test_the_unigram_loss_is_letter_frequencies_counted_by_hand() -> None:
+    corpus = load_corpus()
+    counts, vocab = Counter(corpus.train.tolist()), len(corpus.vocab)
+    targets = window_targets(fixed_starts(len(corpus.val), VAL_WINDOWS, 16), 16).tolist()
+    total = len(corpus.train) + UNIGRAM_K * vocab
+    by_hand = [-math.log((counts[c] + UNIGRAM_K) / total) for c in corpus.val[targets].tolist()]
+    assert unigram_loss(corpus, 16) == pytest.approx(sum(by_hand) / len(by_hand), rel=1e-9)
+
+
+def test_points_arrive_in_order_of_compute_and_the_frontier_is_the_lower_envelope_below_the_unigram_loss(
+    sweep,
+) -> None:
+    points, summary, facts = sweep
     evaluated = [p for p in points if p["series"].startswith("d=") and "val_loss" in p]
     compute = [p["flops"] for p in evaluated]
     assert compute == sorted(compute)
+    assert evaluated[0]["val_loss"] > facts["unigram_loss"]  # the first evaluations: still worse than letter counts
+    evaluated = [p for p in evaluated if p["val_loss"] < facts["unigram_loss"]]
     envelope = powerlaw.lower_envelope([(p["flops"], p["val_loss"]) for p in evaluated])
     expected = [(evaluated[i]["flops"], evaluated[i]["val_loss"], evaluated[i]["series"]) for i in envelope]
     streamed = [(p["flops"], p["val_loss"], p["model"]) for p in points if p["series"] == "frontier"]
@@ -66,6 +85,10 @@ def test_the_fit_follows_the_frontier(sweep) -> None:
     assert fits[-1]["exponent"] == last.b and fits[-1]["val_loss"] == last(fits[-1]["flops"])
     assert summary["fit"]["b"] == last.b and summary["fit"]["points"] == len(frontier)
     assert summary["fit"]["irreducible"] == (last.e > 0)
+    spread = powerlaw.leave_one_out_exponents([p["flops"] for p in frontier], [p["val_loss"] for p in frontier])
+    assert (fits[-1]["exponent_low"], fits[-1]["exponent_high"]) == spread
+    assert summary["fit"]["exponent_leaving_one_out"] == list(spread)
+    assert "exponent_low" not in fits[0]  # three points: none can be left out
 
 
 def test_the_summary_names_the_best_model_per_compute(sweep) -> None:
