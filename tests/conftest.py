@@ -33,7 +33,7 @@ def lane(item: pytest.Item) -> str:
         return "browser"
     if path.parts[0] == "unit":
         return "content" if path.name in CONTENT_TESTS else "unit"
-    if {"engine_client", "backend"} & set(getattr(item, "fixturenames", ())):
+    if {"engine_client", "backend", "redis_client"} & set(getattr(item, "fixturenames", ())):
         return "contract"
     return "system"
 
@@ -93,13 +93,15 @@ def backend(request) -> dict:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def engine_client(request, tmp_path_factory) -> Iterator[TestClient]:
+def engine_client(request) -> TestClient:
     """Like `client`, once per backend: for the engine's behavioural tests."""
-    if request.param == "embedded":
-        yield request.getfixturevalue("client")
-        return
-    url = request.getfixturevalue("redis_url")
-    with running_app(tmp_path_factory.mktemp("data-redis"), workers=2, redis_url=url) as client:
+    return request.getfixturevalue("client" if request.param == "embedded" else "redis_client")
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_url, tmp_path_factory) -> Iterator[TestClient]:
+    """Like `client`, on the Redis backend with two workers."""
+    with running_app(tmp_path_factory.mktemp("data-redis"), workers=2, redis_url=redis_url) as client:
         yield client
 
 

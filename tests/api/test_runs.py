@@ -113,6 +113,37 @@ def test_pause_single_step_and_resume(engine_client) -> None:
     assert changes == [{"paused": True}, {"step_once": True}, {"paused": False}]
 
 
+def stepped_by_hand(client) -> list[tuple[int, str, dict]]:
+    """A run at the slowest pace (a step every 2 s) paused after its first step, stepped twice
+    by hand around a live change, then cancelled: its events, every one of them fixed by the
+    requests, not by timing."""
+    run = start(client, steps=10, pace=0.5, lr=0.1)
+    url = f"/api/runs/{run['id']}"
+    assert [e["event"] for e in read_events(client, run["id"], limit=2)] == ["start", "metrics"]
+    for change, step in (({"paused": True}, 1), ({"step_once": True}, 2), ({"lr": 0.5}, 2), ({"step_once": True}, 3)):
+        assert client.patch(url, headers=auth(run), json=change).status_code == 200
+        wait_until_step(client, run["id"], step)
+    assert client.delete(url, headers=auth(run)).status_code == 200
+    return [(e["id"], e["event"], e["data"]) for e in read_events(client, run["id"])]
+
+
+def wait_until_step(client, run_id: str, step: int, timeout: float = 20) -> None:
+    """Until the run's status counts `step` steps done (its `step` is the last one's number)."""
+    deadline = time.monotonic() + timeout
+    while client.get(f"/api/runs/{run_id}").json()["step"] + 1 < step and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_both_backends_answer_the_same_event_stream_for_the_same_run(client, redis_client) -> None:
+    embedded, on_redis = stepped_by_hand(client), stepped_by_hand(redis_client)
+    assert [(n, kind) for n, kind, _ in embedded] == [(n, kind) for n, kind, _ in on_redis]
+    assert embedded == on_redis
+    kinds = ["start", "metrics", "control", "control", "metrics", "control", "control", "metrics", "end"]
+    assert [kind for _, kind, _ in embedded] == kinds
+    assert [p["lr"] for _, kind, data in embedded if kind == "metrics" for p in data["points"]] == [0.1, 0.1, 0.5]
+    assert embedded[-1][2] == {"status": "cancelled", "message": "Cancelled.", "step": 2, "summary": {}}
+
+
 def test_cancel_is_idempotent(engine_client) -> None:
     run = start(engine_client, steps=100_000, pace=50)
     assert engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run)).status_code == 200
