@@ -95,8 +95,10 @@ def one_start(tree: Path) -> dict[str, float | int | bool | None]:
     try:
         if not watch.alive.wait(120):
             raise RuntimeError("/healthz did not answer in 120 s")
-        posted = httpx.post(f"{base}/api/demos/gradient-descent/runs", json=FIRST_RUN, timeout=10).json()
-        first_point(base, posted["id"])
+        posted = httpx.post(f"{base}/api/demos/gradient-descent/runs", json=FIRST_RUN, timeout=10)
+        if posted.status_code != 201:
+            raise RuntimeError(f"the first run was refused: {posted.status_code} {posted.text}")
+        first_point(base, posted.json()["id"])
         first = time.monotonic() - started
         watch.join(60)
         os.killpg(make.pid, signal.SIGINT)
