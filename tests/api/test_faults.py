@@ -186,22 +186,23 @@ def test_sigterm_ends_everything_even_with_a_flood_of_changes_to_a_busy_worker()
         assert "Traceback" not in server.tail(200)
 
 
-def test_a_demo_error_reaches_clients_as_a_plain_message_with_an_id(tmp_path) -> None:
-    with running_app(tmp_path, workers=1) as client:
-        end = read_events(client, start(client, steps=10, fail_at=2)["id"])[-1]["data"]
-        assert end["status"] == "failed"
-        assert re.fullmatch(
-            r"The demo failed at step 2 because of an error on the server \(error id [0-9a-f]{8}\)\.", end["message"]
-        )
-        assert "secret" not in end["message"] and "Permission" not in end["message"]
+def test_a_demo_error_reaches_clients_as_a_plain_message_with_an_id(engine_client) -> None:
+    end = read_events(engine_client, start(engine_client, steps=10, fail_at=2)["id"])[-1]["data"]
+    assert end["status"] == "failed"
+    assert re.fullmatch(
+        r"The demo failed at step 2 because of an error on the server \(error id [0-9a-f]{8}\)\.", end["message"]
+    )
+    assert "secret" not in end["message"] and "Permission" not in end["message"]
 
 
-def test_a_run_started_during_shutdown_is_told_so(tmp_path) -> None:
-    with running_app(tmp_path, workers=1) as client:
-        client.app.state.engine.accepting = False  # what stop() does first
-        refused = client.post("/api/demos/counter/runs", json={})
-        assert refused.status_code == 503 and "shutting down" in refused.json()["detail"]
-        client.app.state.engine.accepting = True
+def test_a_run_started_during_shutdown_is_told_so(engine_client) -> None:
+    engine = engine_client.app.state.engine
+    engine.accepting = False  # what stop() does first
+    try:
+        refused = engine_client.post("/api/demos/counter/runs", json={})
+    finally:
+        engine.accepting = True
+    assert refused.status_code == 503 and "shutting down" in refused.json()["detail"]
 
 
 def test_retry_after_comes_from_when_running_runs_are_expected_to_end(tmp_path, backend) -> None:

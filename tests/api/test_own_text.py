@@ -109,13 +109,13 @@ def test_the_script_of_a_run_on_a_kept_text_reproduces_it(client, tmp_path) -> N
     assert_same("pretraining", points_of(events), run_script(client, status["id"], tmp_path))
 
 
-def test_the_page_of_a_running_run_does_not_show_a_withheld_text(client) -> None:
+def test_the_page_of_a_running_run_does_not_show_a_withheld_text(engine_client) -> None:
     text = unique_text()
-    started = client.post("/api/demos/pretraining/runs", json={"text": text, "steps": 3000, "pace": 1}).json()
+    started = engine_client.post("/api/demos/pretraining/runs", json={"text": text, "steps": 3000, "pace": 1}).json()
     try:
-        assert text[:16] not in client.get(f"/runs/{started['id']}").text
+        assert text[:16] not in engine_client.get(f"/runs/{started['id']}").text
     finally:
-        client.delete(f"/api/runs/{started['id']}", headers=auth(started))
+        engine_client.delete(f"/api/runs/{started['id']}", headers=auth(started))
 
 
 def test_a_live_change_to_a_run_on_a_withheld_text_applies_on_both_backends(engine_client) -> None:
