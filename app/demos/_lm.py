@@ -8,8 +8,6 @@ pretraining start from the English base model, a prepared artifact (app.demos._c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -20,11 +18,7 @@ from app.demos.base import Control, log_slider
 if TYPE_CHECKING:
     import torch
 
-    from app.ml.charlm import CharLM, Vocab
-
-EVAL_EVERY = 10
-"""Steps between validation losses (one fixed batch each). The points in between carry the last
-value, so every point has every key and the curves stay continuous."""
+    from app.ml.charlm import CharLM
 
 
 def lr_field(default: float) -> float:
@@ -44,51 +38,6 @@ def steps_field(default: int, le: int = 2000) -> int:
 
 def seed_field() -> int:
     return Field(0, ge=0, le=2**31 - 1, title="Seed", description="Seeds the initial weights, batches and samples.")
-
-
-class SpreadSample:
-    """A generated sample spread over several steps, `chars_per_step` characters (forward passes)
-    each, so no single step blocks the other runs of its worker for long. Each character comes
-    from the model as it is at that step: over a span of a few steps the difference is slight."""
-
-    def __init__(self, length: int, chars_per_step: int) -> None:
-        self.length, self.chars_per_step = length, chars_per_step
-        self._chars: Iterator[str] | None = None
-        self._text = ""
-
-    @property
-    def busy(self) -> bool:
-        return self._chars is not None
-
-    def start(
-        self,
-        model: CharLM,
-        prompt: str,
-        temperature: float = 0.0,
-        generator: torch.Generator | None = None,
-        stop: str | None = None,
-        vocab: Vocab | None = None,
-    ) -> None:
-        from app.ml.charlm import LM_VOCAB, stream
-
-        self._chars = stream(model, prompt, vocab or LM_VOCAB, temperature, generator)
-        self._text, self._left, self._stop = prompt, self.length, stop
-
-    def advance(self) -> str | None:
-        """Generate the next few characters; the whole sample (prompt included) once it has its
-        length or has written the stop character."""
-        if self._chars is None:
-            return None
-        for char in islice(self._chars, min(self.chars_per_step, self._left)):
-            self._text += char
-            self._left -= 1
-            if char == self._stop:
-                self._left = 0
-                break
-        if self._left:
-            return None
-        self._chars = None
-        return self._text
 
 
 def load_base(ctl: Control) -> CharLM:

@@ -1,6 +1,6 @@
 """A reader's own text as training data: the `text` param of the pretraining and fine-tuning
-playgrounds, its checks, its held-out split, its fit to a fixed vocabulary, and what the server
-keeps of it.
+playgrounds, its checks, and what the server keeps of it (its held-out split and its fit to a
+fixed vocabulary, which the training does, are in app.ml.own_text).
 
 Not a demo (no DEMO), and torch-free: the web process checks params with it.
 """
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections import Counter
 from typing import Any
 
 from pydantic import Field, field_validator
 
 from app.demos.base import DemoParams
-from app.ml import texts
 
 MIN_CHARS = 500
 MAX_CHARS = 16_000
@@ -24,13 +22,7 @@ MAX_CHARS = 16_000
 MAX_DISTINCT_CHARS = 500
 """Each character is a row of the model's input and output layers: 3,000 of them (Chinese, say)
 make a default pretraining run take 25 s of CPU instead of 11 s; 500 keep it near 13 s."""
-VAL_FRACTION = 0.1
-MIN_VAL_CHARS = 130  # room for validation windows of 64 characters and their targets
 LINE_CONTROLS = "\n\t"  # the only control characters a text may hold (after \r\n -> \n)
-PLACEHOLDER = "?"
-"""What fine-tuning writes for a character its base model has no id for (see `fit_to_vocab`)."""
-QUOTES = str.maketrans(dict.fromkeys('‘’‚‛′`´“”„‟″"', "'") | {"\t": " "})
-"""Typographic quotes and the double quote become the vocabulary's one quote, a tab a space."""
 
 
 def text_field() -> Any:
@@ -86,45 +78,6 @@ def checked_text(value: Any) -> str:
     if (distinct := len(set(text))) > MAX_DISTINCT_CHARS:
         raise ValueError(f"has {distinct:,} different characters; at most {MAX_DISTINCT_CHARS} keep a run short")
     return text
-
-
-def described(params: Any, ours: str) -> str:
-    """Which text a run trains on, for its `start` event (`ours` names the demo's own)."""
-    if params.text is None:
-        return ours
-    kept = "kept with the run" if params.keep_text else "not kept: the server keeps its size and hash only"
-    return f"yours ({len(params.text):,} characters, {kept})"
-
-
-def held_out_split(text: str) -> tuple[str, str]:
-    """(train, val) of a reader's text, as our texts are split: the end is held out."""
-    return texts.split(text, VAL_FRACTION, MIN_VAL_CHARS)
-
-
-def opening(text: str, max_chars: int = 12) -> str:
-    """The text's first word and its space (at most max_chars): the prompt of samples from a model
-    trained on it, made of characters the text has."""
-    start = text.lstrip()
-    space = start.find(" ", 1)
-    return start[: space + 1 if 0 < space < max_chars else max_chars]
-
-
-def fit_to_vocab(text: str, known: set[str]) -> tuple[str, dict[str, int]]:
-    """The text in a fixed vocabulary's characters, and how often each character it had no place
-    for occurred. Quotes become ', accents are dropped (é -> e, ﬁ -> fi); any other unknown
-    character becomes PLACEHOLDER, so the text keeps its words and layout."""
-    fitted: list[str] = []
-    replaced: Counter[str] = Counter()
-    for char in text.translate(QUOTES):
-        if char not in known:
-            plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-            if plain and set(plain) <= known:
-                char = plain
-            else:
-                replaced[char] += 1
-                char = PLACEHOLDER
-        fitted.append(char)
-    return "".join(fitted), dict(replaced.most_common())
 
 
 def withhold_text(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

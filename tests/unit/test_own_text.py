@@ -10,7 +10,7 @@ import pytest
 
 from app.demos import _own_text, fine_tuning, pretraining
 from app.demos.base import run_inline
-from app.ml import charlm, texts
+from app.ml import charlm, own_text, texts
 
 POEM = (
     "Slow rain on the harbour wall, and the boats asleep in rows;\n"
@@ -43,17 +43,17 @@ def test_line_breaks_become_newlines_and_tabs_stay() -> None:
 
 
 def test_the_held_out_split_is_the_end_of_the_text_cut_at_a_break() -> None:
-    train, val = _own_text.held_out_split(POEM)
+    train, val = own_text.held_out_split(POEM)
     assert f"{train}\n{val}" == POEM  # cut at a line break, nothing else lost
-    assert len(val) >= _own_text.MIN_VAL_CHARS and len(train) > len(val)
+    assert len(val) >= own_text.MIN_VAL_CHARS and len(train) > len(val)
 
 
 def test_a_text_without_line_breaks_is_cut_at_a_space_and_one_without_spaces_exactly() -> None:
     words = " ".join(["harbour"] * 100)
-    train, val = _own_text.held_out_split(words)
-    assert words == f"{train} {val}" and len(val) >= _own_text.MIN_VAL_CHARS
+    train, val = own_text.held_out_split(words)
+    assert words == f"{train} {val}" and len(val) >= own_text.MIN_VAL_CHARS
     solid = "x" * 3000
-    train, val = _own_text.held_out_split(solid)
+    train, val = own_text.held_out_split(solid)
     assert train + val == solid and len(val) == 300
 
 
@@ -64,13 +64,13 @@ def test_our_texts_split_as_before() -> None:
 
 
 def test_the_prompt_is_the_texts_first_word() -> None:
-    assert _own_text.opening("\n  Slow rain on the wall") == "Slow "
-    assert _own_text.opening("x" * 40) == "x" * 12
+    assert own_text.opening("\n  Slow rain on the wall") == "Slow "
+    assert own_text.opening("x" * 40) == "x" * 12
 
 
 def test_fitting_to_the_base_vocabulary_keeps_letters_and_marks_what_it_cannot_write() -> None:
     known = set(charlm.LM_VOCAB.chars)
-    fitted, replaced = _own_text.fit_to_vocab("Café “quoted” — ﬁne!\tend", known)
+    fitted, replaced = own_text.fit_to_vocab("Café “quoted” — ﬁne!\tend", known)
     assert fitted == "Cafe 'quoted' ? fine? end"
     assert replaced == {"—": 1, "!": 1}
     assert set(fitted) <= known
@@ -95,7 +95,7 @@ def test_pretraining_on_a_readers_text_uses_its_characters_and_its_held_out_end(
     assert facts["vocab_size"] == len(vocab) and facts["vocabulary"] == "".join(sorted(vocab))
     assert facts["uniform_loss"] == pytest.approx(math.log(len(vocab)))
     assert points[0]["loss"] == pytest.approx(math.log(len(vocab)), abs=0.05)  # a fresh model guesses uniformly
-    assert facts["val_chars"] == len(_own_text.held_out_split(POEM)[1]) and facts["prompt"] == "Slow "
+    assert facts["val_chars"] == len(own_text.held_out_split(POEM)[1]) and facts["prompt"] == "Slow "
     samples = [p["sample"] for p in points if "sample" in p]
     assert samples and all(s.startswith("Slow ") and set(s) <= vocab for s in samples)
     assert points[-1]["loss"] < 0.7 * points[0]["loss"]
@@ -107,6 +107,6 @@ def test_fine_tuning_on_a_readers_text_says_which_characters_it_replaced() -> No
     points, _, control = run_inline(fine_tuning.DEMO, params)
     facts = control.facts
     assert facts["not_in_vocabulary"] == {"!": text.count("!")} and facts["written_as"] == "?"
-    assert facts["new_chars"] == len(_own_text.held_out_split(text)[0]) and "yours (936 characters" in facts["new_text"]
+    assert facts["new_chars"] == len(own_text.held_out_split(text)[0]) and "yours (936 characters" in facts["new_text"]
     samples = [p["sample"] for p in points if "sample" in p]
     assert samples and all(set(s) <= set(charlm.LM_VOCAB.chars) for s in samples)
