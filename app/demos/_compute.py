@@ -27,12 +27,14 @@ class ComputeParams(DemoParams):
     seed: Seed = 0
     pace: Pace = 0
 
-    def check_step_cost(self, width: int) -> None:
-        """Refuse a model and batch whose steps would hold up every other run on the worker."""
-        flops = 6 * 12 * self.depth * width**2 * tokens_per_step(self.batch_size, self.seq_len)
+    def check_step_cost(self, width: int, depth: int | None = None) -> None:
+        """Refuse a model and batch whose steps would hold up every other run on the worker (the
+        layers a step trains: `depth`, or the params' own)."""
+        depth = self.depth if depth is None else depth
+        flops = 6 * 12 * depth * width**2 * tokens_per_step(self.batch_size, self.seq_len)
         if flops > MAX_STEP_FLOPS:
             raise ValueError(
-                f"width {width}, depth {self.depth}, batch size {self.batch_size} and sequence length "
+                f"width {width}, depth {depth}, batch size {self.batch_size} and sequence length "
                 f"{self.seq_len} make about {flops:.2g} FLOPs per step, over the limit of {MAX_STEP_FLOPS:.0g}: "
                 "make one of them smaller"
             )

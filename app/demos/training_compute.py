@@ -1,8 +1,9 @@
 """Training compute: train a small transformer and count its FLOPs as it goes.
 
-Each step adds 6·N·(batch × sequence length) FLOPs (Kaplan et al. 2020), and a clock around the
-step measures what this server actually sustains, so the run can say how long GPT-3's compute
-would take here.
+Each step adds 6·N·(batch × sequence length) FLOPs (Kaplan et al. 2020), beside what PyTorch's
+FlopCounterMode counts, and a clock around the step measures what this server actually sustains
+(and, on a GPU whose peak is known, the utilisation), so the run can say how long GPT-3's compute
+would take here. equal_compute adds a model twice as deep trained on half the tokens.
 """
 
 from __future__ import annotations
@@ -19,10 +20,16 @@ from app.demos.fields import Steps
 class Params(ComputeParams):
     width: int = Field(64, ge=8, le=256, multiple_of=8, title="Width", description="d_model (8 per head).")
     steps: Annotated[Steps, Field(description="Adam updates.")] = 200
+    equal_compute: bool = Field(
+        False,
+        title="Equal compute: twice N on half D",
+        description="Also train a model twice as deep (about twice N) on about half the tokens: the same 6ND.",
+    )
 
     @model_validator(mode="after")
     def _step_cost(self) -> Params:
-        self.check_step_cost(self.width)
+        # With equal_compute each step trains both models: the layers of the two add up.
+        self.check_step_cost(self.width, 3 * self.depth if self.equal_compute else self.depth)
         return self
 
 
@@ -33,13 +40,17 @@ DEMO = Demo(
     Params=Params,
     train="app.training.training_compute:train",
     live=frozenset({"lr", "pace"}),
-    machine_metrics=frozenset({"seconds", "flops_per_second"}),  # this server's clock and speed
+    machine_metrics=frozenset({"seconds", "flops_per_second", "utilisation"}),  # this server's clock and speed
     charts=(
         Chart("Training loss", ("loss",), log_y=True, x_choices=("tokens", "flops", "seconds")),
+        Chart("Held-out loss", ("val_loss",), x="flops", x_choices=("step", "tokens")),
         Chart(
-            "Cumulative FLOPs: 6ND and with attention", ("flops", "flops_attention"), x_choices=("tokens", "seconds")
+            "Cumulative FLOPs: 6ND, with Kaplan's attention term, and counted by PyTorch",
+            ("flops", "flops_attention", "flops_counted"),
+            x_choices=("tokens", "seconds"),
         ),
         Chart("Measured throughput (FLOP/s)", ("flops_per_second",)),
+        Chart("Utilisation of the peak FP32 FLOP/s (GPUs whose peak is known; a CPU's is not)", ("utilisation",)),
     ),
     blurb=(
         "A small character transformer trains from scratch while every step adds 6·N·tokens FLOPs to the "

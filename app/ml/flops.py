@@ -14,11 +14,23 @@ forward, which makes 6·n_layer·n_ctx·d_attn per token in training. It matters
 d_model is not much larger than n_ctx / 12: at a tiny width and a long context it does.
 
 Integers throughout, so a count is exact whatever its size.
+
+`count_step` counts instead of estimating: PyTorch's FlopCounterMode adds up the FLOPs of every
+matrix product a step dispatches (2 per multiply-add), forward and backward. 6N is exactly that
+count for a stack of bias-free Linear layers whose input needs a gradient; in a transformer it
+leaves out attention's products and counts the biases and layer norms, which do no matrix
+product, as if they did (test_training_compute checks both).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
 
 EMBEDDINGS = ("tok_emb", "pos_emb")  # the tables a token id or a position indexes into
 
@@ -63,3 +75,41 @@ def parameter_breakdown(model: nn.Module) -> dict[str, int]:
         kind = parts[0] if parts[0] != "blocks" else parts[2].split("_")[0]  # attn, mlp, ln
         counts[kind] = counts.get(kind, 0) + p.numel()
     return counts
+
+
+def count_step(step: Callable[[], Any]) -> tuple[Any, dict[str, int]]:
+    """Run one training step (forward and backward) and count its FLOPs: (its result, FLOPs by
+    operator, e.g. {"mm": ..., "addmm": ..., "bmm": ...}). Attention runs on PyTorch's math
+    kernel, whose products (bmm) the counter has formulas for; the fused CPU kernel has none and
+    would count as 0. Elementwise work (biases, GELU, softmax, layer norms, Adam) is not counted."""
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        result = step()
+    by_op = {str(op).removeprefix("aten."): int(n) for op, n in counter.get_flop_counts()["Global"].items()}
+    return result, by_op
+
+
+PEAK_FP32 = {
+    # Dense FP32 on CUDA cores (PyTorch does not use TF32 for float32 matrix products by default),
+    # from NVIDIA's H100, H200 and A100 datasheets. Checked in order: NVL and PCIe before SXM.
+    ("H100", "NVL"): 60e12,
+    ("H100", "PCIe"): 51e12,
+    ("H100", ""): 67e12,
+    ("H200", "NVL"): 60e12,
+    ("H200", ""): 67e12,
+    ("A100", ""): 19.5e12,
+}
+NO_PEAK_CPU = (
+    "not known: a CPU's peak depends on its model, cores, vector units and clock, which PyTorch does not "
+    "report, so no utilisation is shown rather than one against an invented peak"
+)
+
+
+def peak_flops(device: torch.device) -> tuple[float | None, str]:
+    """The device's peak FP32 FLOP/s where it is known, and where the figure comes from (or why none)."""
+    if device.type != "cuda":
+        return None, NO_PEAK_CPU
+    name = torch.cuda.get_device_name(device)
+    for (chip, variant), peak in PEAK_FP32.items():
+        if chip in name and variant in name:
+            return peak, f"{name}: {peak / 1e12:g} TFLOP/s dense FP32 (NVIDIA datasheet)"
+    return None, f"not known for {name}: no peak figure in app.ml.flops.PEAK_FP32"
