@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 from app.demos import load_demos
-from app.demos._charlm import BASE_MODEL
 from app.demos.base import default_artifacts, run_inline
+from app.demos.recipes import BASE_MODEL
 from app.ml import charlm
 from app.ml.charlm import CharLM, lm_loss
 from app.ml.lora import count_trainable

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from app.demos.artifacts import Artifact, ArtifactStore, resolve
 
@@ -53,18 +53,6 @@ SHARED_TITLES = {
 
 MAX_PACE = 240.0
 MIN_PACE = 0.5  # slower, a run would sleep through its wall-time budget between a handful of steps
-
-
-def pace_field(default: float, per: str = "Steps", high: float = MAX_PACE) -> Any:
-    """The `pace` param of a demo that trains at reading speed: `per` second, 0 for full speed.
-    DemoParams refuses a pace between 0 and MIN_PACE."""
-    return Field(
-        default,
-        ge=0,
-        le=high,
-        title="Pace",
-        description=f"{per} per second; 0 runs as fast as possible, otherwise at least {MIN_PACE}.",
-    )
 
 
 def field_title(name: str, _info: Any) -> str:
@@ -190,7 +178,8 @@ class Demo:
     terms: tuple[str, ...]
     Params: type[DemoParams]
     train: TrainFn | str
-    """'app.training.<name>:train': the training function, imported only where a run trains."""
+    """'app.training.<name>:train': the training function, imported only where a run trains. (A
+    function itself serves in-process tests and benchmarks; no script can be made of it.)"""
     live: frozenset[str] = frozenset({"lr"})
     charts: tuple[Chart, ...] = (Chart("Loss", log_y=True),)
     loss_bound: float = math.inf

@@ -14,7 +14,6 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.demos._charlm import ENGLISH_BASE
 from app.demos._own_text import (
     OwnTextParams,
     keep_text_field,
@@ -23,6 +22,7 @@ from app.demos._own_text import (
 )
 from app.demos.base import Chart, Demo
 from app.demos.fields import LearningRate, Pace, Seed, Steps
+from app.demos.recipes import ENGLISH_BASE
 from app.ml import texts
 
 

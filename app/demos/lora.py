@@ -9,8 +9,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.demos._adapt import AdaptParams
-from app.demos._charlm import BASE_MODEL
 from app.demos.base import Chart, Demo
+from app.demos.recipes import BASE_MODEL
 
 
 class Params(AdaptParams):

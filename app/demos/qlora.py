@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from app.demos._adapt import AdaptParams
-from app.demos._charlm import BASE_MODEL
 from app.demos.base import Chart, Demo
 from app.demos.fields import Steps
+from app.demos.recipes import BASE_MODEL
 
 
 class Params(AdaptParams):

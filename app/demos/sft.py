@@ -16,9 +16,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.demos._charlm import ENGLISH_BASE
 from app.demos.base import Chart, Demo, DemoParams, log_slider
 from app.demos.fields import Pace, Seed, Steps
+from app.demos.recipes import ENGLISH_BASE
 
 
 class Params(DemoParams):

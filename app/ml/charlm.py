@@ -1,7 +1,7 @@
 """A tiny character-level transformer, and the base models the language-model playgrounds start from.
 
 The texts are in app.ml.texts. Two bases are pretrained once, deterministically, as prepared
-artifacts (app.demos._charlm declares them), so every run starts at once from the same weights:
+artifacts (app.demos.recipes declares them), so every run starts at once from the same weights:
 `build_base` pretrains on task A for LoRA and QLoRA; `build_english_base` pretrains on the English
 corpus for fine-tuning, SFT and instruction tuning (the pretraining playground's model, trained longer).
 """

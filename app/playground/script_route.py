@@ -1,4 +1,4 @@
-"""GET /api/runs/{id}/script.py: "Reproduce locally" (see app.playground.script).
+"""GET /api/runs/{id}/script.py: "Reproduce locally" (see app.playground.reproduce).
 
 Written against the engine protocol only, so both backends serve it the same way."""
 
@@ -11,7 +11,6 @@ from fastapi.responses import FileResponse, Response
 
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
-from app.playground import script as legacy
 from app.playground.interface import ActiveRun, RunEngine
 from app.playground.reproduce.bundle import Conflict, build_script
 from app.playground.reproduce.record import record_from_frames
@@ -57,8 +56,7 @@ async def run_script(run_id: str, request: Request, engine: EngineDep) -> Respon
     # Hashing a file is blocking work: off the event loop (the store caches what it has checked).
     checksums = await asyncio.to_thread(lambda: {a.filename: store.checksum(a) for a in demo.artifacts})
     try:
-        bundle = build_script if isinstance(demo.train, str) else legacy.build_script
-        script = bundle(demo, record, checksums)
+        script = build_script(demo, record, checksums)
     except Conflict as error:
         raise HTTPException(501, f"This demo cannot be turned into a script yet: {error}") from None
     headers = {"Content-Disposition": f'inline; filename="modelterms-{run.id}.py"'}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from app.demos._charlm import ENGLISH_BASE
+from app.demos.recipes import ENGLISH_BASE
 from app.ml.charlm import LM_VOCAB, CharLM, Vocab, load_model, stream
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from app.demos._charlm import BASE_MODEL
+from app.demos.recipes import BASE_MODEL
 from app.ml.charlm import load_model
 from app.training._adapt import count_facts, train_series, with_lora
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from app.demos._charlm import BASE_MODEL
+from app.demos.recipes import BASE_MODEL
 from app.ml import charlm
 from app.ml.charlm import eval_batch_a, eval_loss
 from app.ml.memory import bits_per_param

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from app.demos import load_demos
-from app.playground.script import cell
+from app.playground.reproduce.runtime import cell
 from app.settings import Settings
 from tests.conftest import auth, points_of, read_events
 

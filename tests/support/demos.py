@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 from pydantic import Field
 
-from app.demos.base import Control, Demo, DemoParams, pace_field
+from app.demos.base import Control, Demo, DemoParams
+from app.demos.fields import Pace
 
 
 class CounterParams(DemoParams):
     steps: int = Field(50, ge=1, le=100_000)
     lr: float = Field(0.1, gt=0, le=1)
-    pace: float = pace_field(0, high=1000)
+    pace: Annotated[Pace, Field(le=1000)] = 0
     block_at: int = Field(-1, ge=-1, description="Step at which to block forever without yielding.")
     spin_ms: float = Field(0, ge=0, le=1000, description="CPU time each step burns (busy loop).")
     fail_at: int = Field(-1, ge=-1, description="Step at which the demo raises an error (a bug).")

@@ -7,16 +7,9 @@ import torch
 from pydantic import ValidationError
 
 from app.demos.base import run_inline
-from app.demos.instruction_tuning import (
-    DEMO,
-    EVAL_WORDS,
-    Params,
-    held_out_set,
-    layout,
-    rule_agreement,
-    sample_examples,
-)
+from app.demos.instruction_tuning import DEMO, Params
 from app.ml import texts
+from app.training.instruction_tuning import EVAL_WORDS, held_out_set, layout, rule_agreement, sample_examples
 
 torch.set_num_threads(1)
 

@@ -191,8 +191,8 @@ def test_fine_tuning_pretrained_starts_below_scratch(demos: dict[str, Demo]) -> 
     assert first["pretrained"]["val_loss"] < first["scratch"]["val_loss"] - 0.5
     assert first["pretrained"]["val_loss_english"] < first["pretrained"]["val_loss"]
     # The English loss is that of the base on the English validation windows, computed here again.
-    from app.demos._charlm import ENGLISH_BASE
     from app.demos.base import default_artifacts
+    from app.demos.recipes import ENGLISH_BASE
 
     base = charlm.load_model(default_artifacts().ensure(ENGLISH_BASE))
     x, y = charlm.fixed_batch(charlm.LM_VOCAB.encode(texts.ENGLISH_VAL), 16, 64)
@@ -265,7 +265,7 @@ def test_every_task_matches_a_plain_python_reference() -> None:
 
 @pytest.mark.parametrize("tasks", [["first", "last"], ["upper", "vowels"], list(texts.TASKS)])
 def test_a_run_lays_its_examples_out_as_narrow_as_its_phrasings_allow(tasks: list[str]) -> None:
-    from app.demos.instruction_tuning import eval_sets, layout, sample_examples
+    from app.training.instruction_tuning import eval_sets, layout, sample_examples
 
     width, row_length = layout(tasks)
     longest_phrasing = max(len(p) for t in tasks for p in texts.PHRASINGS[t])  # held-out ones included
@@ -301,7 +301,7 @@ def test_exact_match_is_greedy_decoding_done_by_hand() -> None:
 
 
 def test_instruction_tuning_points_and_schedule(demos: dict[str, Demo]) -> None:
-    from app.demos.instruction_tuning import EVAL_EVERY, EVAL_WORDS
+    from app.training.instruction_tuning import EVAL_EVERY, EVAL_WORDS
 
     tasks = ["upper", "vowels"]
     points, summary, control = run(demos["instruction-tuning"], tasks=tasks, phrasings=2, steps=EVAL_EVERY + 3)

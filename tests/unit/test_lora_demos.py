@@ -9,8 +9,8 @@ import torch
 from pydantic import ValidationError
 
 from app.demos import load_demos
-from app.demos._charlm import BASE_MODEL
 from app.demos.base import Demo, InlineControl, Point, default_artifacts, run_inline
+from app.demos.recipes import BASE_MODEL
 from app.ml import charlm
 from app.ml.charlm import CharLM
 
