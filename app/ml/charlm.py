@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from app.ml import texts
+from app.ml.optim import set_lr
 from app.ml.reproducible import Progress, reproducible, save
 from app.ml.texts import TEXT_A, TEXT_B, to_task_b  # noqa: F401  (re-exported for the demos)
 
@@ -277,8 +278,7 @@ def pretrain(model: CharLM, data: Tensor, recipe: Mapping[str, Any], progress: P
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     for step in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = lr * (0.55 + 0.45 * math.cos(math.pi * step / steps))
+        set_lr(opt, lr * (0.55 + 0.45 * math.cos(math.pi * step / steps)))
         x, y = random_batch(data, recipe["batch_size"], model.cfg.block_size, gen)
         loss = lm_loss(model, x, y)
         opt.zero_grad(set_to_none=True)

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from app.ml.optim import set_lr
 from app.ml.preference_losses import (
     DPOLossType,
     bradley_terry_loss,
@@ -239,11 +240,6 @@ def pearson(x: Tensor, y: Tensor) -> float:
 
 
 # --- tuning the policy -----------------------------------------------------------------------
-
-
-def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
-    for group in opt.param_groups:
-        group["lr"] = lr
 
 
 @torch.no_grad()

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from app.demos.recipes import LEFT_OUT, TEACHER, TEACHER_CLASSES
 from app.ml import backprop, distill, losses, toy_data
+from app.ml.optim import set_lr
 
 if TYPE_CHECKING:
     from app.demos.base import Control, Point
@@ -79,7 +80,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
                 }
             )
             optimizer = optimizers[name]
-            optimizer.param_groups[0]["lr"] = live.lr
+            set_lr(optimizer, live.lr)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

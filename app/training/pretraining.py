@@ -10,6 +10,7 @@ import torch
 
 from app.ml import charlm, texts
 from app.ml.ngram import CharNGram, window_targets
+from app.ml.optim import set_lr
 from app.ml.own_text import described, held_out_split, opening
 from app.ml.schedule import warmup_cosine
 from app.training._lm import EVAL_EVERY, SpreadSample
@@ -90,8 +91,7 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
     for step in range(p.steps):
         live = ctl.params
         lr = live.lr if p.schedule == "constant" else live.lr * warmup_cosine(step, p.steps, p.warmup, LR_FLOOR)
-        for group in opt.param_groups:
-            group["lr"] = lr
+        set_lr(opt, lr)
         if step % EVAL_EVERY == 0 or step == p.steps - 1:
             val_loss = charlm.eval_loss(model, x_val, y_val)  # before this step's update, like `loss`
         if not sample.busy and (step % SAMPLE_EVERY == 0 or step == last_sample_start):
