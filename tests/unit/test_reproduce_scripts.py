@@ -67,3 +67,15 @@ def assignment_keys(script: str, name: str) -> set[str]:
 def test_the_clock_and_speed_of_training_compute_are_its_machine_metrics() -> None:
     assert {"seconds", "flops_per_second"} <= DEMOS["training-compute"].machine_metrics
     assert all(not demo.machine_metrics for name, demo in DEMOS.items() if name != "training-compute")
+
+
+def test_a_module_the_script_cannot_carry_is_refused_by_name() -> None:
+    """A declaration (pydantic) is no part of a script: a training module that imported one at
+    run time would make a script that cannot run on PyTorch alone."""
+    from app.playground.reproduce.bundle import Conflict, carried_modules
+
+    with pytest.raises(Conflict, match=r"app\.demos\.base imports pydantic"):
+        carried_modules(["app.demos.base"])
+    carried = carried_modules(["app.training.fine_tuning"])
+    assert {"app.training.fine_tuning", "app.training._lm", "app.ml.charlm", "app.demos.recipes"} <= set(carried)
+    assert not any(m in carried for m in ("app.demos.fine_tuning", "app.demos.base", "app.settings"))
