@@ -16,15 +16,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.demos.base import Chart, Demo, DemoParams, log_slider
-from app.demos.fields import Pace, Seed, Steps
+from app.demos.base import Chart, Demo, DemoParams
+from app.demos.fields import LearningRate, Pace, Seed, Steps
 from app.demos.recipes import ENGLISH_BASE
 
 
 class Params(DemoParams):
-    lr: float = Field(
-        1e-3, gt=0, le=0.1, title="Learning rate", description="Adam's step size.", json_schema_extra=log_slider(1e-5)
-    )
+    lr: Annotated[LearningRate, Field(le=0.1, description="Adam's step size.")] = 1e-3
     steps: Annotated[Steps, Field(le=2000)] = 100
     batch_size: int = Field(4, ge=1, le=32, title="Batch size", description="Conversations per step.")
     seed: Seed = 0
