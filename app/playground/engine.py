@@ -30,14 +30,23 @@ from typing import Any
 from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import Event, EventLog
-from app.playground.interface import ClientLimit, QueueFull, RunFinished, ShuttingDown, retry_after, seconds_left
+from app.playground.interface import (
+    ACTIVE,
+    CONTROL_FIELDS,
+    ClientLimit,
+    QueueFull,
+    RunFinished,
+    ShuttingDown,
+    StoredRun,
+    retry_after,
+    seconds_left,
+)
 from app.playground.link import WorkerLink
 from app.playground.preparing import Preparation
-from app.playground.store import RunStore, StoredRun
+from app.playground.store import RunStore
 from app.playground.worker import process_context, worker_main
 from app.settings import Settings
 
-ACTIVE = ("queued", "running", "paused")
 WATCHDOG_SECONDS = 0.25
 STOP_GRACE_SECONDS = 3.0
 RECENT_RUNS = 32  # finished runs kept in memory (a big one holds MBs of points); older ones come from the store
@@ -401,7 +410,7 @@ class Engine:
         if run.finished:
             raise RunFinished
         if run.status == "queued":
-            if "paused" in changes or "step_once" in changes:
+            if any(k in changes for k in CONTROL_FIELDS):
                 raise RunFinished  # nothing to pause or step yet: the route answers 409
             run.params = run.params | changes
             run.log.append("control", {"step": 0, "changes": changes})

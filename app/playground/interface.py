@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.demos.base import Demo
-from app.playground.store import StoredRun
 from app.settings import Settings
+
+ACTIVE = ("queued", "running", "paused")
+"""The statuses of a run that may still change; every other status is final."""
+CONTROL_FIELDS = ("paused", "step_once")
+"""Live changes that steer a run rather than change its params."""
 
 
 class Refused(Exception):
@@ -71,6 +76,21 @@ class RunFinished(Exception):
 
 class Unavailable(Exception):
     """The engine cannot reach what it runs on (the Redis server, say); worth retrying soon."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A finished run as a backend stores it: everything but its events (see `RunEngine.follow`)."""
+
+    id: str
+    demo: str
+    status: str
+    params: dict[str, Any]
+    summary: dict[str, Any]
+    created: float
+    finished: float | None
+    step: int | None
+    event_count: int
 
 
 class ActiveRun(Protocol):

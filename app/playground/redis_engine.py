@@ -34,17 +34,19 @@ from app.demos import load_demos
 from app.demos.base import Demo
 from app.playground.events import KEEPALIVE_SECONDS, encode_data
 from app.playground.interface import (
+    ACTIVE,
+    CONTROL_FIELDS,
     ClientLimit,
     QueueFull,
     RunFinished,
     ShuttingDown,
+    StoredRun,
     Unavailable,
     retry_after,
     seconds_left,
 )
-from app.playground.redis_schema import ACTIVE, DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
+from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
 from app.playground.redis_tail import Tail, entry_number
-from app.playground.store import StoredRun
 from app.settings import Settings
 
 DEAD_AFTER_BEATS = 3
@@ -52,7 +54,6 @@ ESTIMATE_SECONDS = 1.0
 """How long the active runs read for a Retry-After estimate are reused: refusals come in floods."""
 REAP_LOCK_SECONDS = 10
 STORED_PAGE = 1000  # entries per XRANGE when a follower catches up
-CONTROL_FIELDS = ("paused", "step_once")
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
 WORKER_GONE = (
     "The worker training this run stopped without a word (its host went away, or it was killed), "

@@ -28,7 +28,8 @@ they need one Redis server (with replicas or Sentinel for failover), not Redis C
 
 from __future__ import annotations
 
-ACTIVE = ("queued", "running", "paused")
+from app.playground.interface import ACTIVE
+
 GROUP = "workers"
 DISPATCH_MAXLEN = 100_000  # approximate: acknowledged entries are history only
 
@@ -70,11 +71,14 @@ class Keys:
 
 
 # ARGV[1] is always the prefix; the helpers below come first in every script.
-PRELUDE = """
+PRELUDE = (
+    """
 local prefix = ARGV[1]
 local function run_key(id) return prefix .. ':run:' .. id end
 local function events_key(id) return prefix .. ':run:' .. id .. ':events' end
-local function is_active(status) return status == 'queued' or status == 'running' or status == 'paused' end
+local function is_active(status) return """
+    + " or ".join(f"status == '{status}'" for status in ACTIVE)
+    + """ end
 
 -- One event, numbered from the run's own counter: writers on many hosts never collide.
 local function append(id, kind, data)
@@ -110,6 +114,7 @@ local function finish(id, status, end_data, summary, now, keep)
   return 1
 end
 """
+)
 
 # ARGV: prefix, id, client, queue_size, per_client, idle_ms, dispatch maxlen, then the run hash's
 # field/value pairs.

@@ -13,16 +13,22 @@ from pydantic import ValidationError
 
 from app.demos.base import Demo
 from app.glossary.routes import SiteDep
-from app.playground.interface import ActiveRun, Refused, RunEngine, RunFinished, ShuttingDown
+from app.playground.interface import (
+    CONTROL_FIELDS,
+    ActiveRun,
+    Refused,
+    RunEngine,
+    RunFinished,
+    ShuttingDown,
+    StoredRun,
+)
 from app.playground.panel import demo_json
 from app.playground.rerun import rerun_url
-from app.playground.store import StoredRun
 from app.web import describe_errors
 
 router = APIRouter()
 
 MAX_BODY_BYTES = 64 * 1024
-CONTROL_FIELDS = frozenset({"paused", "step_once"})
 MAX_EVENT_ID_DIGITS = 18  # far past any run's length, and short enough to parse safely
 
 

@@ -15,11 +15,10 @@ import logging
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from app.playground.events import Event, finite_json
+from app.playground.interface import ACTIVE, StoredRun
 
 log = logging.getLogger("modelterms.store")
 
@@ -38,28 +37,12 @@ CREATE TABLE IF NOT EXISTS run_records (
 );
 CREATE INDEX IF NOT EXISTS run_records_created ON run_records (created);
 """
-ACTIVE = ("queued", "running", "paused")
 REPLAY_CACHE_RUNS = 16
 FRAME_END = b"\n\n"  # every SSE frame ends so, and JSON data never holds a raw newline
 
 
 class StoreError(RuntimeError):
     """The run store cannot be opened or written (a read-only or full data dir, say)."""
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    """A run as the store knows it: everything but its events (see `RunStore.replay`)."""
-
-    id: str
-    demo: str
-    status: str
-    params: dict[str, Any]
-    summary: dict[str, Any]
-    created: float
-    finished: float | None
-    step: int | None
-    event_count: int
 
 
 class RunStore:
