@@ -1,0 +1,89 @@
+"""Every figure the training-compute page quotes from its playground, recomputed from fresh runs
+(the 50-step and width-16 exercises, one counted step of the defaults, and the equal-compute
+exercise at seeds 0 to 4: about a minute of one CPU thread). Seconds and FLOP/s are the machine's
+and are not quoted. A changed demo fails here instead of leaving a stale page."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import torch
+
+from app.demos.base import run_inline
+from app.demos.training_compute import DEMO, Params
+from tests.unit.page_figures import as_read
+from tests.unit.test_worked_examples import fixed
+
+torch.set_num_threads(1)
+
+
+def text() -> str:
+    return as_read("training-compute")
+
+
+def sci(x: float, decimals: int = 2) -> str:
+    """3.18·10¹⁰, as the exercises write it."""
+    exponent = math.floor(math.log10(x))
+    digits = str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{x / 10**exponent:.{decimals}f}·10{digits}"
+
+
+def test_the_counted_flops_beside_6n() -> None:
+    page = text()
+    _, summary, control = run_inline(DEMO, Params(pace=0, steps=50))
+    facts = control.facts
+    n, tokens = facts["non_embedding_params"], facts["tokens_per_step"]
+    per_token = facts["flops_counted_per_step"] // tokens
+    weights = (facts["counted_by_operator"]["mm"] + facts["counted_by_operator"]["addmm"]) // tokens
+    attention = facts["counted_by_operator"]["bmm"] // tokens
+    assert f"$N = {n:,}$".replace(",", "{,}") in page and f"$6N = {6 * n:,}$".replace(",", "{,}") in page
+    assert f"The counter finds {per_token:,}, {per_token / (6 * n) - 1:.0%} more." in page
+    assert f"Its products with weights are {weights:,} a token, exactly 6 per weight" in page
+    assert f"so $6N$ overcounts by {(6 * n - weights) / (6 * n):.1%}." in page
+    assert f"Attention's two products add {attention:,} a token" in page
+    assert attention == 2 * facts["attention_flops_per_token"]
+    assert (
+        f"After 50 steps: {summary['tokens']:,} tokens, {sci(summary['flops'])} FLOPs by 6ND, "
+        f"{sci(summary['flops_attention'])} with the attention term, {sci(summary['flops_counted'])} counted by "
+        "FlopCounterMode."
+    ) in page
+
+    _, summary, control = run_inline(DEMO, Params(pace=0, steps=30, width=16, seq_len=256))
+    facts = control.facts
+    counted = facts["flops_counted_per_step"] / facts["tokens_per_step"]
+    assert f"N falls to {facts['non_embedding_params']:,}, so 6N is {facts['flops_per_token']:,} FLOPs a token" in page
+    assert f"attention is {summary['attention_share']:.0%} of the compute by Kaplan's count" in page
+    assert f"The counter finds {counted:,.0f} FLOPs a token, {fixed(summary['counted_over_6n'], 1)} times 6N" in page
+
+
+def test_the_equal_compute_comparison() -> None:
+    page = text()
+    runs = [
+        run_inline(DEMO, Params(pace=0, equal_compute=True, depth=1, batch_size=8, steps=400, seed=seed))
+        for seed in range(5)
+    ]
+    points, summary, control = runs[0]
+    plan = control.facts["equal_compute"]
+    small, big = plan["N"], plan["2N"]
+    final = summary["final"]
+    assert (
+        f"$N = {small['non_embedding_params']:,}$ ends at {fixed(final['N'], 2)} and "
+        f"$2N = {big['non_embedding_params']:,}$, after {big['steps']} steps, at {fixed(final['2N'], 2)}"
+    ).replace(",", "{,}", 2) in page
+    gaps = [s["final"]["2N"] - s["final"]["N"] for _, s, _ in runs]
+    assert (
+        f"over seeds 0 to 4 the bigger model is worse by {fixed(statistics.mean(gaps), 2)} ± "
+        f"{fixed(statistics.stdev(gaps), 2)} ({fixed(min(gaps), 2)} at the least)"
+    ) in page
+    compute = summary["flops"]
+    assert "At $6.6 \\times 10^{10}$ FLOPs" in page and f"{compute:.1e}" == "6.6e+10"
+    assert math.sqrt(compute / (6 * 20)) < small["non_embedding_params"]  # 20 tokens a parameter: smaller
+    last = {p["series"]: p for p in points}
+    assert sci(last["N"]["flops"], 1) == sci(last["2N"]["flops"], 1)
+    assert f"Both spend {sci(last['N']['flops'], 1)} FLOPs by 6ND" in page
+    assert (
+        f"The depth-2 model (N = {big['non_embedding_params']:,}) gets {big['steps']} steps and ends at a held-out "
+        f"loss of {fixed(final['2N'], 2)}; the depth-1 model (N = {small['non_embedding_params']:,}) gets "
+        f"{small['steps']} and ends at {fixed(final['N'], 2)}."
+    ) in page
