@@ -15,14 +15,14 @@ from tests.browser.test_playground import export_csv, run_playground
 STEP_CHARTS = [
     ("pretraining", "steps=30&pace=0", 0, {"loss", "val loss", "uniform loss"}),
     ("fine-tuning", "steps=20&pace=0", 0, {"pretrained", "scratch"}),
-    ("sft", "steps=20&pace=0", 0, {"all_tokens", "response_only"}),
+    ("sft", "steps=20&pace=0", 1, {"all_tokens", "response_only"}),  # chart 0: the answers' form
     ("instruction-tuning", "steps=22&pace=0", 0, {"acc first", "acc last"}),  # only the tasks picked
     ("backpropagation", "steps=40&pace=0", 1, {f"grad norm {i}" for i in range(1, 6)}),  # 4 hidden + output
     ("loss-function", "steps=40&pace=0", 0, {"mse", "mae", "huber"}),
     ("loss-function", "mode=classification&steps=40&pace=0", 3, {"cross_entropy", "mse"}),
     ("distillation", "steps=40&pace=0", 0, {"labels", "argmax", "soft"}),
     ("synthetic-data", "generations=40&pace=0", 2, {"tv", "lost mass"}),
-    ("training-compute", "steps=15", 1, {"flops", "flops attention"}),
+    ("training-compute", "steps=15", 2, {"flops", "flops attention", "flops counted"}),
 ]
 
 
