@@ -40,6 +40,7 @@ from app.playground.interface import (
     StoredRun,
     retry_after,
     seconds_left,
+    worker_stopped,
 )
 from app.playground.link import WorkerLink
 from app.playground.preparing import Preparation
@@ -247,14 +248,14 @@ class Engine:
             if run is hung:
                 self._end(run, "timeout", why, {})
             else:
-                self._end(run, "failed", f"The worker process training this run was restarted: {why}", {})
+                self._end(run, "failed", worker_stopped(why), {})
         if self.accepting:
             self._spawn_worker()
 
     def _on_lost(self, worker: Worker) -> None:
         if worker not in self.workers:
             return  # retired or replaced on purpose
-        self._replace(worker, why="it stopped unexpectedly (killed by the system, perhaps for memory).")
+        self._replace(worker, why="it ended without a word (killed by the system, perhaps for memory).")
         self._dispatch()
 
     def _on_message(self, worker: Worker, message: tuple) -> None:

@@ -66,6 +66,12 @@ def retry_after(seconds_left: Iterable[float], ahead: int) -> int:
     return max(1, math.ceil(ends[min(max(ahead, 0), len(ends) - 1)])) if ends else 1
 
 
+def worker_stopped(why: str) -> str:
+    """The end message of a run whose worker stopped under it, on either backend (`why`: a sentence
+    that says what happened to the worker)."""
+    return f"The worker training this run stopped, so the run could not finish: {why} Start it again."
+
+
 class ShuttingDown(Exception):
     pass
 

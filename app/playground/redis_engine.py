@@ -44,6 +44,7 @@ from app.playground.interface import (
     Unavailable,
     retry_after,
     seconds_left,
+    worker_stopped,
 )
 from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
 from app.playground.redis_tail import Tail, entry_number
@@ -55,10 +56,7 @@ ESTIMATE_SECONDS = 1.0
 REAP_LOCK_SECONDS = 10
 STORED_PAGE = 1000  # entries per XRANGE when a follower catches up
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
-WORKER_GONE = (
-    "The worker training this run stopped without a word (its host went away, or it was killed), "
-    "so the run could not finish. Start it again."
-)
+WORKER_GONE = worker_stopped("it went silent (its host went away, or it was killed).")
 
 log = logging.getLogger("modelterms.redis")
 

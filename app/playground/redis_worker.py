@@ -38,6 +38,7 @@ from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import encode_data
+from app.playground.interface import worker_stopped
 from app.playground.redis_outbox import Command, Outbox
 from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
 from app.playground.worker import Scheduler, warm_up
@@ -289,7 +290,7 @@ class RedisConn:
         why = f"one step of a run took longer than {limit:g} s and never gave control back, so it was stopped."
         self.outgoing = []  # what the stuck main thread had queued is dropped
         for other in list(self.runs):
-            status, message = ("timeout", why) if other == seq else ("failed", f"The worker training it stopped: {why}")
+            status, message = ("timeout", why) if other == seq else ("failed", worker_stopped(why))
             self.end(other, status, message, {})
         self.flush()
         self.outbox.drain(DRAIN_SECONDS)
