@@ -5,6 +5,8 @@ Written against the engine protocol only, so both backends serve it the same way
 from __future__ import annotations
 
 import asyncio
+from functools import cache
+from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
@@ -18,6 +20,12 @@ from app.playground.routes import EngineDep, find_run
 from app.playground.store import StoredRun
 
 router = APIRouter()
+
+
+@cache
+def artifact_store(root: Path) -> ArtifactStore:
+    """One store per folder for this process: it remembers which files it has hashed already."""
+    return ArtifactStore(root)
 
 
 async def frames_so_far(engine: RunEngine, run: ActiveRun | StoredRun) -> list[bytes]:
@@ -52,7 +60,7 @@ async def run_script(run_id: str, request: Request, engine: EngineDep) -> Respon
     # Only the shown params ever reach the script: an active run's params may still hold a
     # reader's withheld text (on the embedded backend) until its `start` event says otherwise.
     record = record_from_frames(run.id, demo.name, run.status, demo.shown(run.params), frames)
-    store = ArtifactStore(engine.settings.artifacts_dir)
+    store = artifact_store(engine.settings.artifacts_dir)
     # Hashing a file is blocking work: off the event loop (the store caches what it has checked).
     checksums = await asyncio.to_thread(lambda: {a.filename: store.checksum(a) for a in demo.artifacts})
     try:
@@ -74,7 +82,7 @@ async def prepared_artifact(filename: str, request: Request, engine: EngineDep) 
     a downloaded script fetches it with --server and checks its SHA-256."""
     declared = {a.filename: a for demo in request.app.state.demos.values() for a in demo.artifacts}
     artifact = declared.get(filename)
-    store = ArtifactStore(engine.settings.artifacts_dir)
+    store = artifact_store(engine.settings.artifacts_dir)
     if artifact is None or not await asyncio.to_thread(store.ready, artifact):
         raise HTTPException(404, f"No prepared artifact '{filename}' on this server.")
     return FileResponse(store.path(artifact), media_type="application/octet-stream", filename=filename)
