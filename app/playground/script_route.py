@@ -22,6 +22,14 @@ from app.playground.store import StoredRun
 router = APIRouter()
 
 
+def message(description: str) -> dict:
+    """An error answer in the API docs: JSON with a `detail` sentence (the Message schema)."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+    }
+
+
 @cache
 def artifact_store(root: Path) -> ArtifactStore:
     """One store per folder for this process: it remembers which files it has hashed already."""
@@ -48,7 +56,11 @@ async def frames_so_far(engine: RunEngine, run: ActiveRun | StoredRun) -> list[b
     "/api/runs/{run_id}/script.py",
     tags=["playground"],
     response_class=Response,
-    responses={200: {"content": {"text/x-python": {}}, "description": "A standalone PyTorch script."}},
+    responses={
+        200: {"content": {"text/x-python": {}}, "description": "A standalone PyTorch script."},
+        404: message("No such run, or its demo is gone from this server."),
+        501: message("The demo's code cannot travel in a script."),
+    },
 )
 async def run_script(run_id: str, request: Request, engine: EngineDep) -> Response:
     """One Python file, needing only torch, that trains what the run trained and prints its points."""
@@ -75,7 +87,10 @@ async def run_script(run_id: str, request: Request, engine: EngineDep) -> Respon
     "/api/artifacts/{filename}",
     tags=["playground"],
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "A prepared artifact's file."}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "A prepared artifact's file."},
+        404: message("No prepared artifact of that name on this server."),
+    },
 )
 async def prepared_artifact(filename: str, request: Request, engine: EngineDep) -> FileResponse:
     """A prepared artifact (a base model, a teacher) by its file name, which holds its recipe's hash:
