@@ -10,7 +10,8 @@ At this scale the tasks differ a lot in cost: picking one letter out (first, las
 hundreds of steps, copying a whole word (upper) in over a thousand, and four tasks at once learned
 nothing in 800 steps. Where the task word sits matters too (see texts.PHRASINGS). The default mixes
 two cheap tasks with two phrasings each whose last word names the task: in 500 steps (about 10 s of
-one CPU thread) seeds 0, 1 and 2 all reach 91-100% on both, so a default run shows the switch.
+one CPU thread) seed 0 reaches 93% and 84%, seed 2 98% and 95%, seed 1 only 53% and 72% (the
+page quotes them; tests/unit/test_figures_instruction_tuning.py reruns them).
 
 FLAN and T0 define instruction tuning by zero-shot transfer to tasks held out of training. The
 `held_out_task` mode measures that: the model trains on the tasks picked and is scored on one it
