@@ -13,11 +13,10 @@ from fastapi.responses import FileResponse, Response
 
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
-from app.playground.interface import ActiveRun, RunEngine
+from app.playground.interface import ActiveRun, RunEngine, StoredRun
 from app.playground.reproduce.bundle import Conflict, build_script
 from app.playground.reproduce.record import record_from_frames
 from app.playground.routes import EngineDep, find_run
-from app.playground.store import StoredRun
 
 router = APIRouter()
 
