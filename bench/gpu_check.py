@@ -24,6 +24,7 @@ Exits 1 when a run fails or a first loss differs beyond the tolerance.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import os
 import sys
@@ -67,7 +68,7 @@ def small_params(demo: Demo, steps: int) -> DemoParams:
 
 
 def uses_device_rng(demo: Demo) -> bool:
-    source = inspect.getsource(inspect.getmodule(demo.train))
+    source = inspect.getsource(importlib.import_module(demo.train.partition(":")[0]))  # its training module
     return "Generator(ctl.device)" in source
 
 
