@@ -25,6 +25,7 @@ from app.demos import load_demos
 from app.playground.reproduce.runtime import cell
 from app.settings import Settings
 from tests.conftest import auth, points_of, read_events
+from tests.unit.test_csv_format import export_csv
 
 DEMOS = load_demos([])
 TORCH_SITE = Path(importlib.util.find_spec("torch").origin).parents[1]
@@ -86,6 +87,12 @@ def script_process(client, run_id: str, tmp_path, *args: str) -> subprocess.Comp
     )
 
 
+def read_back(written: str) -> str:
+    """A CSV cell as csv.reader gives it back (unquoted)."""
+    row = next(csv.reader([written]), [])
+    return row[0] if row else ""
+
+
 def assert_same(name: str, stored: list[dict], rows: list[list[str]]) -> int:
     """Every value of every point the same, but for the demo's machine metrics; returns how many
     values were compared."""
@@ -100,7 +107,7 @@ def assert_same(name: str, stored: list[dict], rows: list[list[str]]) -> int:
             if isinstance(want, float):
                 assert math.isclose(float(text), want, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-12), (key, point)
             else:
-                assert text == cell(want), (key, point["step"])
+                assert text == read_back(cell(want)), (key, point["step"])
             compared += key in point
     return compared
 
@@ -210,6 +217,7 @@ def test_with_server_the_script_fetches_the_artifact_and_checks_its_hash(client,
         assert done.returncode == 0, done.stderr[-3000:]
         assert f"fetched from {url}" in done.stderr and "matches the server's" in done.stderr
         assert_same("distillation", points_of(events), list(csv.reader(io.StringIO(done.stdout))))
+        assert done.stdout == export_csv(points_of(events))  # the panel's Export CSV, byte for byte
         (site / "api" / "artifacts" / teacher.filename).write_bytes(b"not the teacher")
         refused = script_process(client, run["id"], tmp_path, "--artifacts", str(tmp_path / "mine"), "--server", url)
     assert refused.returncode != 0 and f"fetched from {url} has SHA-256" in refused.stderr

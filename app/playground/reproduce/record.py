@@ -65,24 +65,33 @@ def record_from_frames(run_id: str, demo: str, status: str, params: dict, frames
     those of its `start` event. A change made before the start event is in both, applied at step
     0: replaying it changes nothing."""
     start, changes, points, end = read_frames(frames)
-    columns: dict[str, None] = {}
-    for point in points:
-        columns.update(dict.fromkeys(point))
     return RunRecord(
         id=run_id,
         demo=demo,
         status=(end or {}).get("status", status),
         params=start["params"] if start else params,
         changes=changes,
-        columns=list(columns),
+        columns=csv_columns(points),
         last_step=points[-1]["step"] if points else None,
         finished=end is not None,
         message=(end or {}).get("message", ""),
     )
 
 
+def csv_columns(points: list[dict]) -> list[str]:
+    """Export CSV's header for these points: step, series if any point has one, then every other
+    key in order of first appearance."""
+    columns = dict.fromkeys(["step", "series"] if any(p.get("series") is not None for p in points) else ["step"])
+    for point in points:
+        columns.update(dict.fromkeys(point))
+    return list(columns)
+
+
 def columns_for(demo: Demo, run: RunRecord) -> list[str]:
-    """The CSV header: keys the run's points had, then any the demo may still log."""
+    """The CSV header: a finished run's own columns, as Export CSV has them; a run still going may
+    yet log any key the demo charts, so those follow."""
+    if run.finished and run.columns:
+        return run.columns
     keys = dict.fromkeys(run.columns or ["step", "series", "loss"])
     for chart in demo.charts:
         keys.update(dict.fromkeys((chart.x, *chart.y, *chart.x_choices)))

@@ -8,7 +8,6 @@ The script passes `main` a plain dict (`Replay`): the run as the server recorded
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import shutil
@@ -96,15 +95,72 @@ def fetch(url: str, path: Path) -> None:
     partial.replace(path)
 
 
+# The CSV is written exactly as the panel's Export CSV writes it (static/js/playground/tools.js),
+# so the two files of one run can be compared byte for byte: numbers as JavaScript's String(x),
+# lists and objects as JSON.stringify, quoting only where RFC 4180 needs it.
+
+
+def js_number(x: float) -> str:
+    """A number as JavaScript's String(x) writes it: the shortest round-trip digits (those of
+    Python's repr), fixed notation from 1e-7 up to 1e21, no '.0' on an integral value."""
+    if isinstance(x, int) and abs(x) < 2**53:
+        return str(x)
+    x = float(x)
+    if not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+    if x == 0:
+        return "0"
+    mantissa, _, exponent = repr(abs(x)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0").rstrip("0") or "0"
+    if whole != "0":
+        point = len(whole) + int(exponent or 0)  # the value is 0.d1d2... × 10^point
+    else:
+        point = int(exponent or 0) - (len(fraction) - len(fraction.lstrip("0")))
+    sign, k = "-" if x < 0 else "", len(digits)
+    if k <= point <= 21:
+        body = digits + "0" * (point - k)
+    elif 0 < point <= 21:
+        body = digits[:point] + "." + digits[point:]
+    elif -6 < point <= 0:
+        body = "0." + "0" * -point + digits
+    else:
+        power = point - 1
+        body = digits[0] + ("." + digits[1:] if k > 1 else "") + ("e+" if power >= 0 else "e-") + str(abs(power))
+    return sign + body
+
+
+def js_json(value: Any) -> str:
+    """JSON.stringify(value): compact, non-ASCII as it is, numbers as js_number."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{js_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(js_json(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return js_number(value) if math.isfinite(value) else "null"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def cell(value: Any) -> str:
-    """One CSV cell: floats as repr (exact round trip), text as is, the rest as JSON."""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return "" if value is None else json.dumps(value)
+    """One CSV cell, as Export CSV writes it; a missing value is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int | float):
+        text = js_number(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = js_json(value)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n\r') else text
+
+
+def csv_line(columns: list[str], point: dict[str, Any]) -> str:
+    """One row of the CSV: the point's value in each column."""
+    return ",".join(cell(point.get(key)) for key in columns)
 
 
 def replayed(replay: Replay, control: ReplayControl) -> Iterator[list[dict[str, Any]]]:
@@ -147,8 +203,8 @@ def main(replay: Replay, description: str) -> None:
             file=sys.stderr,
         )
     control = ReplayControl(replay, ArtifactStore(Path(args.artifacts)), args.server)
-    out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(replay["columns"])
+    columns = replay["columns"]
+    print(csv_line(columns, dict(zip(columns, columns, strict=True))))
     for points in replayed(replay, control):
         for point in points:
-            out.writerow([cell(point.get(key)) for key in replay["columns"]])
+            print(csv_line(columns, point))
