@@ -128,6 +128,6 @@ def test_schedule_and_clipping_over_seeds() -> None:
         [
             f"the held-out loss ends at {spread('constant')} over seeds 0 to 4: three of the five runs stall near 2.3",
             f"at 1.0 (Pascanu et al. 2013) alone gives {spread('clip')};",
-            f"(Loshchilov and Hutter 2017) give {spread('warmup_cosine')}, with clipping or without.",
+            f"(Loshchilov and Hutter 2017) gives {spread('warmup_cosine')}, with clipping or without.",
         ]
     )
