@@ -81,7 +81,8 @@ class RunStore:
         )
 
     def finish(self, run: StoredRun, events: list[Event]) -> None:
-        """A run that ended, with every event it had; oldest runs beyond `keep` go."""
+        """A run that ended, with every event it had. The `keep` runs that ended last stay, as on the
+        Redis backend; a run still active is never dropped."""
         frames = gzip.compress(b"".join(e.sse for e in events), 5)
         row = (
             run.demo,
@@ -109,10 +110,11 @@ class RunStore:
                         "event_count, frames, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         row,
                     )
+                ended = f"status NOT IN ({','.join('?' * len(ACTIVE))})"
                 self._db.execute(
-                    "DELETE FROM run_records WHERE id NOT IN "
-                    "(SELECT id FROM run_records ORDER BY created DESC LIMIT ?)",
-                    (self._keep,),
+                    f"DELETE FROM run_records WHERE {ended} AND id NOT IN "
+                    f"(SELECT id FROM run_records WHERE {ended} ORDER BY COALESCE(finished, created) DESC LIMIT ?)",
+                    (*ACTIVE, *ACTIVE, self._keep),
                 )
                 self._db.execute("COMMIT")
             except BaseException:

@@ -65,6 +65,18 @@ def test_retention_keeps_the_newest_runs(tmp_path: Path) -> None:
     assert store.count() == 2 and store.status("a") is None
 
 
+def test_retention_keeps_the_runs_that_ended_last_and_every_active_one(tmp_path: Path) -> None:
+    """As on the Redis backend: a long run created first but ended last is kept; a run still
+    training keeps its permalink however many runs end meanwhile."""
+    store = RunStore(tmp_path / "runs.sqlite3", keep=2)
+    store.accept(record("training", created=0.0))
+    ends = {"long": (1.0, 9.0), "short": (2.0, 3.0), "shorter": (3.0, 4.0)}  # id: (created, finished)
+    for run_id, (created, finished) in ends.items():
+        store.finish(StoredRun(run_id, "counter", "done", {}, {}, created, finished, 1, 0), events(3))
+    assert store.status("short") is None
+    assert {r for r in ("long", "shorter", "training") if store.status(r)} == {"long", "shorter", "training"}
+
+
 def test_a_store_of_the_first_layout_is_moved_to_the_new_one(tmp_path: Path) -> None:
     path = tmp_path / "runs.sqlite3"
     log = events(6)
