@@ -13,7 +13,7 @@ from tests.browser.test_playground import export_csv, run_playground
 
 # demo, share-link params of a short run, the chart (by index), the lines it must draw
 STEP_CHARTS = [
-    ("pretraining", "steps=30&pace=0", 0, {"loss", "val loss", "uniform loss"}),
+    ("pretraining", "steps=30&pace=0", 0, {"loss", "val loss", "uniform loss", "bigram val loss", "trigram val loss"}),
     ("fine-tuning", "steps=20&pace=0", 0, {"pretrained", "scratch"}),
     ("sft", "steps=20&pace=0", 1, {"all_tokens", "response_only"}),  # chart 0: the answers' form
     ("instruction-tuning", "steps=22&pace=0", 0, {"acc first", "acc last"}),  # only the tasks picked
