@@ -49,8 +49,10 @@ def test_exercises_need_a_demo(tmp_path: Path) -> None:
     assert problems(tmp_path) == [f"{path}:5: exercises: need a demo: the presets load into its playground"]
 
 
-def test_every_term_with_a_playground_has_two_or_three_exercises() -> None:
+def test_every_term_with_a_playground_has_two_to_four_exercises() -> None:
+    # Four where a page teaches a cause and its control (backpropagation: the stall, then the same
+    # net with only the init changed); more would crowd the page.
     glossary = load_glossary([ROOT / "content"], DEMOS)
     for term in glossary.terms.values():
         if term.meta.demo:
-            assert 2 <= len(term.meta.exercises) <= 3, term.slug
+            assert 2 <= len(term.meta.exercises) <= 4, term.slug
