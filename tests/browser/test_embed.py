@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -238,8 +239,13 @@ def test_height_messages_fit_the_frame_to_its_content(host_page, embed_server, b
     page = context.new_page()
     page.goto(f"http://localhost:{port}/course.html")
     page.wait_for_function("document.querySelector('iframe').height !== '1800'")
-    height = int(page.locator("iframe").get_attribute("height"))
-    content = page.frames[1].evaluate("Math.ceil(document.querySelector('.embed-main').getBoundingClientRect().height)")
+    measure = "Math.ceil(document.querySelector('.embed-main').getBoundingClientRect().height)"
+    deadline = time.monotonic() + 10  # the content may still settle (fonts, charts): a message follows each change
+    while True:
+        height, content = int(page.locator("iframe").get_attribute("height")), page.frames[1].evaluate(measure)
+        if height == content or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(100)
     assert height == content < 1800  # it shrank to the content, not to the frame's old height
     assert page.frames[1].evaluate("document.documentElement.scrollHeight") <= height + 1  # and nothing is cut off
     context.close()

@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.browser.test_playground import export_csv, wait_status
 
 GD = "#playground-gradient-descent"
@@ -72,7 +74,7 @@ def test_each_chart_has_a_name_and_a_data_table_matching_the_run(page) -> None:
     table_view = panel.locator("figure.pg-chart").nth(1).locator("details.pg-data")
     table_view.locator("summary").click()
     table = table_view.locator("table")
-    assert table.locator("thead th").all_text_contents() == ["step", "loss"]
+    expect(table.locator("thead th")).to_have_text(["step", "loss"])
     rows = [[c for c in r.split("\t")] for r in table.locator("tbody tr").all_inner_texts()]
     points = {int(r["step"]): float(r["loss"]) for r in export_csv(page, panel)}
     assert len(rows) == len(points) == 30
@@ -80,8 +82,8 @@ def test_each_chart_has_a_name_and_a_data_table_matching_the_run(page) -> None:
         assert abs(float(loss.replace(",", "")) - points[int(step)]) <= 1e-3 * abs(points[int(step)])
     path = panel.locator("figure.pg-chart").nth(0).locator("details.pg-data")
     path.locator("summary").click()
-    assert path.locator("thead th").all_text_contents() == ["step", "x", "y"]
-    assert path.locator("tbody tr").count() == 30
+    expect(path.locator("thead th")).to_have_text(["step", "x", "y"])  # drawn when the view opens
+    expect(path.locator("tbody tr")).to_have_count(30)
 
 
 def test_csv_export_reads_back_as_the_points_the_run_streamed(page) -> None:
