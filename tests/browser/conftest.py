@@ -12,11 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.browser.chromium import Chromium
 
 CHROMIUM = os.environ.get("MODELTERMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,7 +68,11 @@ def serving(data_dir: Path, **settings: str) -> Iterator[str]:
     env = os.environ | {"MODELTERMS_DATA_DIR": str(data_dir), "MODELTERMS_WORKERS": "2"}
     env |= {f"MODELTERMS_{name.upper()}": value for name, value in settings.items()}
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file, never to a pipe: nobody reads a pipe while the tests run, and
+    # once its 64 KiB buffer filled the server blocked in a log write and every later test hung.
+    log = data_dir / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -78,7 +84,7 @@ def serving(data_dir: Path, **settings: str) -> Iterator[str]:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"server did not start: {log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.1)
     try:
         yield base
@@ -98,41 +104,55 @@ def base_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium() -> Iterator[Chromium]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        chromium = Chromium(playwright.chromium, CHROMIUM, CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
-def page(browser, base_url):
+def browser(chromium):
+    return chromium.current()
+
+
+@pytest.fixture
+def new_context(chromium, base_url):
+    """new_context(on=None, **options): a browser context (on the test Chromium, or `on`, another
+    Chromium), closed safely after the test."""
+    opened = []
+
+    def open_(on: Chromium | None = None, **options):
+        owner = on or chromium
+        context = owner.current().new_context(**({"base_url": base_url} | options))
+        opened.append((owner, context))
+        return context
+
+    yield open_
+    for owner, context in opened:
+        owner.close_context(context)
+
+
+@pytest.fixture
+def page(new_context):
     """A page that records console errors and CSP violations; the test fails if any occur."""
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context = new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.problems = problems
     yield page
-    # Leave the page before closing its context: unloading lets the page drop its Web Lock and
-    # close its event streams in order. A context closed under a page that still held them hung
-    # in two full-suite runs of eighty browser tests (never when run alone).
-    from playwright.sync_api import Error as PlaywrightError
-
-    with suppress(PlaywrightError):  # the page is gone or stuck: closing the context ends it either way
-        page.goto("about:blank", timeout=5_000)
-    context.close()
     assert problems == [], f"console errors: {problems}"
 
 
 @pytest.fixture
-def axe(browser, base_url):
+def axe(new_context):
     """Runs axe-core on a path; CSP is bypassed only here, to inject the axe script."""
     source = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
-    context = browser.new_context(base_url=base_url, bypass_csp=True)
+    context = new_context(bypass_csp=True)
 
     def check(path: str, theme: str = "light") -> list[dict]:
         page = context.new_page()
@@ -143,5 +163,4 @@ def axe(browser, base_url):
         page.close()
         return [v for v in result if v["impact"] in ("serious", "critical")]
 
-    yield check
-    context.close()
+    return check

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser.chromium import Chromium
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.browser.test_playground import wait_status
 
@@ -50,21 +51,21 @@ def write_course(folder: str, *frames: str, height: int = 760, fit: bool = False
 
 
 @pytest.fixture(scope="module")
-def storing_browser(browser):
+def storing_browser(chromium):
     """Chromium as browsers ship it, with storage (partitioned) in third-party frames; the
     Chromium here blocks it unless told not to, as a reader's browser may (see the next tests)."""
     args = [*CHROMIUM_ARGS, "--disable-features=TrackingProtection3pcd"]
-    storing = browser.browser_type.launch(executable_path=CHROMIUM, args=args)
+    storing = Chromium(chromium.browser_type, CHROMIUM, args)
     yield storing
     storing.close()
 
 
 @pytest.fixture
-def open_course(browser, host_page):
+def open_course(new_context, host_page):
     """open_course(host, src): the course page framing `src`, loaded from http://<host>:PORT;
     returns (page, console messages about framing)."""
     folder, port = host_page
-    context = browser.new_context()
+    context = new_context()
 
     def open_(host: str, src: str):
         frame = f'<iframe src="{src}" width="900" height="760"></iframe>'
@@ -75,8 +76,7 @@ def open_course(browser, host_page):
         page.goto(f"http://{host}:{port}/course.html")
         return page, refused
 
-    yield open_
-    context.close()
+    return open_
 
 
 def test_embed_works_inside_an_allowed_origin(open_course, embed_server) -> None:
@@ -134,12 +134,14 @@ def form_values(frame, *names: str) -> list[str]:
     return [frame.locator(f'input.pg-value[name="{name}"]').input_value() for name in names]
 
 
-def test_two_frames_of_one_demo_keep_their_own_runs_and_settings(storing_browser, host_page, embed_server) -> None:
+def test_two_frames_of_one_demo_keep_their_own_runs_and_settings(
+    storing_browser, new_context, host_page, embed_server
+) -> None:
     folder, port = host_page
     first = f"{embed_server}{GD_EMBED}?lr=0.08&steps=150&pace=20"
     second = f"{embed_server}{GD_EMBED}?lr=0.15&steps=80&controls=lr,steps&autoplay=1&pace=3"  # "now watch it diverge"
     write_course(folder, first, second)
-    context = storing_browser.new_context()
+    context = new_context(on=storing_browser)
     page = context.new_page()
     started: list[str] = []
     page.on("request", lambda r: started.append(r.url) if r.method == "POST" else None)
@@ -167,7 +169,6 @@ def test_two_frames_of_one_demo_keep_their_own_runs_and_settings(storing_browser
     assert form_values(one, "lr", "steps") == ["0.08", "150"] and form_values(two, "lr", "steps") == ["0.15", "80"]
     assert frame_runs(page) == kept
     assert len(started) == 2, started
-    context.close()
 
 
 def test_a_frame_that_cannot_keep_its_run_stops_it_when_reloaded(open_course, embed_server) -> None:
@@ -232,11 +233,10 @@ def test_share_link_in_a_frame_leads_to_the_glossary_page_shown_where_no_clipboa
     assert page.frames[1].evaluate("document.activeElement.className") == "pg-share-link"
 
 
-def test_height_messages_fit_the_frame_to_its_content(host_page, embed_server, browser) -> None:
+def test_height_messages_fit_the_frame_to_its_content(host_page, embed_server, new_context) -> None:
     folder, port = host_page
     write_course(folder, f"{embed_server}{GD_EMBED}?steps=20", height=1800, fit=True)
-    context = browser.new_context()
-    page = context.new_page()
+    page = new_context().new_page()
     page.goto(f"http://localhost:{port}/course.html")
     page.wait_for_function("document.querySelector('iframe').height !== '1800'")
     measure = "Math.ceil(document.querySelector('.embed-main').getBoundingClientRect().height)"
@@ -248,7 +248,6 @@ def test_height_messages_fit_the_frame_to_its_content(host_page, embed_server, b
         page.wait_for_timeout(100)
     assert height == content < 1800  # it shrank to the content, not to the frame's old height
     assert page.frames[1].evaluate("document.documentElement.scrollHeight") <= height + 1  # and nothing is cut off
-    context.close()
 
 
 def test_restore_defaults_in_an_embed_restores_the_embeds_own_values(open_course, embed_server) -> None:

@@ -22,11 +22,8 @@ def on_screen(page, locator) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
 
 
-def test_on_a_phone_the_live_controls_stay_beside_the_chart_while_a_run_trains(browser, base_url) -> None:
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
+def test_on_a_phone_the_live_controls_stay_beside_the_chart_while_a_run_trains(new_context) -> None:
+    page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
     page.goto("/terms/gradient-descent?steps=600&pace=10")
     panel = page.locator(GD)
     lr = panel.locator("#pg-gradient-descent-lr")
@@ -48,7 +45,6 @@ def test_on_a_phone_the_live_controls_stay_beside_the_chart_while_a_run_trains(b
     panel.locator(".pg-dock").wait_for(state="hidden")
     assert panel.locator(".pg-controls > .pg-field[data-name='lr']").count() == 1  # back in its place
     assert page.evaluate("document.activeElement.dataset.action") == "run"  # focus went on, not to the page
-    context.close()
 
 
 def test_on_a_wide_screen_nothing_docks(page) -> None:

@@ -42,13 +42,9 @@ def test_preview_fragment_and_alias(page) -> None:
     assert page.request.get("/terms/no-such-term/preview").status == 404
 
 
-def test_no_preview_on_touch_screens(browser, base_url) -> None:
-    context = browser.new_context(
-        base_url=base_url, has_touch=True, is_mobile=True, viewport={"width": 390, "height": 800}
-    )
-    page = context.new_page()
+def test_no_preview_on_touch_screens(new_context) -> None:
+    page = new_context(has_touch=True, is_mobile=True, viewport={"width": 390, "height": 800}).new_page()
     page.goto("/terms/gradient-descent")
     prose_link(page).tap()
     page.wait_for_load_state()
     assert page.locator("#term-preview").count() == 0
-    context.close()

@@ -134,18 +134,14 @@ def test_memory_calculator_updates_as_you_type(page) -> None:
     page.problems.clear()  # the 422 is logged by the browser as a failed request: expected here
 
 
-def test_wide_tables_and_formulas_scroll_inside_their_card_on_a_phone(browser, base_url) -> None:
-    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        page.goto("/terms/qlora")
-        page.locator(".memory-table").wait_for()
-        for selector in (".memory-calculator .scroll-x", ".math-display"):
-            box = page.locator(selector).first
-            assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto", selector
-            assert "gradient" in box.evaluate("e => getComputedStyle(e).backgroundImage"), f"{selector}: scroll cue"
-        table = page.locator(".memory-calculator .scroll-x")
-        assert table.evaluate("e => e.scrollWidth > e.clientWidth"), "the table is wider than a phone"
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing widens the page itself"
-    finally:
-        context.close()
+def test_wide_tables_and_formulas_scroll_inside_their_card_on_a_phone(new_context) -> None:
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto("/terms/qlora")
+    page.locator(".memory-table").wait_for()
+    for selector in (".memory-calculator .scroll-x", ".math-display"):
+        box = page.locator(selector).first
+        assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto", selector
+        assert "gradient" in box.evaluate("e => getComputedStyle(e).backgroundImage"), f"{selector}: scroll cue"
+    table = page.locator(".memory-calculator .scroll-x")
+    assert table.evaluate("e => e.scrollWidth > e.clientWidth"), "the table is wider than a phone"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing widens the page itself"
