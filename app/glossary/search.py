@@ -1,7 +1,9 @@
 """Full-text search over the terms: SQLite FTS5 for ranking, a trigram index for typos.
 
 Ranking is in tiers, then BM25 within a tier: an exact name (slug, title, alias or
-acronym) first, then matches in title or aliases, then in the summary, then the body.
+acronym) first, then a name that is the query up to word endings ("finetune" is the
+alias "finetuning": the same Porter stems, though not a prefix of it), then matches in
+title or aliases, then in the summary, then the body.
 A query word that appears nowhere is replaced by the closest indexed word (edit
 distance over candidates from the trigram index), so "gradeint" still finds "gradient".
 """
@@ -82,6 +84,12 @@ class SearchIndex:
             "slug UNINDEXED, title, aliases, summary, body, tokenize='porter unicode61 remove_diacritics 2')"
         )
         db.execute("CREATE VIRTUAL TABLE words USING fts5(word, tokenize='trigram')")
+        # Each name on a row of its own with its word count, so a match anchored at its first
+        # word with as many words as the query is the whole name, compared stem by stem.
+        db.execute(
+            "CREATE VIRTUAL TABLE names USING fts5("
+            "slug UNINDEXED, name, words UNINDEXED, tokenize='porter unicode61 remove_diacritics 2')"
+        )
         vocabulary: set[str] = set()
         for term in self._terms.values():
             row = (
@@ -92,6 +100,8 @@ class SearchIndex:
                 _plain_body(term.source),
             )
             db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", row)
+            for name in (term.meta.title, *term.meta.aliases, term.slug.replace("-", " ")):
+                db.execute("INSERT INTO names VALUES (?, ?, ?)", (term.slug, name, len(_WORD.findall(name))))
             vocabulary.update(w.lower() for text in row[1:] for w in _WORD.findall(text) if len(w) > 1)
         db.executemany("INSERT INTO words VALUES (?)", [(w,) for w in sorted(vocabulary)])
         self._vocabulary = sorted(vocabulary)
@@ -103,9 +113,12 @@ class SearchIndex:
         with self._lock:
             words, corrected = self._correct(words)
             ranked = self._ranked(words)
+            named = self._named_up_to_endings(words)
         exact = self._names.get(slugify(query)) or self._names.get(slugify(" ".join(words)))
         if exact:
             ranked = [(exact, "")] + [(slug, snip) for slug, snip in ranked if slug != exact]
+        else:  # a stable sort: the names first, each tier in its own order
+            ranked = sorted(ranked, key=lambda hit: hit[0] not in named)
         searched = " ".join(words)
         return [Hit(self._terms[slug], snip, tuple(corrected), searched) for slug, snip in ranked[:limit]]
 
@@ -140,6 +153,14 @@ class SearchIndex:
         allowed = 1 if len(word) <= 5 else 2
         scored = sorted((damerau_levenshtein(word, c), -len(c), c) for c in candidates)
         return scored[0][2] if scored and scored[0][0] <= allowed else None
+
+    def _named_up_to_endings(self, words: list[str]) -> set[str]:
+        """Terms with a name whose words have the query's stems, in order, and no others."""
+        phrase = " ".join(words)
+        rows = self._db.execute(
+            "SELECT slug FROM names WHERE names MATCH ? AND words = ?", (f'name : ^"{phrase}"', len(words))
+        )
+        return {slug for (slug,) in rows}
 
     def _ranked(self, words: list[str]) -> list[tuple[str, str]]:
         # Every word first; when no term has them all, any of them (a 404's slug, say).

@@ -95,3 +95,23 @@ def test_damerau_levenshtein_counts_a_swap_as_one_edit() -> None:
 def test_when_no_term_has_every_word_any_word_will_do(index: SearchIndex) -> None:
     slugs = [h.term.slug for h in index.search("zzqxv lora")]
     assert slugs[0] == "lora"
+
+
+@pytest.mark.parametrize("query", ["finetune", "finetuned", "finetunes"])
+def test_a_name_up_to_its_word_endings_ranks_first(index: SearchIndex, query: str) -> None:
+    """'finetune' is not a prefix of the alias 'finetuning', but it has the same stem: the
+    name match puts Fine-tuning above SFT and Instruction Tuning, which only contain it."""
+    assert top(index, query) == "fine-tuning"
+
+
+def test_a_stemmed_name_match_is_the_whole_name_in_order(tmp_path) -> None:
+    """BM25 alone puts the title that repeats the words first; the name match puts the term
+    whose alias is the query up to endings first, and neither a longer name nor the same
+    words in another order counts as the name."""
+    folder = write_category(tmp_path)
+    write_term(folder, "workshop", title="Tuning Fork Tuning Fork Workshop")
+    write_term(folder, "reversed", title="Fork Tuning")
+    write_term(folder, "yonder", aliases=["tuning forks"])
+    index = SearchIndex(load_glossary([tmp_path], []))
+    slugs = [h.term.slug for h in index.search("tuned fork")]
+    assert slugs[0] == "yonder" and sorted(slugs[1:]) == ["reversed", "workshop"]
