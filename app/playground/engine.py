@@ -33,6 +33,8 @@ from app.playground.events import Event, EventLog
 from app.playground.interface import (
     ACTIVE,
     CONTROL_FIELDS,
+    SERVER_STOPPED,
+    SERVER_STOPPED_MESSAGE,
     ClientLimit,
     QueueFull,
     RunFinished,
@@ -151,7 +153,7 @@ class Engine:
         self.accepting = True
 
     async def stop(self) -> None:
-        """Stop admitting, end every active run as cancelled (stored), stop the workers. Each part
+        """Stop admitting, end every active run as stopped by the server (stored), stop the workers. Each part
         runs whatever failed before it: the workers always end."""
         if not self.accepting and not self.workers:
             return
@@ -160,7 +162,7 @@ class Engine:
             task.cancel()
         try:
             for run in list(self.runs.values()):
-                self._cancel(run.id)
+                self._cancel(run.id, SERVER_STOPPED)
             deadline = time.monotonic() + STOP_GRACE_SECONDS
             while any(w.runs for w in self.workers) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
@@ -170,7 +172,7 @@ class Engine:
             for worker in list(self.workers):
                 with _logged("stopping a worker"):
                     for run in list(worker.runs.values()):
-                        self._end(run, "cancelled", "The server shut down.", {})
+                        self._end(run, "cancelled", SERVER_STOPPED_MESSAGE, {}, SERVER_STOPPED)
                     self._retire(worker)
             self.workers.clear()
             for preparation in list(self.preparing.values()):
@@ -280,7 +282,7 @@ class Engine:
         elif kind == "control":
             self._on_control(run, message[2], message[3])
         elif kind == "end":
-            self._end(run, message[2], message[3], message[4])
+            self._end(run, *message[2:])
             self._dispatch()
 
     def _check_hung_steps(self) -> None:
@@ -450,18 +452,22 @@ class Engine:
     async def cancel(self, run_id: str) -> None:
         self._cancel(run_id)
 
-    def _cancel(self, run_id: str) -> None:
+    def _cancel(self, run_id: str, why: str = "cancelled") -> None:
+        """`why`: 'cancelled' (the reader, or nobody watching) or SERVER_STOPPED (shutting down)."""
         run = self.runs.get(run_id)
         if run is None or run.finished:
             return
         if run.worker is not None:
-            run.worker.link.send(("stop", run.seq, "cancelled"))
+            run.worker.link.send(("stop", run.seq, why))
             return
         with contextlib.suppress(ValueError):
             self.queue.remove(run)
-        self._end(run, "cancelled", "Cancelled before it started.", {})
+        if why == SERVER_STOPPED:
+            self._end(run, "cancelled", SERVER_STOPPED_MESSAGE, {}, SERVER_STOPPED)
+        else:
+            self._end(run, "cancelled", "Cancelled before it started.", {})
 
-    def _end(self, run: Run, status: str, message: str, summary: dict[str, Any]) -> None:
+    def _end(self, run: Run, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
         if run.finished:
             return
         if run.deadline:
@@ -477,6 +483,8 @@ class Engine:
         while len(self.recent) > RECENT_RUNS:
             self.recent.popitem(last=False)
         end = {"status": status, "message": message, "step": run.step, "summary": summary}
+        if reason:
+            end["reason"] = reason
         final = Event.create(len(run.log.events) + 1, "end", end)
         # The `end` event goes out once the run is stored, so a watcher can be told if it was not.
         saving = self._write(self._store_call("finish", run.record(), [*run.log.events, final]))

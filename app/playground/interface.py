@@ -72,6 +72,12 @@ def worker_stopped(why: str) -> str:
     return f"The worker training this run stopped, so the run could not finish: {why} Start it again."
 
 
+SERVER_STOPPED = "server_stopped"
+"""The `reason` in the `end` of a run that the server (or its worker) stopped as it shut down:
+its status is 'cancelled', as the reader's own cancel is, and the reason tells the two apart."""
+SERVER_STOPPED_MESSAGE = "The server restarted (or shut down) during this run; nobody cancelled it. Start it again."
+
+
 class ShuttingDown(Exception):
     pass
 

@@ -236,5 +236,8 @@ SCRIPTS = {
 }
 
 
-def end_data(status: str, message: str, step: int, summary: dict) -> dict:
-    return {"status": status, "message": message, "step": step, "summary": summary}
+def end_data(status: str, message: str, step: int, summary: dict, reason: str | None = None) -> dict:
+    """An `end` event's data; `reason` only where the status alone would mislead (SERVER_STOPPED)."""
+    return {"status": status, "message": message, "step": step, "summary": summary} | (
+        {"reason": reason} if reason else {}
+    )

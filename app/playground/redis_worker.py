@@ -243,7 +243,7 @@ class RedisConn:
         elif kind == "control":
             self._on_applied(run, message[2], message[3])
         elif kind == "end":
-            self.end(seq, message[2], message[3], message[4])
+            self.end(seq, *message[2:])
 
     def _on_applied(self, run: Claimed, step: int, changes: dict[str, Any]) -> None:
         run.params |= {k: v for k, v in changes.items() if k in run.params}
@@ -264,10 +264,10 @@ class RedisConn:
         """By its hash: a pipeline given Script objects asks SCRIPT EXISTS on every execute."""
         self.outgoing.append(("evalsha", (self.scripts[name].sha, 0, *args)))
 
-    def end(self, seq: int, status: str, message: str, summary: dict[str, Any]) -> None:
+    def end(self, seq: int, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
         run = self.runs.pop(seq)
         self.seqs.pop(run.id, None)
-        _, end = encode_data(end_data(status, message, run.step, summary))
+        _, end = encode_data(end_data(status, message, run.step, summary, reason))
         _, summary_raw = encode_data(summary)
         args = [self.keys.prefix, run.id, status, end, summary_raw, time.time(), self.keep]
         self._queue_script("finish", *args)

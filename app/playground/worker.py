@@ -10,11 +10,11 @@ the time it waits for its turn.
 Messages from the engine (tuples over a Pipe), `seq` naming the run:
   ("run", seq, demo_name, params, max_steps, cpu_budget)   start a run
   ("control", seq, changes)     live params and/or "paused": bool and/or "step_once": n
-  ("stop", seq, status)         end now as 'cancelled' or 'timeout'
-  None                          end every run as cancelled and exit
+  ("stop", seq, why)            end now: why is 'cancelled' (the reader), 'timeout' or SERVER_STOPPED
+  None                          end every run as stopped by the server and exit
 Messages to the engine:
   ("ready", device) once; then per run ("start", seq, facts), ("points", seq, [...]),
-  ("control", seq, step, changes), ("end", seq, status, message, summary).
+  ("control", seq, step, changes), ("end", seq, status, message, summary[, reason]).
 
 While a step runs, `watchdog[0]` holds its start (time.monotonic, shared by every process on the
 host) and `watchdog[1]` its run's seq, so the engine can see a step that hangs and kill us.
@@ -43,6 +43,7 @@ from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 from app.demos.divergence import diverged
+from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
 # ... and at most this many a second per worker in all: with many runs each run's points go out
@@ -208,7 +209,7 @@ class Scheduler:
             if not self.step_next():
                 self.wait()
         for run in list(self.runs.values()):
-            self.finish(run, "cancelled", "The server shut down.")
+            self.finish(run, *_STOPPED[SERVER_STOPPED])
 
     def poll_messages(self, force: bool = False) -> None:
         now = self.clock()
@@ -372,7 +373,7 @@ class Scheduler:
         if run is None:
             return  # a message for a run that has just ended: stale
         if kind == "stop":
-            self.finish(run, message[2], _stop_message(message[2], run))
+            self.finish(run, *_STOPPED[message[2]])
         elif kind == "control":
             changes = message[2]
             before = (run.runnable, run.pace)
@@ -395,7 +396,9 @@ class Scheduler:
         self.runs[seq] = run
         self.schedule(run)
 
-    def finish(self, run: Run, status: str, message: str, summary: dict | None = None) -> None:
+    def finish(
+        self, run: Run, status: str, message: str, summary: dict | None = None, reason: str | None = None
+    ) -> None:
         self.runs.pop(run.seq, None)
         run.ticket += 1  # void its place in line
         try:
@@ -404,7 +407,7 @@ class Scheduler:
             log.exception("closing run %s failed", run.seq)
         self.ensure_started(run)
         self.flush(run)
-        self.conn.send(("end", run.seq, status, message, summary or {}))
+        self.conn.send(("end", run.seq, status, message, summary or {}, reason))
 
 
 def _pace(params: DemoParams) -> float:
@@ -432,7 +435,9 @@ def _failure_message(run: Run | None, error: Exception) -> str:
     return f"The demo failed{where} because of an error on the server (error id {error_id})."
 
 
-def _stop_message(status: str, run: Run) -> str:
-    if status == "timeout":
-        return "Stopped: the run reached its wall-time limit."
-    return {"cancelled": "Cancelled."}.get(status, status)
+_STOPPED = {
+    "cancelled": ("cancelled", "Cancelled."),
+    "timeout": ("timeout", "Stopped: the run reached its wall-time limit."),
+    SERVER_STOPPED: ("cancelled", SERVER_STOPPED_MESSAGE, None, SERVER_STOPPED),
+}
+"""A stop's `why` -> how the run ends: status, message[, summary, reason]."""

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
 from tests.conftest import auth, points_of, read_events, running_app
 
 
@@ -148,7 +149,7 @@ def test_cancel_is_idempotent(engine_client) -> None:
     run = start(engine_client, steps=100_000, pace=50)
     assert engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run)).status_code == 200
     end = read_events(engine_client, run["id"])[-1]
-    assert end["data"]["status"] == "cancelled"
+    assert end["data"]["status"] == "cancelled" and "reason" not in end["data"]
     again = engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run))
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
 
@@ -326,6 +327,19 @@ def test_finished_runs_survive_a_restart(tmp_path, backend) -> None:
         assert read_events(client, run["id"], after=2) == original[2:]
         page = client.get(f"/runs/{run['id']}")
         assert page.status_code == 200 and run["id"] in page.text
+
+
+def test_a_run_the_server_stopped_is_not_told_as_a_cancel(tmp_path, backend) -> None:
+    """Shutting down ends a training run as 'cancelled' (it did not fail) with a reason of its own,
+    live and on its permalink after the restart, so the panel can say the server restarted."""
+    with running_app(tmp_path, **backend, workers=1) as client:
+        run = start(client, steps=100_000, pace=50)
+        read_events(client, run["id"], limit=3)  # it trains
+    with running_app(tmp_path, **backend, workers=1) as client:
+        end = read_events(client, run["id"])[-1]["data"]
+        assert client.get(f"/api/runs/{run['id']}").json()["status"] == "cancelled"
+    assert end["status"] == "cancelled" and end["reason"] == SERVER_STOPPED
+    assert end["message"] == SERVER_STOPPED_MESSAGE and end["step"] >= 0
 
 
 def test_the_run_page_leaves_status_to_the_panel_and_offers_to_run_again(engine_client) -> None:

@@ -67,3 +67,15 @@ test("a queued run says how many runs are ahead of it, and none for the first in
   run.queuePosition = 2;
   assert.equal(describeRun(run, false)[0], "Queued — 1 run ahead");
 });
+
+test("a run the server stopped as it shut down says so, where a reader's cancel says Cancelled", async () => {
+  const { describeRun } = await import("../../static/js/playground/run.js");
+  const end = (data) => {
+    const run = new Run("e1", 1, { steps: 100 });
+    run.apply("end", { step: 41, summary: {}, ...data }, 2, 0);
+    return describeRun(run, true);
+  };
+  const message = "The server restarted (or shut down) during this run; nobody cancelled it. Start it again.";
+  assert.deepEqual(end({ status: "cancelled", reason: "server_stopped", message }), [`Stopped at step 41: ${message}`, "warn"]);
+  assert.deepEqual(end({ status: "cancelled", message: "Cancelled." }), ["Cancelled.", ""]);
+});

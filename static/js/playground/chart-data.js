@@ -6,13 +6,17 @@ import { rgba } from "./colors.js";
 import { finite, humanize } from "./format.js";
 
 const OVERLAY_DASHES = [[6, 4], [2, 3], [10, 3, 2, 3], [4, 4], [1, 3]];
+// A reference run (history.reference): long dashes in the text colour, whatever its series, so
+// it reads as the yardstick and never as one of the reader's own runs.
+export const REFERENCE_DASH = [9, 5];
 
 /** colorIndex(key, series) keeps a line's colour stable as runs come and go. */
 export function buildLines({ yKeys, runs, current, theme, surface, colorIndex }) {
   const lines = [];
-  const overlays = runs.filter((r) => r !== current);
+  const overlays = runs.filter((r) => r !== current && !r.isReference);
   for (const run of runs) {
     const isCurrent = run === current;
+    const isReference = !!run.isReference;
     const age = isCurrent ? 0 : overlays.length - overlays.indexOf(run); // 1 = newest overlay
     const names = run.seriesNames;
     if (!names.length) continue; // no points yet: its series are unknown
@@ -24,6 +28,14 @@ export function buildLines({ yKeys, runs, current, theme, surface, colorIndex })
         const alpha = isCurrent ? 1 : Math.max(0.22, 0.6 - 0.08 * (age - 1));
         let label = humanize(key);
         if (multiple && series != null) label = yKeys.length > 1 ? `${label} · ${series}` : String(series);
+        if (isReference) {
+          lines.push({
+            id: `ref:${run.id}:${key}:${series}`, run, key, series, isCurrent: false, isReference,
+            color: theme.rgb.fg, stroke: rgba(theme.rgb.fg, 0.7), width: 2, dash: REFERENCE_DASH,
+            label: multiple ? `reference ${label}` : "reference",
+          });
+          continue;
+        }
         lines.push({
           id: `${run.num}:${key}:${series}`,
           run,

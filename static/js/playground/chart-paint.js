@@ -52,6 +52,48 @@ export function paintSurface(chart, u) {
   u.ctx.restore();
 }
 
+/** Where each line's label goes, [x, y] in canvas pixels (null when it has no point): a step
+ * chart's last point; a third of the way along a path (paths share their start, and often
+ * their end, the minimum). */
+function labelPlaces(chart, u) {
+  if (!chart.stepX) {
+    return chart.xy.map(({ pts }) => {
+      const at = pts[Math.floor((pts.length - 1) / 3)];
+      return at ? [u.valToPos(at[0], "x", true), u.valToPos(at[1], "y", true)] : null;
+    });
+  }
+  const [xs, ...columns] = u.data;
+  return columns.map((column) => {
+    let i = column.length - 1;
+    while (i >= 0 && column[i] == null) i--;
+    return i >= 0 ? [u.valToPos(xs[i], "x", true), u.valToPos(column[i], "y", true)] : null;
+  });
+}
+
+/** A reference run's lines say so on the chart itself (see reference.js). */
+export function paintReferenceLabels(chart, u) {
+  const ends = labelPlaces(chart, u);
+  const theme = chart.scene.theme;
+  const pr = window.devicePixelRatio || 1;
+  const { left, top, width, height } = u.bbox;
+  const ctx = u.ctx;
+  clipToPlot(u);
+  ctx.font = labelFont(theme, pr);
+  ctx.textBaseline = "bottom";
+  chart.lines.forEach((line, i) => {
+    if (!line.isReference || !ends[i] || !finite(ends[i][0]) || !finite(ends[i][1])) return;
+    const [x, y] = ends[i];
+    const w = ctx.measureText(line.label).width;
+    const tx = Math.max(left + 2 * pr, Math.min(x - w / 2, left + width - w - 2 * pr));
+    const ty = Math.max(top + 14 * pr, Math.min(y - 4 * pr, top + height - 2 * pr));
+    ctx.fillStyle = rgba(theme.rgb.bg, 0.8);
+    ctx.fillRect(tx - 2 * pr, ty - 13 * pr, w + 4 * pr, 13 * pr);
+    ctx.fillStyle = theme.fg;
+    ctx.fillText(line.label, tx, ty);
+  });
+  ctx.restore();
+}
+
 /** Dashed vertical markers at the steps where live changes applied (current run only). */
 export function paintMarkers(chart, u) {
   const run = chart.scene.history.current;

@@ -4,7 +4,7 @@
 // knows nothing of the panel.
 
 import { alignedData, buildLines, xyData } from "./chart-data.js";
-import { paintMarkers, paintPaths, paintSurface } from "./chart-paint.js";
+import { paintMarkers, paintPaths, paintReferenceLabels, paintSurface } from "./chart-paint.js";
 import { ChartTable } from "./chart-table.js";
 import { el } from "./dom.js";
 import { fmtTick, humanize } from "./format.js";
@@ -234,7 +234,7 @@ export class Chart {
       series,
       hooks: {
         drawClear: [(u) => paintSurface(this, u)],
-        draw: [(u) => (this.stepX ? paintMarkers(this, u) : paintPaths(this, u))],
+        draw: [(u) => (this.stepX ? paintMarkers(this, u) : paintPaths(this, u)), (u) => paintReferenceLabels(this, u)],
         setCursor: [() => this.updateReadout()],
       },
     };

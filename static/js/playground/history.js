@@ -1,4 +1,5 @@
-// The runs a panel shows: the current one plus up to five earlier ones as faded overlays. No DOM.
+// The runs a panel shows: the current one plus up to five earlier ones as faded overlays, and a
+// pinned reference run (?ref=, or a teacher's pin) that no new run or "Clear all" replaces. No DOM.
 
 const MAX_OVERLAYS = 5;
 
@@ -6,6 +7,7 @@ export class RunHistory {
   constructor() {
     this.current = null;
     this.overlays = [];
+    this.reference = null;
     this.count = 0;
   }
 
@@ -25,9 +27,10 @@ export class RunHistory {
     this.count = Math.max(this.count, run.num);
   }
 
-  /** Oldest first, the current run last (drawn on top). */
+  /** The reference first (drawn beneath), then oldest first, the current run last (on top). */
   all() {
-    return this.current ? [...this.overlays, this.current] : [...this.overlays];
+    const runs = this.reference ? [this.reference, ...this.overlays] : [...this.overlays];
+    return this.current ? [...runs, this.current] : runs;
   }
 
   /** The current run, else the newest overlay: what the readouts and labels refer to. */

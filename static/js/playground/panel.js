@@ -11,6 +11,7 @@ import { RunHistory } from "./history.js";
 import { LiveDock } from "./live-dock.js";
 import { RunList } from "./runs-list.js";
 import { RunViews } from "./run-views.js";
+import { REF_PARAM, ReferenceRun } from "./reference.js";
 import { Scene } from "./scene.js";
 import { RunMemory, frameIndex, instanceKey } from "./resume.js";
 import { RunSession } from "./session.js";
@@ -37,6 +38,7 @@ export class Panel {
     this.scene = new Scene(section, { history: this.history, controls: this.controls, permalink: !!this.runId, report: (m) => this.errors.show([m]) });
     this.charts = new Charts(section, config.charts, this.scene);
     this.embedCode = new EmbedCode(section);
+    this.reference = new ReferenceRun(this);
     this.session = null;
     this.sitePage = sitePage;
     this.memory = new RunMemory(instanceKey(location, section.id, frameIndex(window)));
@@ -65,8 +67,13 @@ export class Panel {
       "copy-embed": async () => this.status.flash(...(await this.embedCode.copy())),
       "remove-run": (button) => this.removeOverlay(Number(button.dataset.run)),
       "clear-runs": () => this.removeOverlay(null),
+      "remove-reference": () => this.reference.set(null).then(() => this.controls.focusFallback()),
     });
     section.addEventListener("pg:preset", (event) => this.loadPreset(event.detail));
+    // A class board (or any page script) pins a reference run: see reference.js.
+    section.addEventListener("pg:reference", (event) => this.reference.set(event.detail ? event.detail.runId : null));
+    const ref = query ? new URLSearchParams(query).get(REF_PARAM) : null;
+    if (ref && addresses(query, this.name, index)) this.reference.set(ref, { keepUrl: true });
     // Without storage (an embed's frame where the browser blocks third-party storage) no reload
     // can reattach to the run: leaving the page stops it. A page kept for Back keeps it.
     addEventListener("pagehide", (event) => {

@@ -147,6 +147,8 @@ export function describeRun(run, permalink) {
       case "diverged":
         return [`Diverged at step ${at ?? "?"}${message}`, "warn"];
       case "cancelled":
+        // The server stopped it as it shut down (a restart): not the reader's cancel, so not "Cancelled".
+        if (e.reason === "server_stopped") return [`Stopped at step ${at ?? "?"}: ${said}`, "warn"];
         if (/^cancelled/i.test(said)) return [said, ""];
         return [`Cancelled${at != null ? ` at step ${at}` : ""}${message}`, ""];
       case "timeout":

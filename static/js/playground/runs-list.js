@@ -1,5 +1,5 @@
-// The list of runs on the charts: the current one and the earlier overlays, each with its
-// line's swatch and what it changed, with buttons to take overlays off the charts.
+// The list of runs on the charts: the current one, the earlier overlays and a pinned reference,
+// each with its line's swatch and what it changed, with buttons to take them off the charts.
 
 import { rgba } from "./colors.js";
 import { el } from "./dom.js";
@@ -51,6 +51,7 @@ export class RunList {
   }
 
   item(run, isCurrent, reference, theme, defaults) {
+    if (run.isReference) return this.referenceItem(run, theme);
     const item = el("li", `pg-run${isCurrent ? " is-current" : ""}`);
     const swatch = el("span", "pg-swatch");
     swatch.style.borderTopColor = isCurrent ? theme.accent : rgba(theme.rgb.accent, 0.55);
@@ -67,6 +68,24 @@ export class RunList {
     remove.dataset.action = "remove-run";
     remove.dataset.run = String(run.num);
     remove.setAttribute("aria-label", `Remove run #${run.num} from the charts`);
+    remove.title = "Remove from the charts";
+    item.append(remove);
+    return item;
+  }
+
+  referenceItem(run, theme) {
+    const item = el("li", "pg-run is-reference");
+    const swatch = el("span", "pg-swatch");
+    swatch.style.borderTopColor = theme.fg;
+    swatch.style.borderTopStyle = "dashed";
+    swatch.setAttribute("aria-hidden", "true");
+    const link = el("a", "pg-run-label", `reference: run ${run.id}`);
+    link.href = `/runs/${encodeURIComponent(run.id)}`;
+    item.append(swatch, link, el("span", "pg-run-tag", run.end ? run.end.status : run.status));
+    const remove = el("button", "pg-run-remove", "×");
+    remove.type = "button";
+    remove.dataset.action = "remove-reference";
+    remove.setAttribute("aria-label", `Remove the reference run ${run.id} from the charts`);
     remove.title = "Remove from the charts";
     item.append(remove);
     return item;
