@@ -11,6 +11,7 @@ from pydantic import Field
 
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Control, Demo, DemoParams
+from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
 from app.playground.worker import FLUSHES_PER_SECOND, TURN_SECONDS, Scheduler
 
 STEP_COST = 0.001  # seconds each step takes on the fake clock
@@ -189,7 +190,7 @@ def test_a_run_is_charged_only_for_its_own_steps() -> None:
     for seq in range(2, 6):
         start(conn, seq)  # four others take turns, so the wall clock runs five times as fast
     drive(scheduler, clock, 0.3)
-    status, message, _ = ends(conn)[1]
+    status, message, _summary, _reason = ends(conn)[1]
     assert status == "timeout" and "0.05 s of compute" in message
     assert steps_by_run(conn)[1] == pytest.approx(51, abs=1)
 
@@ -198,12 +199,15 @@ def test_stop_and_step_budget() -> None:
     scheduler, conn, clock = make_scheduler()
     start(conn, 1, max_steps=7)
     start(conn, 2, pace=10)
+    start(conn, 3, pace=10)
     drive(scheduler, clock, 0.5)
     conn.inbox.append(("stop", 2, "cancelled"))
+    conn.inbox.append(("stop", 3, SERVER_STOPPED))
     drive(scheduler, clock, 0.1)
     finished = ends(conn)
     assert finished[1][0] == "done" and "budget of 7 steps" in finished[1][1]
-    assert finished[2][0] == "cancelled"
+    assert finished[2] == ("cancelled", "Cancelled.", {}, None)
+    assert finished[3] == ("cancelled", SERVER_STOPPED_MESSAGE, {}, SERVER_STOPPED)  # not the reader's cancel
     assert not scheduler.runs and not scheduler.step_next()
 
 

@@ -1,6 +1,8 @@
-// A panel's charts, one per chart spec of its demo (server-rendered figures), updated together.
+// A panel's charts, one per chart spec of its demo (server-rendered figures), updated together,
+// each with its PNG and SVG export (export.js).
 
 import { Chart } from "./chart.js";
+import { addFigureExport } from "./export.js";
 import { applies } from "./state.js";
 
 export class Charts {
@@ -10,6 +12,8 @@ export class Charts {
       .map((spec, i) => [spec, section.querySelector(`figure.pg-chart[data-chart="${i}"]`)])
       .filter(([, figure]) => figure)
       .map(([spec, figure]) => new Chart(scene, spec, figure));
+    const demo = section.id.replace(/^playground-/, "");
+    for (const chart of this.list) addFigureExport(chart, demo);
   }
 
   /** Does any chart draw a 2-D path (which may have a surface behind it)? */
