@@ -192,12 +192,20 @@ class Demo:
     """What the demo needs prepared before a run can start (see app.demos.artifacts)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
     """Free-form facts the panel template may use (e.g. the surfaces to draw)."""
+    summary_notes: Mapping[str, str] = field(default_factory=dict)
+    """What a figure of the run's summary is, by its key (at any depth), where the key alone would
+    let a reader take it for something the charts show: a mean of the last steps, a state after
+    the last plotted point. The panel prints the note beside the figure."""
     machine_metrics: frozenset[str] = frozenset()
     """Point keys that measure the machine, not the training (wall seconds, FLOP/s): a run's
     downloaded script prints its own, and says they differ."""
     withhold: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None
     """Splits a run's params into (shown, withheld): what the server may keep and show, and what
     only the worker may have (a reader's text). See `shown` and `trained`."""
+    creator_only: frozenset[str] = frozenset()
+    """Start facts and point keys that show what a run withheld (a sample written from a reader's
+    text, its opening, its characters): on such a run they go to its creator alone, live, and
+    are neither stored nor served to anyone else. See `hidden_outputs`."""
 
     def steps(self, params: DemoParams, control: Control) -> Iterator[Point | list[Point]]:
         """Start training: the generator that yields each step's points (its return value is the
@@ -225,6 +233,10 @@ class Demo:
             for k, v in params.items()
             if k in fields and v is not None and not (fields[k].json_schema_extra or {}).get("private")
         }
+
+    def hidden_outputs(self, withheld: Mapping[str, Any]) -> frozenset[str]:
+        """The event keys only the creator of a run that withheld `withheld` may read."""
+        return self.creator_only if withheld else frozenset()
 
     def trained(self, shown: Mapping[str, Any], withheld: Mapping[str, Any]) -> dict[str, Any]:
         """The params a worker trains on, put back together from the two parts of `private_split`."""

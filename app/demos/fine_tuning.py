@@ -79,4 +79,5 @@ DEMO = Demo(
     "a little text, next to the same model trained from random weights on the same batches. Replay mixes "
     "general English into each batch: watch what it does to the forgetting.",
     withhold=withhold_text,
+    creator_only=frozenset({"prompt", "not_in_vocabulary", "sample"}),
 )

@@ -81,4 +81,5 @@ DEMO = Demo(
     "uniform guess, and is drawn against bigram and trigram count models of the same text; the samples "
     "go from noise to letters to words. Try a higher lr with and without warm-up, cosine decay and clipping.",
     withhold=withhold_text,
+    creator_only=frozenset({"prompt", "vocabulary", "sample"}),
 )

@@ -35,9 +35,9 @@ from app.playground.interface import (
     CONTROL_FIELDS,
     SERVER_STOPPED,
     SERVER_STOPPED_MESSAGE,
-    ClientLimit,
     QueueFull,
     RunFinished,
+    Seat,
     ShuttingDown,
     StoredRun,
     retry_after,
@@ -63,7 +63,8 @@ class Run:
     id: str
     demo: Demo
     params: dict[str, Any]  # as shown (Demo.shown), as on every backend: never a reader's withheld text
-    client: str = ""
+    client: str = ""  # the seat's holder: an address, or a student of a class
+    group: str = ""  # the seat's group: a class, or empty
     seq: int = 0  # names the run on the wire to its worker
     created: float = field(default_factory=time.time)
     status: str = "queued"
@@ -301,19 +302,22 @@ class Engine:
         self._dispatch()
 
     # --- admission -----------------------------------------------------------------------
-    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> Run:
+    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "", seat: Seat | None = None) -> Run:
         if not self.accepting:
             raise ShuttingDown
-        limit = self.settings.runs_per_client
-        mine = [r for r in self.runs.values() if r.client == client]
-        if len(mine) >= limit:
-            raise ClientLimit.of(limit, self._retry_after(mine, 0))
+        seat = seat or Seat(client, self.settings.runs_per_client)
+        mine = [r for r in self.runs.values() if r.client == seat.holder]
+        if len(mine) >= seat.limit:
+            raise seat.refusal(False, self._retry_after(mine, 0))
+        ours = [r for r in self.runs.values() if r.group == seat.group] if seat.group else []
+        if len(ours) >= seat.group_limit > 0:
+            raise seat.refusal(True, self._retry_after(ours, 0))
         if len(self.runs) >= self.capacity + self.settings.queue_size:
             retry = self._retry_after(list(self.runs.values()), len(self.runs) - self.capacity)
             raise QueueFull.of(self.capacity, self.settings.queue_size, retry)
         self._seq += 1
         shown, withheld = demo.private_split(params)
-        run = Run(uuid.uuid4().hex[:12], demo, shown, client, self._seq, withheld=withheld)
+        run = Run(uuid.uuid4().hex[:12], demo, shown, seat.holder, seat.group, self._seq, withheld=withheld)
         self.runs[run.id] = run
         self._write(self._store_call("accept", run.record()))
         missing = [a for a in demo.artifacts if not self.artifacts.ready(a)]

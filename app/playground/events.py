@@ -6,7 +6,7 @@ import asyncio
 import json
 import math
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 KEEPALIVE_SECONDS = 15.0
@@ -19,11 +19,21 @@ class Event:
     data: dict[str, Any]
     sse: bytes
     """The event as a Server-Sent Events frame, encoded once however many clients follow."""
+    creator_sse: bytes | None = None
+    """The frame for the run's creator alone, when it holds more than `sse` (see `for_creator`)."""
 
     @classmethod
-    def create(cls, id_: int, type_: str, data: dict[str, Any]) -> Event:
-        data, payload = encode_data(data)
-        return cls(id_, type_, data, f"id: {id_}\nevent: {type_}\ndata: {payload}\n\n".encode())
+    def create(cls, id_: int, type_: str, data: dict[str, Any], hidden: frozenset[str] = frozenset()) -> Event:
+        """`hidden`: the keys that go to the run's creator only (`Demo.creator_only`, on a run whose
+        text is withheld); `data` and `sse` are what everyone else reads, and what is stored."""
+        public, full = for_creator(type_, data, hidden)
+        public, payload = encode_data(public)
+        creator_sse = frame(id_, type_, encode_data(full)[1]) if full is not None else None
+        return cls(id_, type_, public, frame(id_, type_, payload), creator_sse)
+
+    def forgotten(self) -> Event:
+        """This event without its creator's frame: what outlives the run."""
+        return replace(self, creator_sse=None) if self.creator_sse is not None else self
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "event": self.type, "data": self.data}
@@ -37,10 +47,10 @@ class EventLog:
         self.closed = closed
         self._changed = asyncio.Event()
 
-    def append(self, type_: str, data: dict[str, Any]) -> Event:
+    def append(self, type_: str, data: dict[str, Any], hidden: frozenset[str] = frozenset()) -> Event:
         if self.closed:
             raise RuntimeError("the event log of a finished run is closed")
-        event = Event.create(len(self.events) + 1, type_, data)
+        event = Event.create(len(self.events) + 1, type_, data, hidden)
         self.events.append(event)
         if type_ == "end":
             self.closed = True
@@ -67,6 +77,21 @@ class EventLog:
                 await asyncio.wait_for(changed.wait(), KEEPALIVE_SECONDS)
             except TimeoutError:
                 yield None
+
+
+def frame(id_: int, type_: str, payload: str) -> bytes:
+    return f"id: {id_}\nevent: {type_}\ndata: {payload}\n\n".encode()
+
+
+def for_creator(type_: str, data: dict[str, Any], hidden: frozenset[str]) -> tuple[dict[str, Any], dict | None]:
+    """(public, full) data of an event: public lacks the `hidden` keys of a `start` event's facts
+    and of each point of a `metrics` event; full is None when nothing was hidden (the usual case:
+    a run on our text, or a point with no sample)."""
+    if type_ == "start" and hidden & data.keys():
+        return {k: v for k, v in data.items() if k not in hidden}, data
+    if type_ == "metrics" and hidden and any(hidden & p.keys() for p in data["points"]):
+        return data | {"points": [{k: v for k, v in p.items() if k not in hidden} for p in data["points"]]}, data
+    return data, None
 
 
 def encode_data(data: dict[str, Any]) -> tuple[dict[str, Any], str]:

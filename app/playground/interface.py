@@ -148,8 +148,10 @@ class RunEngine(Protocol):
         """Idempotent: a finished or unknown run is left as it is."""
         ...
 
-    def follow(self, run: ActiveRun | StoredRun, after: int) -> AsyncIterator[bytes | None]:
-        """SSE frames after event `after`, then the live tail; None is a keep-alive tick."""
+    def follow(self, run: ActiveRun | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
+        """SSE frames after event `after`, then the live tail; None is a keep-alive tick. With
+        `creator` (the follower showed the control token), an active run's frames hold what only
+        its creator may read (Demo.creator_only); everyone else, and the store, get them without."""
         ...
 
     def position(self, run: ActiveRun) -> int | None:

@@ -36,9 +36,9 @@ from app.playground.events import KEEPALIVE_SECONDS, encode_data
 from app.playground.interface import (
     ACTIVE,
     CONTROL_FIELDS,
-    ClientLimit,
     QueueFull,
     RunFinished,
+    Seat,
     ShuttingDown,
     StoredRun,
     Unavailable,
@@ -229,41 +229,44 @@ class RedisEngine:
         await self.scripts["finish"](keys=[], args=args)
 
     # --- admission -----------------------------------------------------------------------
-    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> RedisRun:
+    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "", seat: Seat | None = None) -> RedisRun:
         if not self.accepting:
             raise ShuttingDown
         run_id, token = uuid.uuid4().hex[:12], secrets.token_urlsafe(18)
         shown, withheld = demo.private_split(params)  # the withheld part is deleted when a worker claims the run
         params_raw = json.dumps(shown)
-        fields = {"demo": demo.name, "params": params_raw, "client": client, "token": token, "created": time.time()}
+        seat = seat or Seat(client, self.settings.runs_per_client)
+        fields = {"demo": demo.name, "params": params_raw, "client": seat.holder, "token": token}
+        fields["created"] = time.time()
         if withheld:
             fields["withheld"] = json.dumps(withheld)
         settings = self.settings
-        args = [self.keys.prefix, run_id, client, settings.queue_size, settings.runs_per_client, self._idle_ms]
-        args += [DISPATCH_MAXLEN, *(x for pair in fields.items() for x in pair)]
+        args = [self.keys.prefix, run_id, seat.holder, settings.queue_size, seat.limit, self._idle_ms]
+        args += [DISPATCH_MAXLEN, seat.group, seat.group_limit, *(x for pair in fields.items() for x in pair)]
         with _reachable():
             outcome, number = await self.scripts["admit"](keys=[], args=args)
-        if outcome == "client":
-            raise ClientLimit.of(number, await self._retry_after(client))
+        if outcome in ("client", "group"):
+            over_group = outcome == "group"
+            raise seat.refusal(over_group, await self._retry_after(seat.group if over_group else seat.holder))
         if outcome == "full":
             raise QueueFull.of(number, settings.queue_size, await self._retry_after(None, ahead_of=number))
         return RedisRun(run_id, demo, shown, params_raw, "queued", 0, {}, token, 0, number)
 
     async def _retry_after(self, client: str | None, ahead_of: int = 0) -> int:
-        """Retry-After from when the active runs (the client's, or all of them past the `ahead_of`
-        training slots) are expected to end, as the embedded engine estimates it."""
+        """Retry-After from when the active runs (those of a seat's holder or group, or all of them
+        past the `ahead_of` training slots) are expected to end, as the embedded engine estimates it."""
         read_at, rows = self._active_read
         if time.monotonic() - read_at >= ESTIMATE_SECONDS:
             with _reachable():
                 active = list(await self.redis.smembers(self.keys.active))
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for run_id in active:
-                        pipe.hmget(self.keys.run(run_id), "params", "status", "step", "started", "client")
+                        pipe.hmget(self.keys.run(run_id), "params", "status", "step", "started", "client", "group")
                     rows = await pipe.execute()
             self._active_read = (time.monotonic(), rows)
         now, left = time.time(), []
-        for params, status, step, started, owner in rows:
-            if status in ACTIVE and (client is None or owner == client):
+        for params, status, step, started, owner, group in rows:
+            if status in ACTIVE and (client is None or client in (owner, group)):
                 started_at = float(started) if started else None
                 left.append(seconds_left(json.loads(params), status, int(step or 0), started_at, now, self.settings))
         return retry_after(left, len(left) - ahead_of if client is None else 0)

@@ -11,7 +11,7 @@ Keys, under the prefix `p` (setting `redis_prefix`):
   p:dispatch            stream of admitted runs (`run` field), consumer group `workers`
   p:queued              sorted set: runs admitted and not yet claimed, by admission order
   p:active              set: every queued, running or paused run (the admission count)
-  p:clients             hash: client address -> its active runs
+  p:clients             hash: seat holder (address or student) or class -> its active runs
   p:finished            sorted set: finished runs by end time (retention keeps `keep_runs`)
   p:workers             hash: worker id -> JSON {device, capacity, host, pid}
   p:capacity            hash: worker id -> runs it holds at once
@@ -97,9 +97,10 @@ local function finish(id, status, end_data, summary, now, keep)
   redis.call('HDEL', key, 'withheld')
   redis.call('SREM', prefix .. ':active', id)
   redis.call('ZREM', prefix .. ':queued', id)
-  local client = redis.call('HGET', key, 'client')
-  if redis.call('HINCRBY', prefix .. ':clients', client, -1) <= 0 then
-    redis.call('HDEL', prefix .. ':clients', client)
+  for _, counted in ipairs(redis.call('HMGET', key, 'client', 'group')) do
+    if counted and counted ~= '' and redis.call('HINCRBY', prefix .. ':clients', counted, -1) <= 0 then
+      redis.call('HDEL', prefix .. ':clients', counted)
+    end
   end
   local worker = redis.call('HGET', key, 'worker')
   if worker then redis.call('SREM', prefix .. ':worker:' .. worker .. ':runs', id) end
@@ -116,16 +117,17 @@ end
 """
 )
 
-# ARGV: prefix, id, client, queue_size, per_client, idle_ms, dispatch maxlen, then the run hash's
-# field/value pairs.
+# ARGV: prefix, id, client, queue_size, per_client, idle_ms, dispatch maxlen, group, per_group,
+# then the run hash's field/value pairs. `client` is the seat's holder (an address or a student),
+# `group` its class or '' (Seat in app.playground.interface); both count in p:clients.
 # Capacity is the sum over live workers, read here so that no replica admits on a stale view.
-# Returns {'ok', position} or {'client', n} or {'full', capacity}.
+# Returns {'ok', position} or {'client', n} or {'group', n} or {'full', capacity}.
 ADMIT = """
-local id, client = ARGV[2], ARGV[3]
+local id, client, group = ARGV[2], ARGV[3], ARGV[8]
 local queue_size, per_client, idle_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-if (tonumber(redis.call('HGET', prefix .. ':clients', client)) or 0) >= per_client then
-  return {'client', per_client}
-end
+local function held(counted) return tonumber(redis.call('HGET', prefix .. ':clients', counted)) or 0 end
+if held(client) >= per_client then return {'client', per_client} end
+if group ~= '' and held(group) >= tonumber(ARGV[9]) then return {'group', tonumber(ARGV[9])} end
 local capacity = 0
 local slots = redis.call('HGETALL', prefix .. ':capacity')
 for i = 1, #slots, 2 do
@@ -135,11 +137,12 @@ for i = 1, #slots, 2 do
 end
 if redis.call('SCARD', prefix .. ':active') >= capacity + queue_size then return {'full', capacity} end
 local key = run_key(id)
-redis.call('HSET', key, unpack(ARGV, 8))
+redis.call('HSET', key, 'group', group, unpack(ARGV, 10))
 local order = redis.call('INCR', prefix .. ':order')
 redis.call('HSET', key, 'status', 'queued', 'step', 0, 'events', 0, 'order', order)
 redis.call('SADD', prefix .. ':active', id)
 redis.call('HINCRBY', prefix .. ':clients', client, 1)
+if group ~= '' then redis.call('HINCRBY', prefix .. ':clients', group, 1) end
 redis.call('ZADD', prefix .. ':queued', order, id)
 redis.call('SET', key .. ':watched', 1, 'PX', idle_ms)
 redis.call('XADD', prefix .. ':dispatch', 'MAXLEN', '~', ARGV[7], '*', 'run', id)

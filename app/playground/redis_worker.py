@@ -37,7 +37,7 @@ from redis.exceptions import ResponseError
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
-from app.playground.events import encode_data
+from app.playground.events import encode_data, for_creator
 from app.playground.interface import worker_stopped
 from app.playground.redis_outbox import Command, Outbox
 from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
@@ -64,6 +64,7 @@ class Claimed:
     step: int = 0
     paused: bool = False
     stopping: bool = False  # a timeout stop has been asked for
+    hidden: frozenset[str] = frozenset()  # event keys for the creator's eyes only (Demo.hidden_outputs)
     acks: deque[str] = field(default_factory=deque)  # PATCH nonces, in the order the changes went in
 
 
@@ -206,8 +207,10 @@ class RedisConn:
             return
         self._seq += 1
         shown = json.loads(shown_raw)  # what the run's hash, events and acks hold: never a withheld text
-        params = self.demos[demo].trained(shown, json.loads(withheld_raw or "{}"))
-        self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic())
+        withheld = json.loads(withheld_raw or "{}")
+        params = self.demos[demo].trained(shown, withheld)
+        hidden = self.demos[demo].hidden_outputs(withheld)
+        self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic(), hidden=hidden)
         self.seqs[run_id] = self._seq
         settings = self.settings
         self.inbox.append(("run", self._seq, demo, params, settings.max_steps, settings.max_run_seconds))
@@ -257,8 +260,9 @@ class RedisConn:
             self.outgoing.append(("expire", (ack, ACK_TTL_SECONDS)))
 
     def _emit(self, run: Claimed, kind: str, data: dict[str, Any], *fields: Any) -> None:
-        _, payload = encode_data(data)
-        self._queue_script("emit", self.keys.prefix, run.id, kind, payload, *fields)
+        public, full = for_creator(kind, data, run.hidden)
+        creator_payload = encode_data(full)[1] if full is not None else ""
+        self._queue_script("emit", self.keys.prefix, run.id, kind, encode_data(public)[1], creator_payload, *fields)
 
     def _queue_script(self, name: str, *args: Any) -> None:
         """By its hash: a pipeline given Script objects asks SCRIPT EXISTS on every execute."""

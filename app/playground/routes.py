@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
+from app.classes.access import joined_student
 from app.demos.base import Demo
 from app.glossary.routes import SiteDep
 from app.playground.interface import (
@@ -170,17 +171,22 @@ def get_demo_details(demo: DemoDep) -> dict:
 
 @router.post("/api/demos/{name}/runs", status_code=201, tags=["playground"])
 async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONResponse:
+    settings = request.app.state.settings
     raw = await read_json_object(request)
     try:
         params = demo.parse(raw)
     except ValidationError as error:
         raise unprocessable(error.errors()) from None
+    joined = await joined_student(request)
+    seat = joined.seat(settings.runs_per_student, settings.runs_per_class) if joined else None
     try:
-        run = await engine.submit(demo, params.model_dump(mode="json"), client_address(request))
+        run = await engine.submit(demo, params.model_dump(mode="json"), client_address(request), seat)
     except ShuttingDown:
         raise HTTPException(503, "The server is shutting down; try again in a moment.", {"Retry-After": "5"}) from None
     except Refused as refused:
         raise HTTPException(429, refused.message, headers={"Retry-After": str(refused.retry_after)}) from None
+    if joined:
+        await joined.tag(run.id, demo.name)
     body = {
         "id": run.id,
         "status": run.status,

@@ -6,8 +6,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 
-from tests.browser.test_playground import wait_status
-from tests.browser.test_reference_overlay import GD, reference_drawn, stored_run
+from tests.browser.test_reference_overlay import run_beside_reference
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -19,12 +18,7 @@ def download(page, button) -> bytes:
 
 
 def test_loss_chart_exports_as_png_and_svg_with_title_axes_and_legend(page, base_url) -> None:
-    ref = stored_run(base_url, lr=0.02, steps=30, pace=0)
-    page.goto(f"/terms/{GD}?steps=30&pace=0&ref={ref}")
-    panel = page.locator(f"#playground-{GD}")
-    reference_drawn(panel, ref)
-    panel.locator('[data-action="run"]').click()
-    wait_status(panel, "Done")
+    panel, _ = run_beside_reference(page, base_url)
     loss = panel.locator('figure.pg-chart[data-chart="1"]')
 
     svg = ET.fromstring(download(page, loss.locator('button[data-figure="svg"]')))

@@ -35,14 +35,20 @@ def reference_drawn(panel, run_id: str) -> None:
     assert style == "dashed"
 
 
-def test_reference_from_the_link_survives_a_new_run_and_a_reload(page, base_url) -> None:
+def run_beside_reference(page, base_url: str):
+    """A stored gradient-descent run as the reference of the term page's panel, then a run of the
+    panel's own to the end; returns (panel, reference id)."""
     ref = stored_run(base_url, lr=0.02, steps=40, pace=0)
     page.goto(f"/terms/{GD}?steps=30&pace=0&ref={ref}")
     panel = page.locator(f"#playground-{GD}")
     reference_drawn(panel, ref)
-    # Its points are the stored run's: the readout shows the last loss of that run.
     panel.locator('[data-action="run"]').click()
     wait_status(panel, "Done")
+    return panel, ref
+
+
+def test_reference_from_the_link_survives_a_new_run_and_a_reload(page, base_url) -> None:
+    panel, ref = run_beside_reference(page, base_url)
     reference_drawn(panel, ref)
     assert panel.locator(".pg-run").count() == 2  # the new run and the reference
     page.reload()

@@ -62,6 +62,22 @@ function legendLayout(lines, left, width) {
   return items;
 }
 
+/** An axis's grid lines and tick labels, those inside the plot only. */
+function tickGroup(axis, box, colors, horizontal) {
+  const [lo, hi] = horizontal ? [box.left, box.right] : [box.top, box.bottom];
+  const out = [`<g class="${horizontal ? "x" : "y"}-axis" font-size="${TICK_PX}" fill="${colors.muted}" text-anchor="${horizontal ? "middle" : "end"}">`];
+  for (const tick of axis.ticks) {
+    const p = horizontal ? place(tick.value, axis, box.left, box.right) : place(tick.value, axis, box.bottom, box.top);
+    if (p == null || p < lo - 0.5 || p > hi + 0.5) continue;
+    const [x1, x2, y1, y2] = horizontal ? [p, p, box.top, box.bottom + 4] : [box.left - 4, box.right, p, p];
+    out.push(`<line x1="${num(x1)}" x2="${num(x2)}" y1="${num(y1)}" y2="${num(y2)}" stroke="${colors.grid}"/>`);
+    const [tx, ty] = horizontal ? [p, box.bottom + 6 + TICK_PX] : [box.left - 7, p + TICK_PX * 0.35];
+    out.push(`<text x="${num(tx)}" y="${num(ty)}">${escapeXml(tick.text)}</text>`);
+  }
+  out.push("</g>");
+  return out;
+}
+
 /**
  * figure: {
  *   title, width, plotHeight,
@@ -100,22 +116,7 @@ export function chartSvg(figure) {
     }
   }
   // Grid and ticks: x along the bottom, y up the left.
-  out.push(`<g class="x-axis" font-size="${TICK_PX}" fill="${colors.muted}" text-anchor="middle">`);
-  for (const tick of x.ticks) {
-    const px = place(tick.value, x, box.left, box.right);
-    if (px == null || px < box.left - 0.5 || px > box.right + 0.5) continue;
-    out.push(`<line x1="${num(px)}" x2="${num(px)}" y1="${box.top}" y2="${box.bottom + 4}" stroke="${colors.grid}"/>`);
-    out.push(`<text x="${num(px)}" y="${box.bottom + 6 + TICK_PX}">${escapeXml(tick.text)}</text>`);
-  }
-  out.push("</g>");
-  out.push(`<g class="y-axis" font-size="${TICK_PX}" fill="${colors.muted}" text-anchor="end">`);
-  for (const tick of y.ticks) {
-    const py = place(tick.value, y, box.bottom, box.top);
-    if (py == null || py < box.top - 0.5 || py > box.bottom + 0.5) continue;
-    out.push(`<line x1="${box.left - 4}" x2="${box.right}" y1="${num(py)}" y2="${num(py)}" stroke="${colors.grid}"/>`);
-    out.push(`<text x="${box.left - 7}" y="${num(py + TICK_PX * 0.35)}">${escapeXml(tick.text)}</text>`);
-  }
-  out.push("</g>");
+  out.push(...tickGroup(x, box, colors, true), ...tickGroup(y, box, colors, false));
   out.push(`<rect x="${box.left}" y="${box.top}" width="${box.right - box.left}" height="${box.bottom - box.top}" fill="none" stroke="${colors.grid}"/>`);
   const midX = (box.left + box.right) / 2;
   const midY = (box.top + box.bottom) / 2;
