@@ -15,6 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.classes.attempts import WrongCodes
+from app.classes.routes import router as classes_router
+from app.classes.store import ClassStore
 from app.demos import Demo, load_demos
 from app.glossary.content import Glossary, load_glossary
 from app.glossary.previews import router as previews_router
@@ -89,10 +92,12 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     content = content or build_content(settings.content_dirs, settings.extra_demo_modules)
     demos, glossary, site, panel = content.demos, content.glossary, content.site, content.panel
     engine = make_engine(settings)
+    classes = make_class_store(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await engine.start()
+        await classes.open()
         # Everything built so far (content, pages, search index, routes) lives until exit:
         # moving it out of the collector's reach keeps full collections short, and with
         # them the slowest page responses.
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         try:
             yield
         finally:
+            await classes.close()
             await engine.stop()
 
     app = FastAPI(
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.state.settings = settings
     app.state.site = site
     app.state.engine = engine
+    app.state.classes = classes
+    app.state.wrong_codes = WrongCodes()
     app.state.demos = demos
     app.state.panel = panel
 
@@ -146,6 +154,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.include_router(calculator_router)
     app.include_router(script_router)
     app.include_router(embed_router)
+    app.include_router(classes_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(HeadAndOptions)
     app.add_middleware(PlainServerErrors)  # inside SecurityHeaders, so a 500 has them too
@@ -177,6 +186,17 @@ def make_engine(settings: Settings) -> RunEngine:
     from app.playground.engine import Engine
 
     return Engine(settings)
+
+
+def make_class_store(settings: Settings) -> ClassStore:
+    """Classes live where runs live: beside the embedded engine's SQLite, or in its Redis."""
+    if settings.redis_url:
+        from app.classes.redis_store import RedisClassStore
+
+        return RedisClassStore(settings.redis_url, settings.redis_prefix)
+    from app.classes.sqlite_store import SqliteClassStore
+
+    return SqliteClassStore(settings.data_dir / "classes.sqlite3")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

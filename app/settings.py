@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +75,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value!r} is not an origin like https://example.org (or *)")
         return values
 
+    classes: Literal["open", "token"] = Field(
+        "open", description="Who may create a class: anyone (open), or whoever sends MODELTERMS_ADMIN_TOKEN (token)."
+    )
+    admin_token: str | None = Field(
+        None, min_length=16, description="The bearer token that creates classes when MODELTERMS_CLASSES is token."
+    )
+    class_hours: float = Field(12.0, gt=0, le=24 * 30, description="How long a class takes runs and joins.")
+    runs_per_student: int = Field(
+        2, ge=1, le=10_000, description="Active runs one student of a class may have (instead of per address)."
+    )
+    runs_per_class: int = Field(64, ge=1, le=100_000, description="Active runs a whole class may have at once.")
+
     redis_url: str | None = Field(
         None,
         description="Redis server (redis://host:6379/0) for web replicas and `modelterms worker`s; unset: embedded.",
@@ -101,6 +113,12 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{value!r} is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/8)") from None
         return values
+
+    @model_validator(mode="after")
+    def _class_creation_has_its_token(self) -> Settings:
+        if self.classes == "token" and not self.admin_token:
+            raise ValueError("MODELTERMS_CLASSES=token needs MODELTERMS_ADMIN_TOKEN (16 characters or more)")
+        return self
 
     def is_trusted_proxy(self, address: str) -> bool:
         try:

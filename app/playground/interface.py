@@ -44,6 +44,45 @@ class ClientLimit(Refused):
         return cls(f"You already have {limit} runs training; stop one or wait for one to finish.", retry_after)
 
 
+class StudentLimit(Refused):
+    @classmethod
+    def of(cls, limit: int, retry_after: int) -> StudentLimit:
+        return cls(
+            f"Student limit: you already have {limit} runs training in this class; stop one or wait for one to finish.",
+            retry_after,
+        )
+
+
+class ClassQuota(Refused):
+    @classmethod
+    def of(cls, limit: int, retry_after: int) -> ClassQuota:
+        return cls(
+            f"Class quota: your class already has {limit} runs training, the most it may have at once; "
+            "wait for one to finish.",
+            retry_after,
+        )
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Whom a run counts against at admission. By default its client (the address) under
+    runs_per_client; a student who joined a class counts against a limit of their own, and the
+    class as a whole against its quota, so a class behind one address is not one client."""
+
+    holder: str
+    """The address, or `student:<code>:<id>`: the runs counted under `limit`."""
+    limit: int
+    student: bool = False
+    group: str = ""
+    """`class:<code>`, or empty: the runs counted under `group_limit`."""
+    group_limit: int = 0
+
+    def refusal(self, over_group: bool, retry_after: int) -> Refused:
+        if over_group:
+            return ClassQuota.of(self.group_limit, retry_after)
+        return (StudentLimit if self.student else ClientLimit).of(self.limit, retry_after)
+
+
 def seconds_left(
     params: Mapping[str, Any], status: str, step: int, started: float | None, now: float, settings: Settings
 ) -> float:
@@ -134,8 +173,9 @@ class RunEngine(Protocol):
 
     def health(self) -> dict[str, Any]: ...
 
-    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "") -> ActiveRun:
-        """Admit a run or raise Refused (QueueFull, ClientLimit) or ShuttingDown."""
+    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "", seat: Seat | None = None) -> ActiveRun:
+        """Admit a run or raise Refused (QueueFull, or the seat's refusal) or ShuttingDown. `seat`:
+        whom the run counts against; by default `client` under runs_per_client."""
         ...
 
     async def get(self, run_id: str) -> ActiveRun | StoredRun | None: ...

@@ -1,0 +1,75 @@
+"""Classes in Redis, beside the scale-out backend's runs, so every web replica sees every class.
+
+Keys, under the site's prefix `p`:
+  p:class:<code>           hash: the ClassRecord's fields
+  p:class:<code>:students  hash: token hash -> the Student as JSON
+  p:class:<code>:runs      list: the ClassRuns as JSON, in the order they started
+Each expires KEEP_ENDED_SECONDS after the class ends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+
+import redis.asyncio as aioredis
+
+from app.classes.records import ClassRecord, ClassRun, Student
+from app.classes.store import KEEP_ENDED_SECONDS
+
+
+class RedisClassStore:
+    def __init__(self, url: str, prefix: str) -> None:
+        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+        self.prefix = prefix
+
+    def _key(self, code: str, part: str = "") -> str:
+        return f"{self.prefix}:class:{code}" + (f":{part}" if part else "")
+
+    async def open(self) -> None:
+        pass  # the client connects on first use
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def _keep_until_forgotten(self, key: str, code: str) -> None:
+        expires = await self.redis.hget(self._key(code), "expires")
+        if expires is not None:
+            await self.redis.expireat(key, math.ceil(float(expires) + KEEP_ENDED_SECONDS))
+
+    async def create(self, record: ClassRecord) -> bool:
+        key = self._key(record.code)
+        if not await self.redis.hsetnx(key, "code", record.code):
+            return False
+        await self.redis.hset(key, mapping={k: v for k, v in asdict(record).items() if k != "code"})
+        await self._keep_until_forgotten(key, record.code)
+        return True
+
+    async def get(self, code: str) -> ClassRecord | None:
+        fields = await self.redis.hgetall(self._key(code))
+        if "expires" not in fields:
+            return None  # unknown, or being created this instant
+        created, expires = float(fields["created"]), float(fields["expires"])
+        return ClassRecord(code, fields["title"], fields["demo"], fields["teacher_hash"], created, expires)
+
+    async def add_student(self, code: str, student: Student) -> None:
+        key = self._key(code, "students")
+        await self.redis.hset(key, student.token_hash, json.dumps(asdict(student)))
+        await self._keep_until_forgotten(key, code)
+
+    async def student(self, code: str, token_hash: str) -> Student | None:
+        found = await self.redis.hget(self._key(code, "students"), token_hash)
+        return Student(**json.loads(found)) if found else None
+
+    async def students(self, code: str) -> list[Student]:
+        found = await self.redis.hvals(self._key(code, "students"))
+        return sorted((Student(**json.loads(s)) for s in found), key=lambda s: s.joined)
+
+    async def add_run(self, code: str, run: ClassRun) -> None:
+        key = self._key(code, "runs")
+        await self.redis.rpush(key, json.dumps(asdict(run)))
+        await self._keep_until_forgotten(key, code)
+
+    async def runs(self, code: str) -> list[ClassRun]:
+        return [ClassRun(**json.loads(r)) for r in await self.redis.lrange(self._key(code, "runs"), 0, -1)]

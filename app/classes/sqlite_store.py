@@ -1,0 +1,111 @@
+"""Classes in SQLite, in the embedded engine's data folder (a file of their own beside the runs).
+Calls are short and run in a thread, one at a time, so the event loop never waits on the disk."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from dataclasses import astuple
+from pathlib import Path
+from typing import Any
+
+from app.classes.records import ClassRecord, ClassRun, Student
+from app.classes.store import KEEP_ENDED_SECONDS
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS classes (
+  code TEXT PRIMARY KEY, title TEXT NOT NULL, demo TEXT NOT NULL, teacher_hash TEXT NOT NULL,
+  created REAL NOT NULL, expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS students (
+  code TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL, joined REAL NOT NULL,
+  PRIMARY KEY (code, token_hash)
+);
+CREATE TABLE IF NOT EXISTS class_runs (
+  code TEXT NOT NULL, run_id TEXT NOT NULL, student_id TEXT NOT NULL, demo TEXT NOT NULL, created REAL NOT NULL,
+  PRIMARY KEY (code, run_id)
+);
+"""
+
+
+class SqliteClassStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        await self._call(self._forget_old_classes)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def _call(self, work, *args: Any) -> Any:
+        def locked() -> Any:
+            with self._lock:
+                return work(*args)
+
+        return await asyncio.to_thread(locked)
+
+    def _forget_old_classes(self) -> None:
+        cutoff = time.time() - KEEP_ENDED_SECONDS
+        with self._db:
+            old = "SELECT code FROM classes WHERE expires < ?"
+            for table in ("class_runs", "students"):
+                self._db.execute(f"DELETE FROM {table} WHERE code IN ({old})", (cutoff,))
+            self._db.execute("DELETE FROM classes WHERE expires < ?", (cutoff,))
+
+    async def create(self, record: ClassRecord) -> bool:
+        def insert() -> bool:
+            try:
+                self._db.execute("INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?)", astuple(record))
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+        return await self._call(insert)
+
+    async def get(self, code: str) -> ClassRecord | None:
+        def read() -> ClassRecord | None:
+            row = self._db.execute("SELECT * FROM classes WHERE code = ?", (code,)).fetchone()
+            return ClassRecord(*row) if row else None
+
+        return await self._call(read)
+
+    async def add_student(self, code: str, student: Student) -> None:
+        sql = "INSERT INTO students (code, id, name, token_hash, joined) VALUES (?, ?, ?, ?, ?)"
+        await self._call(self._db.execute, sql, (code, *astuple(student)))
+
+    async def student(self, code: str, token_hash: str) -> Student | None:
+        def read() -> Student | None:
+            sql = "SELECT id, name, token_hash, joined FROM students WHERE code = ? AND token_hash = ?"
+            row = self._db.execute(sql, (code, token_hash)).fetchone()
+            return Student(*row) if row else None
+
+        return await self._call(read)
+
+    async def students(self, code: str) -> list[Student]:
+        def read() -> list[Student]:
+            sql = "SELECT id, name, token_hash, joined FROM students WHERE code = ? ORDER BY joined"
+            return [Student(*row) for row in self._db.execute(sql, (code,))]
+
+        return await self._call(read)
+
+    async def add_run(self, code: str, run: ClassRun) -> None:
+        sql = "INSERT OR IGNORE INTO class_runs (code, run_id, student_id, demo, created) VALUES (?, ?, ?, ?, ?)"
+        await self._call(self._db.execute, sql, (code, *astuple(run)))
+
+    async def runs(self, code: str) -> list[ClassRun]:
+        def read() -> list[ClassRun]:
+            sql = "SELECT run_id, student_id, demo, created FROM class_runs WHERE code = ? ORDER BY created, rowid"
+            return [ClassRun(*row) for row in self._db.execute(sql, (code,))]
+
+        return await self._call(read)
