@@ -85,6 +85,8 @@ class Run:
     """Given to the run's creator only; PATCH and DELETE need it (the permalink is read-only)."""
     withheld: dict[str, Any] = field(default_factory=dict)
     """What only the worker may have (Demo.private_split); handed over and forgotten when it starts."""
+    hidden: frozenset[str] = frozenset()
+    """Event keys for the creator's eyes only (Demo.hidden_outputs); forgotten when the run ends."""
 
     @property
     def finished(self) -> bool:
@@ -274,11 +276,12 @@ class Engine:
             return
         if kind == "points":
             run.step = message[2][-1]["step"]
-            run.log.append("metrics", {"points": message[2]})
+            run.log.append("metrics", {"points": message[2]}, run.hidden)
         elif kind == "start":
             run.log.append(
                 "start",
                 {"demo": run.demo.name, "params": run.params, "device": worker.device, **message[2]},
+                run.hidden,
             )
         elif kind == "control":
             self._on_control(run, message[2], message[3])
@@ -317,7 +320,16 @@ class Engine:
             raise QueueFull.of(self.capacity, self.settings.queue_size, retry)
         self._seq += 1
         shown, withheld = demo.private_split(params)
-        run = Run(uuid.uuid4().hex[:12], demo, shown, seat.holder, seat.group, self._seq, withheld=withheld)
+        run = Run(
+            uuid.uuid4().hex[:12],
+            demo,
+            shown,
+            seat.holder,
+            seat.group,
+            self._seq,
+            withheld=withheld,
+            hidden=demo.hidden_outputs(withheld),
+        )
         self.runs[run.id] = run
         self._write(self._store_call("accept", run.record()))
         missing = [a for a in demo.artifacts if not self.artifacts.ready(a)]
@@ -499,6 +511,8 @@ class Engine:
             unsaved = "(This run could not be saved, so its link will not work after the server restarts.)"
             end = end | {"message": " ".join(filter(None, [end["message"], unsaved])), "saved": False}
         run.log.append("end", end)
+        # What only the creator saw live is not kept past the run, as it is not stored.
+        run.log.events[:] = [event.forgotten() for event in run.log.events]
 
     # --- the store, off the loop ---------------------------------------------------------
     def _store_call(self, method: str, *args: Any) -> Callable[[], None]:
@@ -528,9 +542,10 @@ class Engine:
         return await asyncio.get_running_loop().run_in_executor(None, call, *args)
 
     # --- streaming -----------------------------------------------------------------------
-    async def follow(self, run: Run | StoredRun, after: int) -> AsyncIterator[bytes | None]:
+    async def follow(self, run: Run | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
         """SSE frames after event `after`, then (for an active run) the live tail; None is a
-        keep-alive tick."""
+        keep-alive tick. `creator`: the follower showed the run's control token, and reads what
+        only the creator may (Demo.creator_only) while the run lasts."""
         if isinstance(run, StoredRun):
             frames = await self._read(self.store.replay, run.id) if self.store else []
             for frame in frames[after:]:
@@ -540,7 +555,10 @@ class Engine:
         run.last_watched = time.monotonic()
         try:
             async for event in run.log.follow(after):
-                yield event.sse if event is not None else None
+                if event is None:
+                    yield None
+                else:
+                    yield (event.creator_sse or event.sse) if creator else event.sse
         finally:
             run.clients -= 1
             run.last_watched = time.monotonic()

@@ -297,11 +297,12 @@ class RedisEngine:
             run_id, demo, params, fields["params"], fields["status"], step, summary, fields["token"], events, position
         )
 
-    async def follow(self, run: RedisRun | StoredRun, after: int) -> AsyncIterator[bytes | None]:
+    async def follow(self, run: RedisRun | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
         """Event n is stream entry n-0: everything stored after `after` (XRANGE), then the live
         tail through this replica's one XREAD for all followed streams (app.playground.redis_tail).
         Ends at the run's `end` event, or without it when this replica stops or Redis is lost
-        (the client reconnects with Last-Event-ID, to any replica)."""
+        (the client reconnects with Last-Event-ID, to any replica). `creator`: an entry marked
+        `creator` is read from the run's creator stream instead, while the run lasts."""
         key = self.keys.events(run.id)
         if isinstance(run, StoredRun):
             with _reachable():
@@ -310,11 +311,15 @@ class RedisEngine:
             return
         self._followers += 1
         try:
-            async for fields in self._live(run.id, key, after):
-                if fields is None:
+            async for entry in self._live(run.id, key, after):
+                if entry is None:
                     yield None  # a keep-alive
                     continue
-                yield fields["sse"].encode()
+                number, fields = entry
+                if creator and "creator" in fields:
+                    yield await self._creator_frame(run.id, number, fields)
+                else:
+                    yield fields["sse"].encode()
                 if fields["type"] == "end":
                     return
         except RedisError as error:
@@ -322,18 +327,24 @@ class RedisEngine:
         finally:
             self._followers -= 1
 
-    async def _live(self, run_id: str, key: str, after: int) -> AsyncIterator[dict[str, str] | None]:
-        """A running run's entries after `after`, each once and in order, and None when a
-        keep-alive is due. Marks the run as watched while it is followed."""
+    async def _creator_frame(self, run_id: str, number: int, fields: dict[str, str]) -> bytes:
+        """The creator's frame of event `number`, or the public one once the run has ended (its
+        creator stream is gone)."""
+        found = await self.redis.xrange(self.keys.creator(run_id), f"{number}-0", f"{number}-0")
+        return (found[0][1] if found else fields)["sse"].encode()
+
+    async def _live(self, run_id: str, key: str, after: int) -> AsyncIterator[tuple[int, dict[str, str]] | None]:
+        """A running run's entries (n, fields) after `after`, each once and in order, and None when
+        a keep-alive is due. Marks the run as watched while it is followed."""
         last = after
         async for number, fields in self._stored(key, after):
             last = number
-            yield fields
+            yield number, fields
         async with self._tail.follow(key, last) as (news, read_for_others):
             if read_for_others > last:  # entries the shared XREAD handed out before this follower came
                 async for number, fields in self._stored(key, last, until=read_for_others):
                     last = number
-                    yield fields
+                    yield number, fields
             quiet_since, watched_at = time.monotonic(), 0.0
             while not self._stopping.is_set():
                 if time.monotonic() - watched_at >= self._wake_seconds:
@@ -348,7 +359,7 @@ class RedisEngine:
                 for entry_id, fields in entries:
                     if (number := entry_number(entry_id)) > last:
                         last, quiet_since = number, time.monotonic()
-                        yield fields
+                        yield number, fields
                 if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
                     quiet_since = time.monotonic()
                     yield None

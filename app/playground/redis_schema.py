@@ -7,6 +7,9 @@ Keys, under the prefix `p` (setting `redis_prefix`):
                         summary (JSON), created, finished, worker, order
   p:run:<id>:events     stream of the run's events, entry id `<n>-0` for event n: fields `type`
                         and `sse` (the encoded frame), so `Last-Event-ID: n` is `XREAD ... n-0`
+  p:run:<id>:creator    stream of the frames for the run's creator alone (Demo.creator_only): entry
+                        `<n>-0` when event n holds more for them (its public entry has `creator`);
+                        deleted when the run ends
   p:run:<id>:watched    set with a TTL of idle_cancel_seconds by whoever follows the run
   p:dispatch            stream of admitted runs (`run` field), consumer group `workers`
   p:queued              sorted set: runs admitted and not yet claimed, by admission order
@@ -51,6 +54,9 @@ class Keys:
     def events(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}:events"
 
+    def creator(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:creator"
+
     def watched(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}:watched"
 
@@ -80,11 +86,18 @@ local function is_active(status) return """
     + " or ".join(f"status == '{status}'" for status in ACTIVE)
     + """ end
 
+local function sse(n, kind, data) return 'id: ' .. n .. '\\nevent: ' .. kind .. '\\ndata: ' .. data .. '\\n\\n' end
+
 -- One event, numbered from the run's own counter: writers on many hosts never collide.
-local function append(id, kind, data)
+-- creator_data: the event as the run's creator alone may read it, or nil when it is the same.
+local function append(id, kind, data, creator_data)
   local n = redis.call('HINCRBY', run_key(id), 'events', 1)
-  local frame = 'id: ' .. n .. '\\nevent: ' .. kind .. '\\ndata: ' .. data .. '\\n\\n'
-  redis.call('XADD', events_key(id), n .. '-0', 'type', kind, 'sse', frame)
+  if creator_data then
+    redis.call('XADD', run_key(id) .. ':creator', n .. '-0', 'sse', sse(n, kind, creator_data))
+    redis.call('XADD', events_key(id), n .. '-0', 'type', kind, 'sse', sse(n, kind, data), 'creator', 1)
+  else
+    redis.call('XADD', events_key(id), n .. '-0', 'type', kind, 'sse', sse(n, kind, data))
+  end
   return n
 end
 
@@ -95,6 +108,7 @@ local function finish(id, status, end_data, summary, now, keep)
   append(id, 'end', end_data)
   redis.call('HSET', key, 'status', status, 'summary', summary, 'finished', now)
   redis.call('HDEL', key, 'withheld')
+  redis.call('DEL', key .. ':creator')
   redis.call('SREM', prefix .. ':active', id)
   redis.call('ZREM', prefix .. ':queued', id)
   for _, counted in ipairs(redis.call('HMGET', key, 'client', 'group')) do
@@ -174,13 +188,13 @@ end
 return redis.call('XACK', prefix .. ':dispatch', ARGV[5], ARGV[2])
 """
 
-# ARGV: prefix, id, kind, data, then hash field/value pairs to set with it (step, params, status).
-# Returns the event's id, or 0 once the run has ended (its log is closed).
+# ARGV: prefix, id, kind, data, the creator's data ('' when the same), then hash field/value pairs
+# to set with it (step, params, status). Returns the event's id, or 0 once the run has ended.
 EMIT = """
 local id = ARGV[2]
 if not is_active(redis.call('HGET', run_key(id), 'status')) then return 0 end
-local n = append(id, ARGV[3], ARGV[4])
-if #ARGV > 4 then redis.call('HSET', run_key(id), unpack(ARGV, 5)) end
+local n = append(id, ARGV[3], ARGV[4], ARGV[5] ~= '' and ARGV[5] or nil)
+if #ARGV > 5 then redis.call('HSET', run_key(id), unpack(ARGV, 6)) end
 return n
 """
 

@@ -31,6 +31,9 @@ router = APIRouter()
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_EVENT_ID_DIGITS = 18  # far past any run's length, and short enough to parse safely
+CREATOR_COOKIE = "modelterms_run"
+"""The control token, for a browser's EventSource (which sends no Authorization header): set by
+the POST of a run that withheld a text, on the path of that run's event stream alone."""
 
 
 def get_engine(request: Request) -> RunEngine:
@@ -137,6 +140,17 @@ def client_address(request: Request) -> str:
     return address
 
 
+def is_creator(run: ActiveRun | StoredRun, request: Request) -> bool:
+    """Whether the request shows the run's control token: as `Authorization: Bearer` (API clients)
+    or in the cookie its POST set (browsers)."""
+    if isinstance(run, StoredRun):
+        return False  # nothing of a finished run is for its creator alone
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        token = request.cookies.get(CREATOR_COOKIE, "")
+    return bool(token) and secrets.compare_digest(token.encode(), run.control_token.encode())
+
+
 def require_control(run: ActiveRun | StoredRun, request: Request) -> None:
     """PATCH and DELETE belong to whoever started the run: they must show its control token."""
     if isinstance(run, StoredRun):
@@ -177,10 +191,11 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
         params = demo.parse(raw)
     except ValidationError as error:
         raise unprocessable(error.errors()) from None
+    parsed = params.model_dump(mode="json")
     joined = await joined_student(request)
     seat = joined.seat(settings.runs_per_student, settings.runs_per_class) if joined else None
     try:
-        run = await engine.submit(demo, params.model_dump(mode="json"), client_address(request), seat)
+        run = await engine.submit(demo, parsed, client_address(request), seat)
     except ShuttingDown:
         raise HTTPException(503, "The server is shutting down; try again in a moment.", {"Retry-After": "5"}) from None
     except Refused as refused:
@@ -195,7 +210,10 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
         "queue_position": engine.position(run),
         "url": f"/runs/{run.id}",
     }
-    return JSONResponse(body, 201, headers={"Location": f"/api/runs/{run.id}"})
+    answer = JSONResponse(body, 201, headers={"Location": f"/api/runs/{run.id}"})
+    if demo.hidden_outputs(demo.private_split(parsed)[1]):
+        answer.set_cookie(CREATOR_COOKIE, run.control_token, path=body["events_url"], httponly=True, samesite="strict")
+    return answer
 
 
 @router.get("/api/runs/{run_id}", tags=["playground"])
@@ -281,9 +299,11 @@ async def run_events(
             )
         after = int(last_id)
 
+    creator = is_creator(run, request)
+
     async def stream():
         yield b"retry: 1000\n\n"
-        async for frame in engine.follow(run, after or 0):
+        async for frame in engine.follow(run, after or 0, creator):
             yield frame if frame is not None else b": keep-alive\n\n"
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
