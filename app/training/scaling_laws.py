@@ -19,6 +19,7 @@ from app.ml.compute_budget import steps_for, tokens_per_step
 from app.ml.ngram import CharNGram, window_targets
 from app.ml.optim import adam_step
 from app.ml.scaling import Corpus, load_corpus, make_model
+from app.training import scaling_isoflop
 
 if TYPE_CHECKING:
     from app.demos.base import Control, Point
@@ -47,6 +48,8 @@ def unigram_loss(corpus: Corpus, seq_len: int) -> float:
 
 
 def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+    if p.plan == "isoflop":
+        return (yield from scaling_isoflop.train(p, ctl))
     device = torch.device(ctl.device)
     corpus = load_corpus()
     names = [f"d={w}" for w in p.widths]
