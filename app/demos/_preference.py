@@ -26,3 +26,14 @@ Beta = Annotated[
     ),
 ]
 PolicyLR = Annotated[LearningRate, Field(le=0.1, description="Adam learning rate of the policy.")]
+
+SUMMARY_WINDOW = 10
+"""The steps a preference run's summary averages (app.ml.pref_world.summarize's width): one batch's
+figures scatter, so the summary's differ from the charts' last points."""
+
+
+def window_notes(*keys: str) -> dict[str, str]:
+    """The summary notes of a preference run whose summary averages `keys` (see Demo.summary_notes)."""
+    return {key: f"mean of the last {SUMMARY_WINDOW} steps" for key in keys} | {
+        "true_reward_peak": f"the best mean of {SUMMARY_WINDOW} steps in a row"
+    }

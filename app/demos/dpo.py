@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from app.demos._preference import Beta, Noise, NPairs, PolicyLR
+from app.demos._preference import Beta, Noise, NPairs, PolicyLR, window_notes
 from app.demos.base import Chart, Demo, DemoParams
 from app.demos.fields import Pace, Seed, Steps
 
@@ -41,9 +41,10 @@ DEMO = Demo(
         Chart("True reward of fresh samples", ("true_reward",)),
         Chart("True reward against KL to reference", ("true_reward",), x="kl"),
     ),
+    summary_notes=window_notes("loss", "reward_margin", "reward_accuracy", "true_reward", "kl", "reward_model_score"),
     blurb=(
         "The policy learns from the pairs directly: the chart shows the DPO loss (ln 2 at the start) and the "
-        "implied rewards of chosen and rejected responses drifting apart. Switch on compare_rlhf to plot "
+        "implied rewards of chosen and rejected responses drifting apart. Tick “Compare with RLHF” to plot "
         "true reward against KL for DPO and RLHF on the same pairs, then try beta 0.01 for both."
     ),
 )

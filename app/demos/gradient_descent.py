@@ -78,5 +78,6 @@ DEMO = Demo(
         "while lr < 0.1: early in a run, drag the learning rate to 0.15 and watch the path zig-zag outward "
         "until the run diverges."
     ),
+    summary_notes={"final": "after the last update: the charts end one point earlier, where that update started"},
     extras={"surfaces": {name: surface_grid(name) for name in SURFACES}},
 )

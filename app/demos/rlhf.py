@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.demos._preference import Beta, Noise, NPairs, PolicyLR
+from app.demos._preference import Beta, Noise, NPairs, PolicyLR, window_notes
 from app.demos.base import Chart, Demo, DemoParams
 from app.demos.fields import Pace, Seed, Steps
 
@@ -34,6 +34,7 @@ DEMO = Demo(
         Chart("Reward against KL to reference", ("reward_model_score", "true_reward"), x="kl"),
         Chart("Loss: −(reward model score − β·KL)", ("loss",)),
     ),
+    summary_notes=window_notes("loss", "reward_model_score", "true_reward", "kl"),
     blurb=(
         "A bag-of-tokens reward model is fitted to the pairs, then the policy climbs its KL-penalised score "
         "r − β·(log π − log π_ref) by REINFORCE with a batch-mean baseline. Set beta to 0.01 and watch the "

@@ -45,3 +45,21 @@ def test_help_that_only_repeats_the_label_is_left_out() -> None:
 def test_counts_spanning_decades_get_a_log_slider_and_small_ranges_stay_linear() -> None:
     assert by_name("dpo")["n_pairs"].kind == "log"  # 16 to 20000
     assert by_name("gradient-descent")["x0"].kind == "range"
+
+
+def test_a_preference_summary_is_the_mean_its_notes_say() -> None:
+    """The notes' window is the one summarize averages: a mean of the last SUMMARY_WINDOW points
+    computed here, and the best such mean for the peak."""
+    from app.demos._preference import SUMMARY_WINDOW
+    from app.ml.pref_world import summarize
+
+    rewards = [float(i % 7) for i in range(40)]
+    summary = summarize([{"true_reward": r} for r in rewards], ("true_reward",))
+    assert summary["true_reward"] == sum(rewards[-SUMMARY_WINDOW:]) / SUMMARY_WINDOW
+    windows = [sum(rewards[i : i + SUMMARY_WINDOW]) / SUMMARY_WINDOW for i in range(len(rewards) - SUMMARY_WINDOW + 1)]
+    assert summary["true_reward_peak"] == max(windows)
+    demos = load_demos()
+    for name, keys in [("dpo", ("loss", "reward_margin", "kl", "reward_model_score")), ("rlhf", ("loss", "kl"))]:
+        notes = demos[name].summary_notes
+        assert all(notes[key] == f"mean of the last {SUMMARY_WINDOW} steps" for key in keys)
+        assert notes["true_reward_peak"] == f"the best mean of {SUMMARY_WINDOW} steps in a row"

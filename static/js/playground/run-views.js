@@ -9,7 +9,9 @@ import { isPlainObject } from "./format.js";
 import { renderExamples, renderFacts, renderSummary } from "./summary.js";
 
 export class RunViews {
-  constructor(section, feeds) {
+  /** `summaryNotes`: what each figure of a summary is, by its key (the demo's summary_notes). */
+  constructor(section, feeds, summaryNotes = {}) {
+    this.summaryNotes = summaryNotes;
     this.facts = section.querySelector(".pg-facts");
     this.summary = section.querySelector(".pg-summary");
     this.permalink = section.querySelector(".pg-permalink");
@@ -57,7 +59,8 @@ export class RunViews {
 
   ended(run, theme) {
     this.disposeBars();
-    this.bars = renderSummary(this.summary, isPlainObject(run.end.summary) ? run.end.summary : {}, run, theme);
+    const summary = isPlainObject(run.end.summary) ? run.end.summary : {};
+    this.bars = renderSummary(this.summary, summary, run, theme, this.summaryNotes);
     if (this.permalink) {
       this.permalink.href = `/runs/${encodeURIComponent(run.id)}`;
       this.permalink.hidden = false;

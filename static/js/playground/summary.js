@@ -31,8 +31,9 @@ export function renderFacts(node, run) {
 }
 
 /** The summary from a run's end event into the panel's summary box. Returns the bar chart it
- * drew (singular values), which redraws on a new theme, or null. `theme()`: the current theme. */
-export function renderSummary(node, summary, run, theme) {
+ * drew (singular values), which redraws on a new theme, or null. `theme()`: the current theme.
+ * `notes`: what a figure is, by its key (the demo's summary_notes), printed beside it. */
+export function renderSummary(node, summary, run, theme, notes = {}) {
   if (!node) return null;
   node.replaceChildren();
   let bars = null;
@@ -81,7 +82,7 @@ export function renderSummary(node, summary, run, theme) {
     delete rest.singular_values;
   }
 
-  if (Object.keys(rest).length) node.append(renderValue(rest, "", 0));
+  if (Object.keys(rest).length) node.append(renderValue(rest, "", 0, false, notes));
   return bars;
 }
 
@@ -129,8 +130,9 @@ function columnRows(value) {
   return columns[0].map((_, i) => Object.fromEntries(keys.map((k) => [k, value[k][i]])));
 }
 
-/** Any JSON value as readable DOM: numbers to 4 digits, objects as definition lists, ... */
-function renderValue(value, key = "", depth = 0, compact = false) {
+/** Any JSON value as readable DOM: numbers to 4 digits, objects as definition lists, ...
+ * `notes`: a note to print beside the value of a key, at any depth (see renderSummary). */
+function renderValue(value, key = "", depth = 0, compact = false, notes = {}) {
   if (value == null) return el("span", "pg-muted", "—");
   if (typeof value === "number") {
     let text = fmtNum(value);
@@ -155,7 +157,7 @@ function renderValue(value, key = "", depth = 0, compact = false) {
       const list = el("ul", "pg-list");
       value.forEach((v) => {
         const li = el("li");
-        li.append(renderValue(v, key, depth + 1));
+        li.append(renderValue(v, key, depth + 1, false, notes));
         list.append(li);
       });
       return list;
@@ -176,7 +178,7 @@ function renderValue(value, key = "", depth = 0, compact = false) {
     const list = el("ol", "pg-list");
     value.forEach((v) => {
       const li = el("li");
-      li.append(renderValue(v, key, depth + 1, compact));
+      li.append(renderValue(v, key, depth + 1, compact, notes));
       list.append(li);
     });
     return list;
@@ -205,7 +207,8 @@ function renderValue(value, key = "", depth = 0, compact = false) {
       const row = el("div", "pg-dl-row");
       row.append(el("dt", "", keyLabel(k)));
       const dd = el("dd");
-      dd.append(renderValue(v, k, depth + 1, compact));
+      dd.append(renderValue(v, k, depth + 1, compact, notes));
+      if (Object.hasOwn(notes, k)) dd.append(el("span", "pg-note", notes[k]));
       row.append(dd);
       dl.append(row);
     }

@@ -1,0 +1,14 @@
+"""The panel says what a figure is where the chart beside it would suggest another: a summary's
+state after the last plotted point, a summary's means over the last steps."""
+
+from __future__ import annotations
+
+from tests.browser.test_playground import run_playground
+
+
+def test_gradient_descents_final_point_is_said_to_be_past_the_charts_last(page) -> None:
+    panel = run_playground(page, "gradient-descent", "steps=20&pace=0")
+    final = panel.locator(".pg-summary .pg-dl-row").filter(has=page.locator("dt", has_text="final"))
+    note = final.locator("dd > .pg-note")
+    assert "after the last update" in note.inner_text() and "one point earlier" in note.inner_text()
+    assert panel.locator(".pg-summary .pg-note").count() == 1  # "escaped" needs none
