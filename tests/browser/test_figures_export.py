@@ -1,12 +1,14 @@
-"""A chart downloads as a figure for slides: an SVG built from its data (title, axes, legend as
-text, lines as vector paths) and a PNG of the same figure at twice the size."""
+"""Figures for slides and handouts: a chart downloads as an SVG built from its data (title, axes,
+legend as text, lines as vector paths) and a PNG of the same figure at twice the size; a term page
+prints as its text, math and figures, without controls or navigation."""
 
 from __future__ import annotations
 
 import struct
 import xml.etree.ElementTree as ET
 
-from tests.browser.test_reference_overlay import run_beside_reference
+from tests.browser.test_playground import wait_status
+from tests.browser.test_reference_overlay import GD, run_beside_reference
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -36,3 +38,26 @@ def test_loss_chart_exports_as_png_and_svg_with_title_axes_and_legend(page, base
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
     assert (width, height) == (2 * int(svg.get("width")), 2 * int(svg.get("height")))
     assert len(png) > 20_000  # lines and text were drawn, not a blank canvas
+
+
+def test_term_page_prints_text_math_and_figures_without_controls(page) -> None:
+    page.goto(f"/terms/{GD}?steps=20&pace=0")
+    page.emulate_media(media="print")
+    panel = page.locator(f"#playground-{GD}")
+    assert page.locator(".prose math").first.is_visible()
+    assert page.locator(".prose h2", has_text="worked example").is_visible()
+    for hidden in (".site-header", ".sidebar", ".breadcrumb", ".prev-next", ".exercises button", ".exercise-answer"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    assert not panel.is_visible()  # a playground that drew nothing prints nothing
+    reference = page.locator(".references a[href^='http']").first
+    after = reference.evaluate("a => getComputedStyle(a, '::after').content")
+    assert reference.get_attribute("href") in after  # a link off the site shows where it leads
+
+    page.emulate_media(media="screen")
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Done")
+    page.emulate_media(media="print")
+    assert panel.locator(".pg-chart canvas").first.is_visible()
+    assert panel.locator(".pg-run").is_visible()  # which run the figures show
+    for hidden in (".pg-controls", ".pg-tools", ".pg-figure-tools", ".pg-data"):
+        assert not panel.locator(hidden).first.is_visible(), hidden
