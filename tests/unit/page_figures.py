@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
 import yaml
 
 from app.glossary.content import split_front_matter
+from app.settings import ROOT
 from tests.unit.test_worked_examples import page_text
 
 
@@ -17,3 +24,49 @@ def as_read(slug: str) -> str:
 
 def percent(value: float) -> str:
     return f"{value:.0%}"
+
+
+class RecordedStudy:
+    """A page's seed study, too slow to rerun on every test run (minutes of training): its results
+    are recorded once in tests/recorded/<name>.json, and every test run reruns a sample of them, so a
+    changed demo fails until the study is recorded again (`python -m tests.unit.test_figures_<slug>`).
+
+    `runs` maps a key to the zero-argument function that computes that key's result (JSON numbers,
+    lists and dicts): one training run, reduced to what the page quotes."""
+
+    def __init__(self, name: str, what: str, runs: dict[str, Callable[[], Any]]) -> None:
+        self.path = ROOT / "tests" / "recorded" / f"{name}.json"
+        self.what, self.runs = what, runs
+
+    def record(self) -> None:
+        results = {}
+        for key, compute in self.runs.items():
+            started = time.monotonic()
+            results[key] = compute()
+            print(f"{key}: {time.monotonic() - started:.1f} s", flush=True)
+        self.path.write_text(json.dumps({"what": self.what, "results": results}, indent=1) + "\n")
+
+    def results(self) -> dict[str, Any]:
+        recorded = json.loads(self.path.read_text())["results"]
+        assert set(recorded) == set(self.runs), f"{self.path.name} records other runs than the study: record it again"
+        return recorded
+
+    def assert_current(self, *keys: str) -> None:
+        """Reruns `keys` and checks each gives what was recorded (to float32 noise)."""
+        recorded = self.results()
+        for key in keys:
+            assert _same(self.runs[key](), recorded[key]), f"{key} changed since {self.path.name} was recorded"
+
+
+def _same(fresh: Any, recorded: Any) -> bool:
+    if isinstance(fresh, dict):
+        return (
+            isinstance(recorded, dict)
+            and fresh.keys() == recorded.keys()
+            and all(_same(fresh[k], recorded[k]) for k in fresh)
+        )
+    if isinstance(fresh, list | tuple):
+        return isinstance(recorded, list) and len(fresh) == len(recorded) and all(map(_same, fresh, recorded))
+    if isinstance(fresh, float):
+        return math.isclose(fresh, recorded, rel_tol=1e-6, abs_tol=1e-9)
+    return fresh == recorded

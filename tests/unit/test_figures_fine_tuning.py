@@ -1,8 +1,11 @@
 """The fine-tuning page's figures, from fresh runs of the demo: the default run, the settings the
-page and its exercises name, and the replay spread over seeds 0 to 4 (a few minutes on one thread)."""
+page and its exercises name, and the replay spread over seeds 0 to 4 (11 runs, about a minute of one
+thread: recorded in tests/recorded and sampled here; record again with
+`python -m tests.unit.test_figures_fine_tuning`)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 
@@ -13,6 +16,7 @@ from app.demos.base import run_inline
 from app.demos.fine_tuning import DEMO, Params
 from app.glossary.content import split_front_matter
 from app.settings import ROOT
+from tests.unit.page_figures import RecordedStudy
 
 torch.set_num_threads(1)
 SEEDS = range(5)
@@ -106,13 +110,29 @@ def test_the_exercises() -> None:
         assert quoted in text and any(quoted in sample for sample in samples), quoted
 
 
-def test_replay_over_seeds() -> None:
-    def ends(replay: float, seed: int, steps: int = 300) -> dict:
-        series, _ = run(replay=replay, seed=seed, steps=steps, compare_scratch=False)
-        return series["pretrained"][-1]
+def replay_run(replay: float, seed: int, steps: int = 300) -> dict:
+    series, _ = run(replay=replay, seed=seed, steps=steps, compare_scratch=False)
+    last = series["pretrained"][-1]
+    return {key: last[key] for key in ("val_loss", "val_loss_english")}
 
-    plain = [ends(0.0, seed) for seed in SEEDS]
-    replayed = [ends(0.25, seed) for seed in SEEDS]
+
+REPLAY_STUDY = RecordedStudy(
+    "fine_tuning_replay_study",
+    "fine-tuning: final losses without replay and with 25% replay at seeds 0-4 (300 steps), and 25% for 400 steps",
+    {
+        **{f"replay {r}, seed {s}": functools.partial(replay_run, r, s) for r in (0.0, 0.25) for s in SEEDS},
+        "replay 0.25, seed 0, 400 steps": functools.partial(replay_run, 0.25, 0, 400),
+    },
+)
+
+
+def test_the_recorded_replay_study_is_what_the_demo_gives_now() -> None:
+    REPLAY_STUDY.assert_current("replay 0.25, seed 0")
+
+
+def test_replay_over_seeds() -> None:
+    ends = REPLAY_STUDY.results()
+    plain, replayed = ([ends[f"replay {r}, seed {s}"] for s in SEEDS] for r in (0.0, 0.25))
     english = [[p["val_loss_english"] for p in runs] for runs in (plain, replayed)]
     forecasts = [[p["val_loss"] for p in runs] for runs in (plain, replayed)]
     least_gain = min(a - b for a, b in zip(*english, strict=True))
@@ -121,6 +141,10 @@ def test_replay_over_seeds() -> None:
             f"English ends at {spread(english[1])} instead of {spread(english[0])} (lower by at least "
             f"{math.floor(least_gain * 100) / 100:.2f} on every seed), forecasts at {spread(forecasts[1])} instead of "
             f"{spread(forecasts[0])}.",
-            f"English still ends at {f2(ends(0.25, 0, steps=400)['val_loss_english'])} (seed 0)",
+            f"English still ends at {f2(ends['replay 0.25, seed 0, 400 steps']['val_loss_english'])} (seed 0)",
         ]
     )
+
+
+if __name__ == "__main__":
+    REPLAY_STUDY.record()

@@ -4,11 +4,10 @@ baselines, the exercises' runs, a reader's text, and the schedule and clipping s
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 import statistics
 
-import pytest
 import torch
 import yaml
 
@@ -17,6 +16,7 @@ from app.demos.pretraining import DEMO, Params
 from app.glossary.content import split_front_matter
 from app.ml import texts
 from app.settings import ROOT
+from tests.unit.page_figures import RecordedStudy
 
 torch.set_num_threads(1)
 SEEDS = range(5)
@@ -109,31 +109,26 @@ SETTINGS = {  # the schedule and clipping study of the page: lr 0.005, 500 steps
     "warmup_cosine_clip": {"schedule": "warmup_cosine", "warmup": 50, "clip": 1.0},
     "cosine_only": {"schedule": "warmup_cosine", "warmup": 1},  # the control: decay without a warm-up
 }
-STUDY = ROOT / "tests" / "recorded" / "pretraining_seed_study.json"
 
 
 def study_run(name: str, seed: int) -> float:
     return run(lr=0.005, steps=500, seed=seed, **SETTINGS[name])[1]["final"]["val_loss"]
 
 
-def record_study() -> None:
-    """Reruns all 25 runs (several minutes) and records their ends: `python -m tests.unit.test_figures_pretraining`."""
-    ends = {name: [study_run(name, seed) for seed in SEEDS] for name in SETTINGS}
-    what = "final held-out loss of pretraining at lr 0.005, 500 steps, seeds 0-4, per setting"
-    STUDY.write_text(json.dumps({"what": what, "val_loss": ends}, indent=1) + "\n")
+STUDY = RecordedStudy(
+    "pretraining_seed_study",
+    "final held-out loss of pretraining at lr 0.005, 500 steps, seeds 0-4, per setting",
+    {f"{name}, seed {seed}": functools.partial(study_run, name, seed) for name in SETTINGS for seed in SEEDS},
+)
 
 
 def test_the_recorded_seed_study_is_what_the_demo_gives_now() -> None:
-    """The 25 runs take minutes, so the study is recorded; two of its runs, rerun here, tie the
-    record to the demo as it is (a changed demo changes them, and this fails until re-recorded)."""
-    recorded = json.loads(STUDY.read_text())["val_loss"]
-    assert set(recorded) == set(SETTINGS) and all(len(ends) == len(SEEDS) for ends in recorded.values())
-    for name in ("constant", "warmup_cosine"):
-        assert study_run(name, 0) == pytest.approx(recorded[name][0], rel=1e-6), name
+    STUDY.assert_current("constant, seed 0", "warmup_cosine, seed 0")
 
 
 def test_schedule_and_clipping_over_seeds() -> None:
-    ends = json.loads(STUDY.read_text())["val_loss"]
+    results = STUDY.results()
+    ends = {name: [results[f"{name}, seed {seed}"] for seed in SEEDS] for name in SETTINGS}
 
     def spread(name: str) -> str:
         return f"{statistics.mean(ends[name]):.2f} ± {statistics.stdev(ends[name]):.2f}"
@@ -156,4 +151,4 @@ def test_schedule_and_clipping_over_seeds() -> None:
 
 
 if __name__ == "__main__":
-    record_study()
+    STUDY.record()

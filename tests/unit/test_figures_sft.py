@@ -1,10 +1,13 @@
-"""Every figure the SFT page quotes from its playground, recomputed from fresh runs: the default run
-at seeds 0 to 4 and the 300-step exercise (about a minute of one CPU thread). A changed demo fails
-here instead of leaving a stale page."""
+"""Every figure the SFT page quotes from its playground, tied to runs of the demo: the default run
+at seeds 0 to 4 and the 300-step exercise (about a minute of one CPU thread, recorded in
+tests/recorded and sampled here; record again with `python -m tests.unit.test_figures_sft`). A
+changed demo fails here instead of leaving a stale page."""
 
 from __future__ import annotations
 
+import functools
 import statistics
+from unittest import mock
 
 import pytest
 import torch
@@ -12,7 +15,8 @@ import torch
 from app.demos.base import run_inline
 from app.demos.sft import DEMO, Params
 from app.ml import charlm, packing, texts
-from tests.unit.page_figures import as_read, percent
+from app.training import sft as sft_training
+from tests.unit.page_figures import RecordedStudy, as_read, percent
 from tests.unit.test_worked_examples import fixed
 
 torch.set_num_threads(1)
@@ -24,10 +28,10 @@ def text() -> str:
     return as_read("sft")
 
 
-@pytest.fixture(scope="module")
-def seed_runs(monkeypatch_module: pytest.MonkeyPatch) -> list[dict]:
-    """The default run at each seed: its points, facts, and the per-character held-out response
-    losses of both series at the last evaluation (recorded from the demo's own forward passes)."""
+def seed_run(seed: int) -> dict:
+    """The default run at `seed`, reduced to what the page quotes, and the per-character held-out
+    response losses of both series at the last evaluation (recorded from the demo's own forward
+    passes): their paired difference's size, mean and spread."""
     val = packing.pack_conversations(texts.CHATS_VAL, charlm.LM_VOCAB, 64, 32, 128)
     recorded: list[torch.Tensor] = []
     token_nll = packing.token_nll
@@ -38,30 +42,50 @@ def seed_runs(monkeypatch_module: pytest.MonkeyPatch) -> list[dict]:
             recorded.append(nll.detach())
         return nll
 
-    monkeypatch_module.setattr(packing, "token_nll", recording)
-    runs = []
-    for seed in SEEDS:
-        recorded.clear()
+    with mock.patch.object(sft_training, "token_nll", recording):
         points, summary, control = run_inline(DEMO, Params(pace=0, seed=seed))
-        kept = (val.counted * val.response).bool()
-        paired = (recorded[-1] - recorded[-2])[kept]  # response_only minus all_tokens, per character
-        runs.append({"points": points, "final": summary["final"], "facts": control.facts, "paired": paired})
-    return runs
+    kept = (val.counted * val.response).bool()
+    paired = (recorded[-1] - recorded[-2])[kept]  # response_only minus all_tokens, per character
+    facts = {key: control.facts[key] for key in ("masked_fraction", "held_out_characters")}
+    quoted = ("ends_turn", "well_formed", "val_prompt_loss", "val_response_loss")
+    return {
+        "facts": facts,
+        "start": {key: at(points, 0)["all_tokens"][key] for key in quoted},
+        "ends_turn_50": {series: p["ends_turn"] for series, p in at(points, 50).items()},
+        "final": summary["final"],
+        "reply_99": at(points, 99)["all_tokens"]["completion"],
+        "paired": {"n": paired.numel(), "mean": paired.mean().item(), "std": paired.std().item()},
+    }
+
+
+def exercise_run() -> dict:
+    return run_inline(DEMO, Params(pace=0, steps=300))[1]["final"]
+
+
+STUDY = RecordedStudy(
+    "sft_study",
+    "SFT: the default run at seeds 0-4 and the 300-step exercise",
+    {**{f"seed {seed}": functools.partial(seed_run, seed) for seed in SEEDS}, "300 steps": exercise_run},
+)
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+def seed_runs() -> list[dict]:
+    results = STUDY.results()
+    return [results[f"seed {seed}"] for seed in SEEDS]
 
 
 def at(points: list[dict], step: int) -> dict[str, dict]:
     return {p["series"]: p for p in points if p["step"] == step}
 
 
+def test_the_recorded_study_is_what_the_demo_gives_now() -> None:
+    STUDY.assert_current("seed 0")
+
+
 def test_the_setup_and_the_default_run(text: str, seed_runs: list[dict]) -> None:
     run = seed_runs[0]
-    facts, final = run["facts"], run["final"]
+    facts, final, start = run["facts"], run["final"], run["start"]
     assert f"the {percent(facts['masked_fraction'])} of targets in prompts and template masked" in text
     held_out = facts["held_out_characters"]
     assert f"every character of the held-out conversations ({held_out['response']} in responses, " in text
@@ -69,7 +93,6 @@ def test_the_setup_and_the_default_run(text: str, seed_runs: list[dict]) -> None
     lengths = [len("".join(texts.chat(p, r))) for p, r in texts.CHATS]
     assert f"A conversation ({min(lengths)} to {max(lengths)} characters)" in text
 
-    start = at(run["points"], 0)["all_tokens"]
     ends = round(start["ends_turn"] * 16)
     assert f"at step 0, {ends} of the 16 answers ends its turn" in text and start["well_formed"] == 0
     assert f"At step 0 the base ends its turn in {percent(start['ends_turn'])} of its answers, {ends} of 16" in text
@@ -78,10 +101,10 @@ def test_the_setup_and_the_default_run(text: str, seed_runs: list[dict]) -> None
         f"{percent(a['ends_turn'])} of `all_tokens`' answers end their turn and {percent(a['well_formed'])} have "
         f"that form; for `response_only` {percent(r['ends_turn'])} and {percent(r['well_formed'])}"
     ) in text
-    middle = at(run["points"], 50)
+    middle = run["ends_turn_50"]
     assert (
-        f"By step 50, {percent(middle['all_tokens']['ends_turn'])} (all_tokens) and "
-        f"{percent(middle['response_only']['ends_turn'])} (response_only) do, and by step 99, "
+        f"By step 50, {percent(middle['all_tokens'])} (all_tokens) and "
+        f"{percent(middle['response_only'])} (response_only) do, and by step 99, "
         f"{percent(a['ends_turn'])} and {percent(r['ends_turn'])}."
     ) in text
     assert (
@@ -94,12 +117,11 @@ def test_the_setup_and_the_default_run(text: str, seed_runs: list[dict]) -> None
         f"{fixed(a['val_response_loss'], 2)} without"
     ) in text
     assert f"training response loss falls to {fixed(a['response_loss'], 2)} and {fixed(r['response_loss'], 2)}" in text
-    reply = next(p["completion"] for p in run["points"] if p["step"] == 99 and p["series"] == "all_tokens")
-    assert f'("{reply.split("Assistant: ")[1].strip()}")' in text
+    assert f'("{run["reply_99"].split("Assistant: ")[1].strip()}")' in text
 
 
 def test_the_spread_over_five_seeds(text: str, seed_runs: list[dict]) -> None:
-    base_ends = sum(round(at(run["points"], 0)["all_tokens"]["ends_turn"] * 16) for run in seed_runs)
+    base_ends = sum(round(run["start"]["ends_turn"] * 16) for run in seed_runs)
     assert f"({base_ends} of 80 over five seeds)" in text
     ends = {s: [run["final"][s]["ends_turn"] for run in seed_runs] for s in ("all_tokens", "response_only")}
     spread = " and ".join(f"{percent(statistics.mean(v))} ± {percent(statistics.stdev(v))}" for v in ends.values())
@@ -119,16 +141,15 @@ def test_the_spread_over_five_seeds(text: str, seed_runs: list[dict]) -> None:
     # of the evaluation set, about as large as the gap.
     for run, gap in zip(seed_runs, gaps, strict=True):
         paired = run["paired"]
-        assert paired.numel() == 596 and -paired.mean().item() == pytest.approx(gap, abs=1e-5)
-        se = paired.std().item() / paired.numel() ** 0.5
-        assert fixed(se, 2) == "0.03"
+        assert paired["n"] == 596 and -paired["mean"] == pytest.approx(gap, abs=1e-5)
+        assert fixed(paired["std"] / paired["n"] ** 0.5, 2) == "0.03"
     assert "per-character standard error for this paired difference is about 0.03" in text
 
 
 def test_the_300_step_exercise(text: str, seed_runs: list[dict]) -> None:
-    _, summary, _ = run_inline(DEMO, Params(pace=0, steps=300))
-    a, r = summary["final"]["all_tokens"], summary["final"]["response_only"]
-    start = seed_runs[0]["points"][0]
+    final = STUDY.results()["300 steps"]
+    a, r = final["all_tokens"], final["response_only"]
+    start = seed_runs[0]["start"]
     assert (
         f"training response loss falls to {fixed(a['response_loss'], 2)} (all_tokens) and "
         f"{fixed(r['response_loss'], 2)} (response_only)"
@@ -139,3 +160,7 @@ def test_the_300_step_exercise(text: str, seed_runs: list[dict]) -> None:
     ) in text
     assert r["val_response_loss"] > a["val_response_loss"]  # the order has flipped
     assert f"still end their turn ({percent(a['ends_turn'])} and {percent(r['ends_turn'])})" in text
+
+
+if __name__ == "__main__":
+    STUDY.record()

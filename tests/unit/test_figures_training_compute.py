@@ -1,10 +1,12 @@
 """Every figure the training-compute page quotes from its playground, recomputed from fresh runs
 (the 50-step and width-16 exercises, one counted step of the defaults, and the equal-compute
-exercise at seeds 0 to 4: about a minute of one CPU thread). Seconds and FLOP/s are the machine's
-and are not quoted. A changed demo fails here instead of leaving a stale page."""
+exercise at seeds 0 to 4: about a minute of one CPU thread, recorded in tests/recorded and sampled
+here). Seconds and FLOP/s are the machine's and are not quoted. A changed demo fails here instead
+of leaving a stale page."""
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 
@@ -12,7 +14,7 @@ import torch
 
 from app.demos.base import run_inline
 from app.demos.training_compute import DEMO, Params
-from tests.unit.page_figures import as_read
+from tests.unit.page_figures import RecordedStudy, as_read
 from tests.unit.test_worked_examples import fixed
 
 torch.set_num_threads(1)
@@ -57,33 +59,53 @@ def test_the_counted_flops_beside_6n() -> None:
     assert f"The counter finds {counted:,.0f} FLOPs a token, {fixed(summary['counted_over_6n'], 1)} times 6N" in page
 
 
+def equal_compute_run(seed: int) -> dict:
+    points, summary, control = run_inline(
+        DEMO, Params(pace=0, equal_compute=True, depth=1, batch_size=8, steps=400, seed=seed)
+    )
+    last = {p["series"]: p["flops"] for p in points}
+    sizes = control.facts["equal_compute"]
+    plan = {size: {k: sizes[size][k] for k in ("non_embedding_params", "steps")} for size in last}
+    return {"final": summary["final"], "flops": summary["flops"], "last_flops": last, "plan": plan}
+
+
+STUDY = RecordedStudy(
+    "training_compute_equal_compute_study",
+    "training compute: the equal-compute exercise (N against 2N) at seeds 0-4",
+    {f"seed {seed}": functools.partial(equal_compute_run, seed) for seed in range(5)},
+)
+
+
+def test_the_recorded_study_is_what_the_demo_gives_now() -> None:
+    STUDY.assert_current("seed 0")
+
+
 def test_the_equal_compute_comparison() -> None:
     page = text()
-    runs = [
-        run_inline(DEMO, Params(pace=0, equal_compute=True, depth=1, batch_size=8, steps=400, seed=seed))
-        for seed in range(5)
-    ]
-    points, summary, control = runs[0]
-    plan = control.facts["equal_compute"]
-    small, big = plan["N"], plan["2N"]
-    final = summary["final"]
+    runs = list(STUDY.results().values())
+    small, big = runs[0]["plan"]["N"], runs[0]["plan"]["2N"]
+    final = runs[0]["final"]
     assert (
         f"$N = {small['non_embedding_params']:,}$ ends at {fixed(final['N'], 2)} and "
         f"$2N = {big['non_embedding_params']:,}$, after {big['steps']} steps, at {fixed(final['2N'], 2)}"
     ).replace(",", "{,}", 2) in page
-    gaps = [s["final"]["2N"] - s["final"]["N"] for _, s, _ in runs]
+    gaps = [r["final"]["2N"] - r["final"]["N"] for r in runs]
     assert (
         f"over seeds 0 to 4 the bigger model is worse by {fixed(statistics.mean(gaps), 2)} ± "
         f"{fixed(statistics.stdev(gaps), 2)} ({fixed(min(gaps), 2)} at the least)"
     ) in page
-    compute = summary["flops"]
+    compute = runs[0]["flops"]
     assert "At $6.6 \\times 10^{10}$ FLOPs" in page and f"{compute:.1e}" == "6.6e+10"
     assert math.sqrt(compute / (6 * 20)) < small["non_embedding_params"]  # 20 tokens a parameter: smaller
-    last = {p["series"]: p for p in points}
-    assert sci(last["N"]["flops"], 1) == sci(last["2N"]["flops"], 1)
-    assert f"Both spend {sci(last['N']['flops'], 1)} FLOPs by 6ND" in page
+    last = runs[0]["last_flops"]
+    assert sci(last["N"], 1) == sci(last["2N"], 1)
+    assert f"Both spend {sci(last['N'], 1)} FLOPs by 6ND" in page
     assert (
         f"The depth-2 model (N = {big['non_embedding_params']:,}) gets {big['steps']} steps and ends at a held-out "
         f"loss of {fixed(final['2N'], 2)}; the depth-1 model (N = {small['non_embedding_params']:,}) gets "
         f"{small['steps']} and ends at {fixed(final['N'], 2)}."
     ) in page
+
+
+if __name__ == "__main__":
+    STUDY.record()
