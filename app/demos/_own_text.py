@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from app.demos.base import DemoParams
+from app.ml.own_text import PLACEHOLDER, SAME_AS
 
 MIN_CHARS = 500
 MAX_CHARS = 16_000
@@ -25,14 +26,20 @@ make a default pretraining run take 25 s of CPU instead of 11 s; 500 keep it nea
 LINE_CONTROLS = "\n\t"  # the only control characters a text may hold (after \r\n -> \n)
 
 
-def text_field() -> Any:
+def text_field(fitted_to: str = "") -> Any:
+    """The `text` param. `fitted_to`: the characters of the base model's vocabulary, where the
+    training fits the text to them (app.ml.own_text.fit_to_vocab): the panel then says, as the
+    reader types, which characters will be written as PLACEHOLDER, before the run."""
+    extra: dict[str, Any] = {"widget": "textarea", "min_chars": MIN_CHARS, "private": True}
+    if fitted_to:
+        extra["vocabulary"] = {"chars": fitted_to, "placeholder": PLACEHOLDER, "same_as": SAME_AS}
     return Field(
         None,
         max_length=MAX_CHARS,
         title="Your own text",
         description=f"Train on this instead of our text: {MIN_CHARS} to {MAX_CHARS:,} characters, "
         "pasted or from a .txt file. A tenth of it is held out for the validation loss.",
-        json_schema_extra={"widget": "textarea", "min_chars": MIN_CHARS, "private": True},
+        json_schema_extra=extra,
     )
 
 

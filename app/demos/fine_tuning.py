@@ -57,7 +57,7 @@ class Params(OwnTextParams):
     )
     seed: Seed = 0
     pace: Pace = 30
-    text: str | None = text_field()
+    text: str | None = text_field(fitted_to=ENGLISH_BASE.recipe["vocab"])
     keep_text: bool = keep_text_field()
 
 

@@ -15,8 +15,9 @@ VAL_FRACTION = 0.1
 MIN_VAL_CHARS = 130  # room for validation windows of 64 characters and their targets
 PLACEHOLDER = "?"
 """What fine-tuning writes for a character its base model has no id for (see `fit_to_vocab`)."""
-QUOTES = str.maketrans(dict.fromkeys('‘’‚‛′`´“”„‟″"', "'") | {"\t": " "})
+SAME_AS = dict.fromkeys('‘’‚‛′`´“”„‟″"', "'") | {"\t": " "}
 """Typographic quotes and the double quote become the vocabulary's one quote, a tab a space."""
+QUOTES = str.maketrans(SAME_AS)
 
 
 def described(params: Any, ours: str) -> str:

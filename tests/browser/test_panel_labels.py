@@ -12,3 +12,16 @@ def test_gradient_descents_final_point_is_said_to_be_past_the_charts_last(page) 
     note = final.locator("dd > .pg-note")
     assert "after the last update" in note.inner_text() and "one point earlier" in note.inner_text()
     assert panel.locator(".pg-summary .pg-note").count() == 1  # "escaped" needs none
+
+
+def test_own_text_warns_before_the_run_of_characters_the_base_model_lacks(page) -> None:
+    page.goto("/terms/fine-tuning")
+    field = page.locator('#playground-fine-tuning .pg-field[data-name="text"]')
+    warning = field.locator(".pg-text-unknown")
+    field.locator("textarea").fill("Ahoy! Rain at 5€, then gales!! " + "Fair and good. " * 40)
+    assert warning.inner_text() == (
+        "2 different characters (4 in all) are not in the base model's vocabulary and will be written as “?”: "
+        "“!” ×3, “€” ×1."
+    )
+    field.locator("textarea").fill("Fair and good, café: “quoted”. " * 20)  # accents and quotes have look-alikes
+    assert warning.is_hidden()

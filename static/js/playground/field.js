@@ -7,6 +7,7 @@
 import { finite } from "./format.js";
 import { charCount, checkValue, itemValue } from "./state.js";
 import { readTextFile } from "./text-file.js";
+import { unknownWarning } from "./vocabulary.js";
 
 export class Field {
   constructor(node, spec) {
@@ -20,6 +21,7 @@ export class Field {
     this.box = node.querySelector("input.pg-value");
     this.errorNode = node.querySelector(".pg-field-error");
     this.count = node.querySelector(".pg-text-count");
+    this.unknown = node.querySelector(".pg-text-unknown");
     if (spec) this.applyBounds(spec);
     if (this.kind === "textarea") this.bindFile(node.querySelector('input[type="file"]'));
     this.display();
@@ -150,6 +152,7 @@ export class Field {
 
   display() {
     if (this.count) this.countChars();
+    if (this.unknown && this.spec && this.spec.vocabulary) this.warnUnknown();
     if (!this.input || this.input.type !== "range") return;
     const low = parseFloat(this.input.min);
     const high = parseFloat(this.input.max);
@@ -167,6 +170,13 @@ export class Field {
     this.count.textContent = `${n.toLocaleString("en")} of at most ${Number(max).toLocaleString("en")} characters`
       + (n > 0 && n < Number(min) ? ` (at least ${min} needed)` : "");
     this.count.classList.toggle("is-out", n > Number(max) || (n > 0 && n < Number(min)));
+  }
+
+  /** Before the run: the characters the base model has no id for, which the run will replace. */
+  warnUnknown() {
+    const warning = unknownWarning(this.input.value, this.spec.vocabulary);
+    if (warning !== this.unknown.textContent) this.unknown.textContent = warning; // said once, not per key
+    this.unknown.hidden = !warning;
   }
 
   setDisabled(disabled) {

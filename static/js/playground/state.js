@@ -36,6 +36,7 @@ export function fieldSpecs(schema, live = []) {
       maxLength: prop.maxLength ?? text.maxLength,
       onlyWhen: prop.only_when || null,
       private: !!prop.private, // a reader's own text: never in a share or embed link
+      vocabulary: prop.vocabulary || null, // the characters a text is fitted to (vocabulary.js)
       suggests: prop.suggests || null,
     };
   });
