@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         "modelterms", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Namespace of this site's Redis keys."
     )
     heartbeat_seconds: float = Field(
-        1.0, gt=0, le=60, description="How often a Redis worker says it is alive; silent for 3 periods: dead."
+        1.0, gt=0, le=60, description="How often a worker says it is alive; silent for 3 periods: dead, replaced."
     )
     control_ack_seconds: float = Field(
         2.0,

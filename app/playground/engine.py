@@ -33,6 +33,7 @@ from app.playground.events import Event, EventLog
 from app.playground.interface import (
     ACTIVE,
     CONTROL_FIELDS,
+    DEAD_AFTER_BEATS,
     SERVER_STOPPED,
     SERVER_STOPPED_MESSAGE,
     QueueFull,
@@ -113,7 +114,7 @@ class Run:
 @dataclass(eq=False)
 class Worker:
     process: multiprocessing.process.BaseProcess
-    watchdog: Any  # shared doubles: [start of the current step (monotonic) or 0, its run's seq]
+    watchdog: Any  # shared doubles: [start of the current step (monotonic) or 0, its run's seq, heartbeat]
     link: WorkerLink | None = None
     device: str | None = None  # set when the worker reports ready
     runs: dict[int, Run] = field(default_factory=dict)
@@ -212,7 +213,7 @@ class Engine:
     # --- workers -------------------------------------------------------------------------
     def _spawn_worker(self) -> Worker:
         parent, child = self._context.Pipe()
-        watchdog = self._context.RawArray("d", 2)
+        watchdog = self._context.RawArray("d", 3)
         process = self._context.Process(
             target=worker_main,
             args=(
@@ -221,6 +222,7 @@ class Engine:
                 self.settings.artifacts_dir,
                 list(self.settings.extra_demo_modules),
                 watchdog,
+                self.settings.heartbeat_seconds,
             ),
             daemon=True,
             name="modelterms-worker",
@@ -290,11 +292,14 @@ class Engine:
             self._dispatch()
 
     def _check_hung_steps(self) -> None:
-        """A step that runs past the limit never gives control back: kill its worker."""
+        """A step that runs past the limit never gives control back: kill its worker. Between
+        steps, a worker whose loop has not come round for DEAD_AFTER_BEATS heartbeats is frozen
+        (stopped, or starved): kill it too, or its runs would stay `running` and take new ones."""
         limit = min(self.settings.max_step_seconds, self.settings.max_run_seconds)
+        silent_limit = DEAD_AFTER_BEATS * self.settings.heartbeat_seconds
         now = time.monotonic()
         for worker in list(self.workers):
-            started, seq = worker.watchdog[0], int(worker.watchdog[1])
+            started, seq, beat = worker.watchdog[0], int(worker.watchdog[1]), worker.watchdog[2]
             if started and now - started > limit:
                 hung = worker.runs.get(seq)
                 self._replace(
@@ -302,6 +307,8 @@ class Engine:
                     hung,
                     f"one step of a run took longer than {limit:g} s and never gave control back, so it was stopped.",
                 )
+            elif not started and worker.device is not None and now - beat > silent_limit:
+                self._replace(worker, why=f"it did not answer for over {silent_limit:g} s (frozen or stopped).")
         self._dispatch()
 
     # --- admission -----------------------------------------------------------------------

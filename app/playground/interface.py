@@ -17,6 +17,9 @@ ACTIVE = ("queued", "running", "paused")
 """The statuses of a run that may still change; every other status is final."""
 CONTROL_FIELDS = ("paused", "step_once")
 """Live changes that steer a run rather than change its params."""
+DEAD_AFTER_BEATS = 3
+"""A worker silent for this many heartbeat periods (MODELTERMS_HEARTBEAT_SECONDS) is dead, on both
+backends: its runs end `failed` and it is replaced (embedded) or reaped (Redis)."""
 
 
 class Refused(Exception):

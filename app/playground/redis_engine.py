@@ -50,7 +50,6 @@ from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, e
 from app.playground.redis_tail import Tail, entry_number
 from app.settings import Settings
 
-DEAD_AFTER_BEATS = 3
 ESTIMATE_SECONDS = 1.0
 """How long the active runs read for a Retry-After estimate are reused: refusals come in floods."""
 REAP_LOCK_SECONDS = 10

@@ -38,7 +38,7 @@ from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import encode_data, for_creator
-from app.playground.interface import worker_stopped
+from app.playground.interface import DEAD_AFTER_BEATS, worker_stopped
 from app.playground.redis_outbox import Command, Outbox
 from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
 from app.playground.worker import Scheduler, warm_up
@@ -94,7 +94,7 @@ class RedisConn:
         self.arrived = threading.Event()
         self.outgoing: list[Command] = []  # this poll's commands, for the next flush
         self.outbox = Outbox(client, self._load_scripts)
-        self.watchdog = [0.0, 0.0]  # the Scheduler's: start of the current step, its run's seq
+        self.watchdog = [0.0, 0.0, 0.0]  # the Scheduler's: start of the current step, its run's seq, heartbeat
         self.exit_requested = False
         self._exit_sent = False
         self._seq = 0
@@ -125,7 +125,7 @@ class RedisConn:
         pipe.execute()
 
     def _alive_ms(self) -> int:
-        return int(3 * self.settings.heartbeat_seconds * 1000)
+        return int(DEAD_AFTER_BEATS * self.settings.heartbeat_seconds * 1000)
 
     # --- incoming ----------------------------------------------------------------------------
     # A reader thread blocks on XREADGROUP and hands what it reads to the main thread, which acts

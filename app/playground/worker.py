@@ -18,6 +18,8 @@ Messages to the engine:
 
 While a step runs, `watchdog[0]` holds its start (time.monotonic, shared by every process on the
 host) and `watchdog[1]` its run's seq, so the engine can see a step that hangs and kill us.
+`watchdog[2]` is the heartbeat: when the loop last came round, at least every `beat_seconds` while
+idle, so the engine can also see a worker that stopped between steps (frozen, SIGSTOP).
 """
 
 from __future__ import annotations
@@ -59,7 +61,12 @@ log = logging.getLogger("modelterms.worker")
 
 
 def worker_main(
-    conn: Connection, device_setting: str, artifacts_dir: Path, extra_demo_modules: list[str], watchdog: Any
+    conn: Connection,
+    device_setting: str,
+    artifacts_dir: Path,
+    extra_demo_modules: list[str],
+    watchdog: Any,
+    beat_seconds: float,
 ) -> None:
     # torch looks for NumPy at import and warns when it is absent; no demo needs it.
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
@@ -74,8 +81,9 @@ def worker_main(
     device = "cuda" if device_setting == "cuda" or (device_setting == "auto" and torch.cuda.is_available()) else "cpu"
     demos = load_demos(extra_demo_modules)
     warm_up()
+    watchdog[2] = time.monotonic()  # alive from the moment the engine hears it is ready
     conn.send(("ready", device))
-    Scheduler(conn, demos, device, ArtifactStore(artifacts_dir), watchdog).serve()
+    Scheduler(conn, demos, device, ArtifactStore(artifacts_dir), watchdog, beat_seconds=beat_seconds).serve()
 
 
 def import_training_code() -> None:
@@ -186,8 +194,10 @@ class Scheduler:
         watchdog: Any,
         clock: Callable[[], float] = time.monotonic,
         cpu_clock: Callable[[], float] = time.thread_time,
+        beat_seconds: float = 1.0,
     ) -> None:
         self.conn = conn
+        self.beat_seconds = beat_seconds
         self.demos = demos
         self.device = device
         self.artifacts = artifacts
@@ -205,6 +215,7 @@ class Scheduler:
     # --- the loop ----------------------------------------------------------------------------
     def serve(self) -> None:
         while not self.exiting:
+            self.watchdog[2] = self.clock()  # the heartbeat: the loop came round
             self.poll_messages()
             if not self.step_next():
                 self.wait()
@@ -224,10 +235,10 @@ class Scheduler:
 
         No run waits here with points unsent for long: a run sends its points at least every
         flush_seconds while it steps, and all of them when it pauses or ends."""
-        timeout = max(self.paced[0][0] - self.clock(), 0) if self.paced else None
-        if timeout is None or timeout > self.flush_seconds:
+        timeout = max(self.paced[0][0] - self.clock(), 0) if self.paced else math.inf
+        if timeout > self.flush_seconds:
             self.flush_all()  # a long sleep ahead: send what is pending first
-        if self.conn.poll(timeout):
+        if self.conn.poll(min(timeout, self.beat_seconds)):  # awake at least once a beat
             self.poll_messages(force=True)
 
     def step_next(self) -> bool:
@@ -263,6 +274,7 @@ class Scheduler:
         try:
             ended = self.steps_until(run, now, turn_ends)
         finally:
+            self.watchdog[2] = self.clock()  # a beat first: the engine never sees a long step's end as silence
             self.watchdog[0] = 0.0
             run.cpu_seconds += self.cpu_clock() - cpu_start
         if ended:

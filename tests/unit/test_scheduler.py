@@ -61,7 +61,9 @@ def make_scheduler(trace: list[int] | None = None) -> tuple[Scheduler, FakeConn,
             yield {"step": step, "loss": math.nan if step == p.nan_at else 1.0, "lr": ctl.params.lr}
 
     demo = Demo(name="tick", title="tick", terms=(), Params=TickParams, train=tick, live=frozenset({"lr", "pace"}))
-    scheduler = Scheduler(conn, {"tick": demo}, "cpu", ArtifactStore(Path("/nonexistent")), [0.0, 0.0], clock, clock)
+    scheduler = Scheduler(
+        conn, {"tick": demo}, "cpu", ArtifactStore(Path("/nonexistent")), [0.0, 0.0, 0.0], clock, clock
+    )
     return scheduler, conn, clock
 
 
