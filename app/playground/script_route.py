@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, Response
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.interface import ActiveRun, RunEngine, StoredRun
-from app.playground.reproduce.bundle import Conflict, build_script
+from app.playground.reproduce.bundle import Conflict, build_script, script_name
 from app.playground.reproduce.record import record_from_frames
 from app.playground.routes import EngineDep, find_run
 
@@ -78,7 +78,7 @@ async def run_script(run_id: str, request: Request, engine: EngineDep) -> Respon
         script = build_script(demo, record, checksums)
     except Conflict as error:
         raise HTTPException(501, f"This demo cannot be turned into a script yet: {error}") from None
-    headers = {"Content-Disposition": f'inline; filename="modelterms-{run.id}.py"'}
+    headers = {"Content-Disposition": f'inline; filename="{script_name(run.id)}"'}
     return Response(script, media_type="text/x-python; charset=utf-8", headers=headers)
 
 

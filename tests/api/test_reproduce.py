@@ -221,3 +221,12 @@ def test_with_server_the_script_fetches_the_artifact_and_checks_its_hash(client,
         (site / "api" / "artifacts" / teacher.filename).write_bytes(b"not the teacher")
         refused = script_process(client, run["id"], tmp_path, "--artifacts", str(tmp_path / "mine"), "--server", url)
     assert refused.returncode != 0 and f"fetched from {url} has SHA-256" in refused.stderr
+
+
+def test_the_scripts_docstring_runs_it_by_the_name_it_is_served_under(client) -> None:
+    run = client.post("/api/demos/gradient-descent/runs", json={"steps": 5, "pace": 0}).json()
+    read_events(client, run["id"])
+    response = client.get(f"/api/runs/{run['id']}/script.py")
+    name = f"modelterms-{run['id']}.py"
+    assert f'filename="{name}"' in response.headers["content-disposition"]
+    assert f"    python {name} > points.csv\n" in response.text.split('"""')[1]

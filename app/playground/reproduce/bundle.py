@@ -152,6 +152,11 @@ def build_script(demo: Demo, run: RunRecord, checksums: dict[str, str | None] | 
     return "\n\n".join(parts) + "\n"
 
 
+def script_name(run_id: str) -> str:
+    """The file name the server gives a run's script (its docstring says to run it by this name)."""
+    return f"modelterms-{run_id}.py"
+
+
 def header(demo: Demo, run: RunRecord, checksums: dict[str, str | None]) -> str:
     """The script's docstring: what it trains, what it needs, what to expect."""
     lines = [
@@ -162,7 +167,7 @@ def header(demo: Demo, run: RunRecord, checksums: dict[str, str | None]) -> str:
         "CSV, one line per point. Needs only PyTorch:",
         "",
         f"    pip install torch=={_torch_version()}   # the server's version: the same numbers",
-        "    python reproduce.py > points.csv",
+        f"    python {script_name(run.id)} > points.csv",
         "",
     ]
     for artifact in demo.artifacts:
