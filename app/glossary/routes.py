@@ -117,7 +117,8 @@ def not_found_query(path: str) -> str:
 
 def not_found_page(site: Site, path: str) -> Page:
     """A 404 that suggests the terms closest to what the reader typed. Searching, rendering and
-    compressing take milliseconds: call it off the event loop."""
+    compressing take milliseconds: call it off the event loop. A path names a term, so only terms
+    found by a name are suggested: '/terms/nope' is no typo of a word in some page's body."""
     query = not_found_query(path)
-    hits = site.search.search(query, limit=5) if query else []
+    hits = [hit for hit in site.search.search(query, limit=5) if hit.by_name] if query else []
     return Page.build(site.render("not_found.html", path=path, hits=hits), 404)

@@ -38,6 +38,8 @@ class Hit:
     """Query words that were replaced by the closest indexed word, e.g. ('gradient',)."""
     searched: str
     """The query as searched, corrections in place: 'learning rat' for 'lerning rat'."""
+    by_name: bool = False
+    """The term was found by its names (title, aliases, slug), not only in its summary or body."""
 
 
 def _plain_body(markdown: str) -> str:
@@ -116,11 +118,14 @@ class SearchIndex:
             named = self._named_up_to_endings(words)
         exact = self._names.get(slugify(query)) or self._names.get(slugify(" ".join(words)))
         if exact:
-            ranked = [(exact, "")] + [(slug, snip) for slug, snip in ranked if slug != exact]
+            ranked = [(exact, "", 0)] + [hit for hit in ranked if hit[0] != exact]
         else:  # a stable sort: the names first, each tier in its own order
             ranked = sorted(ranked, key=lambda hit: hit[0] not in named)
         searched = " ".join(words)
-        return [Hit(self._terms[slug], snip, tuple(corrected), searched) for slug, snip in ranked[:limit]]
+        return [
+            Hit(self._terms[slug], snip, tuple(corrected), searched, by_name=tier == 0)
+            for slug, snip, tier in ranked[:limit]
+        ]
 
     def _correct(self, words: list[str]) -> tuple[list[str], list[str]]:
         fixed, corrected = [], []
@@ -162,13 +167,14 @@ class SearchIndex:
         )
         return {slug for (slug,) in rows}
 
-    def _ranked(self, words: list[str]) -> list[tuple[str, str]]:
+    def _ranked(self, words: list[str]) -> list[tuple[str, str, int]]:
         # Every word first; when no term has them all, any of them (a 404's slug, say).
         return self._ranked_by(" AND ".join(f'"{w}"*' for w in words)) or self._ranked_by(
             " OR ".join(f'"{w}"*' for w in words)
         )
 
-    def _ranked_by(self, match: str) -> list[tuple[str, str]]:
+    def _ranked_by(self, match: str) -> list[tuple[str, str, int]]:
+        """(slug, snippet, tier) of each term that matches: tier 0 by a name, 1 the summary, 2 the body."""
         tiers = [("{title aliases}", 0), ("summary", 1), ("body", 2)]
         seen: dict[str, tuple[int, float, str]] = {}
         for column, tier in tiers:
@@ -181,7 +187,7 @@ class SearchIndex:
             for slug, score, snippet in rows:
                 seen.setdefault(slug, (tier, score, snippet))
         ordered = sorted(seen.items(), key=lambda item: (item[1][0], item[1][1]))
-        return [(slug, _snippet_html(snippet)) for slug, (_tier, _score, snippet) in ordered]
+        return [(slug, _snippet_html(snippet), tier) for slug, (tier, _score, snippet) in ordered]
 
 
 def _snippet_html(snippet: str) -> str:

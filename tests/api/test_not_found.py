@@ -36,3 +36,12 @@ def test_the_not_found_page_is_built_off_the_event_loop(client, monkeypatch) -> 
     assert "Gradient Descent" in response.text  # the guess still works
     assert [query for query, _ in seen] == ["gradiant gradiant gradiant"]
     assert all(thread is not loop_thread for _, thread in seen)
+
+
+def test_only_terms_found_by_a_name_are_suggested(client) -> None:
+    """'nope' is one edit from 'nopt' (N_opt in a formula on the scaling-laws page): a path names a
+    term, so a guess from a page's body is no suggestion."""
+    nope = client.get("/terms/nope")
+    assert nope.status_code == 404 and "Perhaps you meant" not in nope.text and "Scaling Laws" not in nope.text
+    assert "Gradient Descent" in client.get("/terms/gradient-desent").text
+    assert "LoRA" in client.get("/terms/lora-adapter").text
