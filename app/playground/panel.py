@@ -73,9 +73,17 @@ def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
     return Control(kind="number", min=low, max=high, step=1 if prop.get("type") == "integer" else "any", **common)
 
 
+COMMON_LAST = ("seed", "pace")
+"""Knobs (nearly) every demo has: the panel lists them after the demo's own (a params class may
+inherit them ahead of its own fields), and before a reader's text, which closes the form."""
+
+
 def controls(demo: Demo) -> list[Control]:
     schema = demo.Params.model_json_schema()
-    return [control_for(name, prop, name in demo.live) for name, prop in schema["properties"].items()]
+    every = [control_for(name, prop, name in demo.live) for name, prop in schema["properties"].items()]
+    own = [c for c in every if c.name not in COMMON_LAST]
+    text_at = next((i for i, c in enumerate(own) if c.kind == "textarea"), len(own))
+    return own[:text_at] + [c for c in every if c.name in COMMON_LAST] + own[text_at:]
 
 
 def demo_json(demo: Demo, with_extras: bool = False) -> dict[str, Any]:

@@ -63,3 +63,12 @@ def test_a_preference_summary_is_the_mean_its_notes_say() -> None:
         notes = demos[name].summary_notes
         assert all(notes[key] == f"mean of the last {SUMMARY_WINDOW} steps" for key in keys)
         assert notes["true_reward_peak"] == f"the best mean of {SUMMARY_WINDOW} steps in a row"
+
+
+def test_seed_and_pace_follow_the_demos_own_knobs_and_precede_a_readers_text() -> None:
+    """Training compute inherits seed and pace from the params it shares with scaling laws, ahead
+    of its own width and steps; the panel lists them after."""
+    names = list(by_name("training-compute"))
+    assert names[-2:] == ["seed", "pace"] and names.index("width") < names.index("seed")
+    assert list(by_name("fine-tuning"))[-4:] == ["seed", "pace", "text", "keep_text"]
+    assert list(by_name("dpo"))[-2:] == ["pace", "seed"]  # as the demo declares them
