@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from app.glossary.routes import SiteDep
+from app.playground.interface import StoredRun
 from app.playground.routes import DemoDep, EngineDep, find_run, run_json
-from app.playground.store import StoredRun
 from app.settings import Settings
 from app.web import content_security_policy
 

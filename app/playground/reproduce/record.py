@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.demos.base import Demo
-
-CONTROL_FIELDS = ("paused", "step_once")  # live changes that steer the engine, not the training
+from app.playground.interface import CONTROL_FIELDS  # live changes that steer the engine, not the training
 
 
 @dataclass(frozen=True)
