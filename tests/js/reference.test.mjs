@@ -5,8 +5,9 @@ import { test } from "node:test";
 
 import { REFERENCE_DASH, buildLines } from "../../static/js/playground/chart-data.js";
 import { RunHistory } from "../../static/js/playground/history.js";
-import { refIdProblem, withRef } from "../../static/js/playground/reference.js";
+import { refIdProblem } from "../../static/js/playground/reference.js";
 import { Run } from "../../static/js/playground/run.js";
+import { withParam } from "../../static/js/playground/tools.js";
 
 const theme = { rgb: { fg: [20, 20, 20, 1] }, palette: [[1, 2, 3, 1], [4, 5, 6, 1]] };
 
@@ -46,7 +47,8 @@ test("reference ids are URL-safe tokens of at most 64 characters", () => {
 });
 
 test("the page's URL carries the reference and keeps everything else", () => {
-  const pinned = withRef("https://x.test/terms/gd?lr=0.1#playground-gd", "abc");
+  const pinned = withParam("https://x.test/terms/gd?lr=0.1#playground-gd", "ref", "abc");
   assert.equal(pinned, "https://x.test/terms/gd?lr=0.1&ref=abc#playground-gd");
-  assert.equal(withRef(pinned, null), "https://x.test/terms/gd?lr=0.1#playground-gd");
+  assert.equal(withParam(pinned, "ref", "def"), "https://x.test/terms/gd?lr=0.1&ref=def#playground-gd");
+  assert.equal(withParam(pinned, "ref", null), "https://x.test/terms/gd?lr=0.1#playground-gd");
 });

@@ -66,7 +66,8 @@ export class Chart {
   measure() {
     const width = Math.max(160, Math.floor(this.plot.clientWidth || this.figure.clientWidth || 300));
     const surface = !!this.surface();
-    const height = Math.round(Math.min(surface ? 440 : 300, Math.max(190, width * (surface ? 0.78 : 0.58))));
+    const tallest = (surface ? 440 : 300) * this.scene.theme.chartScale;
+    const height = Math.round(Math.min(tallest, Math.max(190, width * (surface ? 0.78 : 0.58))));
     return { width, height };
   }
 
@@ -165,12 +166,13 @@ export class Chart {
 
   axes(logX, logY, surface) {
     const theme = this.scene.theme;
+    const px = Math.round(11 * theme.chartScale);
     const axis = (label) => ({
       stroke: theme.fgMuted,
-      font: `11px ${theme.fontSans}`,
-      labelFont: `600 11px ${theme.fontSans}`,
+      font: `${px}px ${theme.fontSans}`,
+      labelFont: `600 ${px}px ${theme.fontSans}`,
       label,
-      labelSize: label ? 18 : 0,
+      labelSize: label ? px + 7 : 0,
       labelGap: 0,
       grid: { stroke: theme.grid, width: 1 },
       ticks: { stroke: theme.grid, width: 1, size: 4 },
@@ -179,10 +181,10 @@ export class Chart {
     // A switchable x always says which key it shows; a plain step axis needs no title.
     const xAxis = axis(this.stepX && !this.switchable ? "" : humanize(this.xKey));
     xAxis.space = 48;
-    xAxis.size = this.switchable ? 36 : 30;
+    xAxis.size = (this.switchable ? 36 : 30) + 2 * (px - 11);
     const yAxis = axis(this.spec.y.length === 1 && !this.stepX ? humanize(this.spec.y[0]) : "");
     yAxis.space = 28;
-    yAxis.size = (u, values) => Math.ceil(14 + (values ? Math.max(0, ...values.map((v) => String(v || "").length)) : 4) * 6.6);
+    yAxis.size = (u, values) => Math.ceil(14 + (values ? Math.max(0, ...values.map((v) => String(v || "").length)) : 4) * 0.6 * px);
     if (surface) xAxis.grid = yAxis.grid = { show: false };
     // Our own splits: uPlot's log splits never end below ~1e-16 (tiny losses), and its linear
     // ones can run to millions of ticks on a diverging 1e30 loss.

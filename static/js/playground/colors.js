@@ -62,6 +62,8 @@ export function readTheme(node) {
   };
   const rgb = Object.fromEntries(Object.entries(colors).map(([k, v]) => [k, parseColor(v)]));
   const fontSans = read("--font-sans", "") || style.fontFamily || "system-ui, sans-serif";
+  // The presenter layout (present.css) draws charts larger, axis text with them.
+  const chartScale = Number.parseFloat(read("--pg-chart-scale", "1")) || 1;
   const palette = [rgb.accent, ...PALETTES[dark ? "dark" : "light"].map((c) => parseColor(c))];
   return {
     dark,
@@ -69,7 +71,8 @@ export function readTheme(node) {
     rgb,
     palette,
     fontSans,
+    chartScale,
     grid: rgba(rgb.border, 1),
-    token: [dark, colors.bg, colors.fg, colors.accent, colors.border].join("|"),
+    token: [dark, colors.bg, colors.fg, colors.accent, colors.border, chartScale].join("|"),
   };
 }

@@ -11,6 +11,7 @@ import { RunHistory } from "./history.js";
 import { LiveDock } from "./live-dock.js";
 import { RunList } from "./runs-list.js";
 import { RunViews } from "./run-views.js";
+import { Presenter } from "./presenter.js";
 import { REF_PARAM, ReferenceRun } from "./reference.js";
 import { Scene } from "./scene.js";
 import { RunMemory, frameIndex, instanceKey } from "./resume.js";
@@ -68,12 +69,14 @@ export class Panel {
       "remove-run": (button) => this.removeOverlay(Number(button.dataset.run)),
       "clear-runs": () => this.removeOverlay(null),
       "remove-reference": () => this.reference.set(null).then(() => this.controls.focusFallback()),
+      present: () => this.presenter.toggle(),
     });
     section.addEventListener("pg:preset", (event) => this.loadPreset(event.detail));
     // A class board (or any page script) pins a reference run: see reference.js.
     section.addEventListener("pg:reference", (event) => this.reference.set(event.detail ? event.detail.runId : null));
     const ref = query ? new URLSearchParams(query).get(REF_PARAM) : null;
     if (ref && addresses(query, this.name, index)) this.reference.set(ref, { keepUrl: true });
+    this.presenter = new Presenter(this, query, !query || addresses(query, this.name, index));
     // Without storage (an embed's frame where the browser blocks third-party storage) no reload
     // can reattach to the run: leaving the page stops it. A page kept for Back keeps it.
     addEventListener("pagehide", (event) => {

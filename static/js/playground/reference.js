@@ -14,6 +14,7 @@
 
 import { api, detailText } from "./api.js";
 import { RunSession } from "./session.js";
+import { withParam } from "./tools.js";
 
 // Run ids are URL-safe tokens (the embedded engine's and Redis's alike); the server finds none
 // longer than 64 characters.
@@ -24,14 +25,6 @@ export const REF_PARAM = "ref";
 export function refIdProblem(runId) {
   if (RUN_ID.test(runId)) return null;
   return `The reference “${String(runId).slice(0, 80)}” is not a run id (1 to 64 letters, digits, - or _): no reference is drawn.`;
-}
-
-/** The page's URL with `?ref=` set to `runId` (or removed, for null), the rest kept. */
-export function withRef(href, runId) {
-  const url = new URL(href);
-  if (runId) url.searchParams.set(REF_PARAM, runId);
-  else url.searchParams.delete(REF_PARAM);
-  return url.toString();
 }
 
 /** One panel's reference run: what it follows and how it says what went wrong. */
@@ -53,7 +46,7 @@ export class ReferenceRun {
     this.asked = runId || null;
     if (!runId) {
       this.drop();
-      if (!keepUrl) history.replaceState(history.state, "", withRef(location.href, null));
+      if (!keepUrl) history.replaceState(history.state, "", withParam(location.href, REF_PARAM, null));
       panel.refresh();
       return true;
     }
@@ -78,7 +71,7 @@ export class ReferenceRun {
     session.on("connection", ({ state }) => {
       if (state === "lost" && !session.run.points.length) panel.errors.show([`The reference run “${runId}” could not be followed.`]);
     });
-    if (!keepUrl) history.replaceState(history.state, "", withRef(location.href, runId));
+    if (!keepUrl) history.replaceState(history.state, "", withParam(location.href, REF_PARAM, runId));
     panel.refresh();
     return true;
   }

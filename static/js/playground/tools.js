@@ -1,4 +1,4 @@
-// Export a run (CSV of its points, JSON of its events) and copy a share link.
+// Export a run (CSV of its points, JSON of its events), copy a share link, set a URL's parameter.
 
 import { download } from "./dom.js";
 import { csvCell } from "./format.js";
@@ -26,6 +26,15 @@ export function exportJson(name, run) {
 export function shareUrl(query, anchor, page = null) {
   const here = `${location.origin}${page || location.pathname}`;
   return query ? `${here}?${query}#${anchor}` : here;
+}
+
+/** `href` with query parameter `name` set to `value` (removed when it is empty), the rest kept:
+ * how a panel writes a view (a reference run, the presenter layout) into the page's URL. */
+export function withParam(href, name, value) {
+  const url = new URL(href);
+  if (value) url.searchParams.set(name, value);
+  else url.searchParams.delete(name);
+  return url.toString();
 }
 
 /** Copies the link; where the clipboard is out of reach (an embed's frame, plain http), shows
