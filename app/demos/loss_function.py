@@ -35,6 +35,9 @@ class Params(DemoParams):
     pace: Pace = 60
 
 
+REGRESSION = {"mode": ("regression",)}
+"""The charts of the fitted line: a classification run logs no slope or intercept."""
+
 DEMO = Demo(
     name="loss-function",
     title="Loss functions side by side",
@@ -44,9 +47,9 @@ DEMO = Demo(
     live=frozenset({"lr", "pace"}),
     charts=(
         Chart("Training loss (each series its own loss)", ("loss",), log_y=True),
-        Chart("Fitted slope (regression; the true slope is 2)", ("slope",)),
-        Chart("Fitted intercept (regression; the true intercept is 0.5)", ("intercept",)),
-        Chart("Accuracy (classification)", ("accuracy",)),
+        Chart("Fitted slope (the true slope is 2)", ("slope",), only_when=REGRESSION),
+        Chart("Fitted intercept (the true intercept is 0.5)", ("intercept",), only_when=REGRESSION),
+        Chart("Accuracy", ("accuracy",), only_when={"mode": ("classification",)}),
     ),
     loss_bound=LOSS_BOUND,
     blurb=(

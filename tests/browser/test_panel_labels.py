@@ -25,3 +25,13 @@ def test_own_text_warns_before_the_run_of_characters_the_base_model_lacks(page) 
     )
     field.locator("textarea").fill("Fair and good, café: “quoted”. " * 20)  # accents and quotes have look-alikes
     assert warning.is_hidden()
+
+
+def test_loss_functions_charts_are_those_of_the_task_that_ran(page) -> None:
+    """A regression run shows no accuracy chart (it logged none), a classification run no fitted line."""
+    panel = run_playground(page, "loss-function", "mode=classification&steps=20&pace=0")
+    shown = panel.locator("figure.pg-chart:visible figcaption")
+    assert [t.split("\n")[0] for t in shown.all_inner_texts()] == [
+        "Training loss (each series its own loss)",
+        "Accuracy",
+    ]
