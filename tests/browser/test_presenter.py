@@ -51,4 +51,14 @@ def test_phone_layout_in_an_embed_puts_the_charts_above_the_controls(page) -> No
     chart = panel.locator('figure.pg-chart[data-chart="0"]').bounding_box()
     form = panel.locator(".pg-controls").bounding_box()
     assert chart["y"] < 250 and chart["y"] + chart["height"] <= form["y"]
-    assert panel.bounding_box()["width"] == 390
+    assert panel.bounding_box()["width"] >= 370  # the frame's width, less the embed's margin
+
+
+def test_an_embed_in_presenter_layout_stays_in_the_flow(page) -> None:
+    """An embed's panel stays in its page's flow: fixed over the page it would leave the content
+    nothing tall, and a frame sized to its content (embed.js) would shrink to nothing."""
+    page.goto(f"/embed/{GD}?layout=present")
+    panel = page.locator(f"#playground-{GD}")
+    expect(panel).to_have_class("playground is-presenting")
+    height = page.locator(".embed-main").evaluate("m => m.getBoundingClientRect().height")
+    assert height > panel.bounding_box()["height"] > 500
