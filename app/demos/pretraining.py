@@ -72,7 +72,8 @@ DEMO = Demo(
             ("loss", "val_loss", "uniform_loss", "bigram_val_loss", "trigram_val_loss"),
             x_choices=("tokens",),
         ),
-        Chart("Learning rate", ("lr",), log_y=True),
+        # Under a constant schedule it is one flat line (a live change shows as a chip, and in the readout).
+        Chart("Learning rate", ("lr",), log_y=True, only_when={"schedule": ("warmup_cosine",)}),
         Chart("Gradient norm (before clipping)", ("grad_norm",), log_y=True),
     ),
     feeds=("sample",),
