@@ -44,7 +44,7 @@ class Params(DemoParams):
         0.9,
         ge=0,
         lt=1,
-        description="Heavy-ball coefficient μ (momentum, nesterov).",
+        description="Heavy-ball coefficient β (momentum, nesterov).",
         json_schema_extra=only_when(optimizer=("momentum", "nesterov")),
     )
     steps: Steps = 150
