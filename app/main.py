@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.classes.attempts import WrongCodes
 from app.classes.routes import router as classes_router
+from app.classes.steering import router as steering_router
 from app.classes.store import ClassStore
 from app.demos import Demo, load_demos
 from app.glossary.content import Glossary, load_glossary
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.include_router(script_router)
     app.include_router(embed_router)
     app.include_router(classes_router)
+    app.include_router(steering_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(HeadAndOptions)
     app.add_middleware(PlainServerErrors)  # inside SecurityHeaders, so a 500 has them too

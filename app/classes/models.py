@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -38,3 +40,42 @@ class StudentJoined(BaseModel):
     code: str
     demo: str
     playground_url: str
+
+
+class NewPreset(BaseModel):
+    """An exercise the teacher pushes to every student's panel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] = Field(description="Settings of the class's demo, as its share link would set them.")
+    question: str = Field(min_length=1, max_length=300, description="What the students should find out.")
+    answer: str = Field("", max_length=300, description="Hidden from the students until the teacher reveals it.")
+
+
+class PinnedReference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str | None = Field(
+        max_length=64, description="A run of the class's demo, drawn dashed in every student's panel; null unpins."
+    )
+
+
+class Preset(BaseModel):
+    params: dict[str, Any]
+    question: str
+    answer: str
+    revealed: bool = False
+
+
+class Steering(BaseModel):
+    """What the teacher has set for the students' panels; `version` grows with every change."""
+
+    version: int = 0
+    preset: Preset | None = None
+    reference: str | None = None
+
+    def for_students(self) -> dict[str, Any]:
+        """As a student's panel gets it: the answer only once revealed."""
+        preset = self.preset
+        shown = preset.model_dump(exclude={"answer"} if preset and not preset.revealed else set()) if preset else None
+        return {"version": self.version, "preset": shown, "reference": self.reference}

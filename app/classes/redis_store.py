@@ -4,6 +4,7 @@ Keys, under the site's prefix `p`:
   p:class:<code>           hash: the ClassRecord's fields
   p:class:<code>:students  hash: token hash -> the Student as JSON
   p:class:<code>:runs      list: the ClassRuns as JSON, in the order they started
+  p:class:<code>:steering  string: the teacher's preset and pinned reference (models.Steering)
 Each expires KEEP_ENDED_SECONDS after the class ends.
 """
 
@@ -73,3 +74,11 @@ class RedisClassStore:
 
     async def runs(self, code: str) -> list[ClassRun]:
         return [ClassRun(**json.loads(r)) for r in await self.redis.lrange(self._key(code, "runs"), 0, -1)]
+
+    async def steering(self, code: str) -> str | None:
+        return await self.redis.get(self._key(code, "steering"))
+
+    async def set_steering(self, code: str, steering: str) -> None:
+        key = self._key(code, "steering")
+        await self.redis.set(key, steering)
+        await self._keep_until_forgotten(key, code)

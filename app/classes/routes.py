@@ -119,7 +119,7 @@ async def join_class(code: str, request: Request) -> JSONResponse:
     await class_store(request).add_student(code, Student(secrets.token_hex(6), name, token_hash(secret), now))
     token = student_token(code, secret)
     joined = StudentJoined(
-        student_token=token, name=name, code=code, demo=record.demo, playground_url=f"/embed/{record.demo}"
+        student_token=token, name=name, code=code, demo=record.demo, playground_url=f"/classes/{code}/play"
     )
     answer = JSONResponse(joined.model_dump(), 201, headers={"Cache-Control": "no-store"})
     answer.set_cookie(STUDENT_COOKIE, token, max_age=int(record.expires - now), httponly=True, samesite="lax")

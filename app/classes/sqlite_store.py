@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS students (
   code TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL, joined REAL NOT NULL,
   PRIMARY KEY (code, token_hash)
 );
+CREATE TABLE IF NOT EXISTS steering (code TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS class_runs (
   code TEXT NOT NULL, run_id TEXT NOT NULL, student_id TEXT NOT NULL, demo TEXT NOT NULL, created REAL NOT NULL,
   PRIMARY KEY (code, run_id)
@@ -59,7 +60,7 @@ class SqliteClassStore:
         cutoff = time.time() - KEEP_ENDED_SECONDS
         with self._db:
             old = "SELECT code FROM classes WHERE expires < ?"
-            for table in ("class_runs", "students"):
+            for table in ("class_runs", "students", "steering"):
                 self._db.execute(f"DELETE FROM {table} WHERE code IN ({old})", (cutoff,))
             self._db.execute("DELETE FROM classes WHERE expires < ?", (cutoff,))
 
@@ -109,3 +110,14 @@ class SqliteClassStore:
             return [ClassRun(*row) for row in self._db.execute(sql, (code,))]
 
         return await self._call(read)
+
+    async def steering(self, code: str) -> str | None:
+        def read() -> str | None:
+            row = self._db.execute("SELECT data FROM steering WHERE code = ?", (code,)).fetchone()
+            return row[0] if row else None
+
+        return await self._call(read)
+
+    async def set_steering(self, code: str, steering: str) -> None:
+        sql = "INSERT INTO steering VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET data = excluded.data"
+        await self._call(self._db.execute, sql, (code, steering))

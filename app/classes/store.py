@@ -33,3 +33,9 @@ class ClassStore(Protocol):
     async def runs(self, code: str) -> list[ClassRun]:
         """In the order they were started."""
         ...
+
+    async def steering(self, code: str) -> str | None:
+        """The teacher's preset and pinned reference, as the JSON of a models.Steering."""
+        ...
+
+    async def set_steering(self, code: str, steering: str) -> None: ...

@@ -2,6 +2,7 @@
 // class's experiment as a scatter of final loss against a param, and counts, all from the one
 // stream GET /api/classes/{code}/events (the teacher's cookie goes with it).
 
+import { api, detailText } from "../playground/api.js";
 import { readTheme, rgba } from "../playground/colors.js";
 import { el } from "../playground/dom.js";
 import { fmtNum, fmtParam, fmtTick, humanize } from "../playground/format.js";
@@ -22,6 +23,7 @@ let highlighted = null;
 let drawPending = false;
 let curves = null;
 let scatter = null;
+let pinned = null;
 
 function connect() {
   stream?.close();
@@ -76,14 +78,28 @@ function drawList() {
     button.setAttribute("aria-pressed", String(run.id === highlighted));
     const ending = run.status === "running" ? "running" : `${run.status}, final loss ${fmtNum(run.loss)}`;
     item.append(button, el("span", "class-run-status", ending));
+    if (steer) {
+      const pin = el("button", "button class-run-pin", run.id === pinned ? "Unpin" : "Pin as reference");
+      pin.type = "button";
+      pin.dataset.action = "pin";
+      item.append(pin);
+    }
     return item;
   });
   runList.replaceChildren(...items);
 }
 
-runList.addEventListener("click", (event) => {
+runList.addEventListener("click", async (event) => {
   const item = event.target.closest("[data-run-id]");
   if (!item) return;
+  if (event.target.closest("[data-action=pin]")) {
+    const runId = item.dataset.runId === pinned ? null : item.dataset.runId;
+    if (await steerRequest("PUT", "reference", { run_id: runId }, runId ? "Pinned in every student's panel." : "Unpinned.")) {
+      pinned = runId;
+      drawList();
+    }
+    return;
+  }
   highlighted = highlighted === item.dataset.runId ? null : item.dataset.runId;
   curves?.destroy();
   curves = null; // its series' widths change: drawn again
@@ -177,6 +193,31 @@ function drawScatter() {
     ],
   }, data, scatterBox);
 }
+
+// Steering (absent once the class has ended): each change is one request with the teacher's cookie.
+const steer = board.querySelector(".class-steer");
+
+async function steerRequest(method, path, json, done) {
+  const result = await api(`/api/classes/${board.dataset.code}/${path}`, { method, json });
+  steer.querySelector(".class-steer-status").textContent = result.ok ? done : detailText(result.body, result.status);
+  return result.ok;
+}
+
+/** "lr=0.11&steps=200" -> {lr: 0.11, steps: 200}: numbers and true/false as such, the rest as text. */
+function settingsOf(text) {
+  const typed = (v) => (v === "true" || v === "false" ? v === "true" : v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
+  return Object.fromEntries([...new URLSearchParams(text.trim())].map(([k, v]) => [k, typed(v)]));
+}
+
+steer?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = steer.elements;
+  const json = { question: form.question.value, answer: form.answer.value, params: settingsOf(form.params.value) };
+  steerRequest("PUT", "preset", json, "Pushed to every student's panel.");
+});
+steer?.querySelector("[data-action=reveal]").addEventListener("click", () => {
+  steerRequest("POST", "preset/reveal", undefined, "The answer is shown in every student's panel.");
+});
 
 paramChoice.addEventListener("change", () => {
   curves?.destroy();
