@@ -247,3 +247,9 @@ def test_an_inline_formula_error_names_its_own_line(tmp_path: Path) -> None:
     [problem] = problems_for(tmp_path)
     line = path.read_text().splitlines().index("Second, with $\\nosuch{x}$ inline.") + 1
     assert problem.startswith(f"{path}:{line}: unknown LaTeX macro \\nosuch")
+
+
+def test_every_page_carries_a_playground_as_the_site_says(glossary) -> None:
+    """The category page and the README say every page carries a live playground."""
+    assert "Every page carries a live playground" in (ROOT / "content" / "training" / "_category.md").read_text()
+    assert [t.slug for t in glossary.terms.values() if not t.meta.demo] == []
