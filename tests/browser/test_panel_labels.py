@@ -1,5 +1,6 @@
-"""The panel says what a figure is where the chart beside it would suggest another: a summary's
-state after the last plotted point, a summary's means over the last steps."""
+"""What the panel shows is what it says: a summary's figure that is no chart's last point says what
+it is, a text's characters the base model lacks are named before the run, a chart a run cannot
+fill is not shown, and a table fits the panel."""
 
 from __future__ import annotations
 
@@ -35,3 +36,12 @@ def test_loss_functions_charts_are_those_of_the_task_that_ran(page) -> None:
         "Training loss (each series its own loss)",
         "Accuracy",
     ]
+
+
+def test_preference_pairs_fit_the_panel_beside_the_controls(page) -> None:
+    """At 1280 px the output column of a term page's panel is about 400 px: the latest pairs' six
+    columns fit it, none cut off behind a sideways scroll."""
+    panel = run_playground(page, "preference-data", "steps=5&pace=0")
+    tables = panel.locator(".pg-table-wrap")
+    assert tables.count() >= 1
+    assert tables.evaluate_all("ws => ws.filter(w => w.scrollWidth > w.clientWidth).length") == 0
