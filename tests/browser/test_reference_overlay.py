@@ -3,9 +3,11 @@ labelled on the charts it matches, kept through new runs and reloads; bad ids ar
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
+from playwright.sync_api import expect
 
 from tests.browser.test_playground import wait_status
 
@@ -82,6 +84,8 @@ def test_a_page_script_pins_and_unpins_the_reference_in_an_embed(page, base_url)
     pin = "([s, id]) => document.querySelector(s).dispatchEvent(new CustomEvent('pg:reference', {detail: {runId: id}}))"
     page.evaluate(pin, [f"#playground-{GD}", ref])
     reference_drawn(panel, ref)
+    path_readout = panel.locator('figure.pg-chart[data-chart="0"] .pg-readout')
+    expect(path_readout).to_contain_text(re.compile(r"run\s*reference"))  # not "#0"
     assert f"ref={ref}" in page.url  # a reload draws it again
     panel.locator('[data-action="remove-reference"]').click()
     panel.locator(".pg-run.is-reference").wait_for(state="detached")

@@ -79,6 +79,7 @@ export function paintReferenceLabels(chart, u) {
   const ctx = u.ctx;
   clipToPlot(u);
   ctx.font = labelFont(theme, pr);
+  ctx.textAlign = "left"; // uPlot leaves its axes' alignment on the context
   ctx.textBaseline = "bottom";
   chart.lines.forEach((line, i) => {
     if (!line.isReference || !ends[i] || !finite(ends[i][0]) || !finite(ends[i][1])) return;

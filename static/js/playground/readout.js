@@ -145,6 +145,7 @@ export class Readout {
     this.xValue.textContent = fmtNum(x);
     this.yValue.textContent = fmtNum(y);
     for (const [key, node] of this.extra) node.textContent = point[key] != null ? fmtNum(point[key]) : "–";
-    this.whichValue.textContent = `#${best.line.run.num}${best.line.series != null ? ` ${best.line.series}` : ""}`;
+    const run = best.line.isReference ? "reference" : `#${best.line.run.num}`;
+    this.whichValue.textContent = `${run}${best.line.series != null ? ` ${best.line.series}` : ""}`;
   }
 }
