@@ -192,6 +192,9 @@ class Demo:
     """What the demo needs prepared before a run can start (see app.demos.artifacts)."""
     extras: Mapping[str, Any] = field(default_factory=dict)
     """Free-form facts the panel template may use (e.g. the surfaces to draw)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """How the panel names a fact or summary figure whose key does not read as words
+    ("kaplan_estimate_12_l_d2"); any other key is shown as its words ("flops_per_token")."""
     summary_notes: Mapping[str, str] = field(default_factory=dict)
     """What a figure of the run's summary is, by its key (at any depth), where the key alone would
     let a reader take it for something the charts show: a mean of the last steps, a state after

@@ -41,6 +41,16 @@ DEMO = Demo(
     train="app.training.training_compute:train",
     live=frozenset({"lr", "pace"}),
     machine_metrics=frozenset({"seconds", "flops_per_second", "utilisation"}),  # this server's clock and speed
+    labels={
+        "kaplan_estimate_12_l_d2": "Kaplan's estimate of N (12·n_layer·d_model²)",
+        "flops_per_token": "FLOPs per token (6N)",
+        "counted_over_6n": "counted ÷ 6N",
+        "at_flops_per_second": "at FLOP/s",
+        "gpt3": "GPT-3's training compute here",
+        "gpt3_flops": "GPT-3's training FLOPs",
+        "eu_ai_act_threshold": "the EU AI Act's threshold here",
+        "eu_ai_act_flops": "EU AI Act threshold (FLOPs)",
+    },
     charts=(
         Chart("Training loss", ("loss",), log_y=True, x_choices=("tokens", "flops", "seconds")),
         Chart("Held-out loss", ("val_loss",), x="flops", x_choices=("step", "tokens")),

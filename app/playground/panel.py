@@ -96,6 +96,7 @@ def demo_json(demo: Demo, with_extras: bool = False) -> dict[str, Any]:
         "live_params": sorted(demo.live),
         "charts": [asdict(c) for c in demo.charts],
         "feeds": list(demo.feeds),
+        "labels": dict(demo.labels),
         "summary_notes": dict(demo.summary_notes),
         "runs_url": f"/api/demos/{demo.name}/runs",
     }
@@ -113,6 +114,7 @@ def panel_renderer(templates: Environment, demos: Mapping[str, Demo]) -> PanelRe
             "name": demo.name,
             "charts": [asdict(c) for c in demo.charts],
             "feeds": list(demo.feeds),
+            "labels": dict(demo.labels),
             "summaryNotes": dict(demo.summary_notes),
             "live": sorted(demo.live),
             # The params schema drives the page's state: bounds checks and the share link.

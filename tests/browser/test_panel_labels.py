@@ -45,3 +45,11 @@ def test_preference_pairs_fit_the_panel_beside_the_controls(page) -> None:
     tables = panel.locator(".pg-table-wrap")
     assert tables.count() >= 1
     assert tables.evaluate_all("ws => ws.filter(w => w.scrollWidth > w.clientWidth).length") == 0
+
+
+def test_a_fact_or_figure_whose_key_is_no_words_shows_the_demos_label(page) -> None:
+    panel = run_playground(page, "training-compute", "steps=3&pace=0")
+    facts = panel.locator(".pg-facts").inner_text().lower()
+    assert "kaplan's estimate of n (12·n_layer·d_model²)" in facts and "12 l d2" not in facts
+    summary = panel.locator(".pg-summary").inner_text()
+    assert "counted ÷ 6N" in summary and "counted over 6n" not in summary

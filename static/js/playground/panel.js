@@ -35,7 +35,7 @@ export class Panel {
     this.errors = new ErrorList(section.querySelector(".pg-errors"));
     this.history = new RunHistory();
     this.runList = new RunList(section.querySelector(".pg-runs"));
-    this.views = new RunViews(section, config.feeds || [], config.summaryNotes || {});
+    this.views = new RunViews(section, config.feeds || [], { labels: config.labels || {}, notes: config.summaryNotes || {} });
     this.scene = new Scene(section, { history: this.history, controls: this.controls, permalink: !!this.runId, report: (m) => this.errors.show([m]) });
     this.charts = new Charts(section, config.charts, this.scene);
     this.embedCode = new EmbedCode(section);

@@ -9,9 +9,10 @@ import { isPlainObject } from "./format.js";
 import { renderExamples, renderFacts, renderSummary } from "./summary.js";
 
 export class RunViews {
-  /** `summaryNotes`: what each figure of a summary is, by its key (the demo's summary_notes). */
-  constructor(section, feeds, summaryNotes = {}) {
-    this.summaryNotes = summaryNotes;
+  /** `words`: the demo's {labels} for keys of facts and summaries, and {notes}, what each figure
+   * of a summary is, by its key (its summary_notes). */
+  constructor(section, feeds, words = {}) {
+    this.words = words;
     this.facts = section.querySelector(".pg-facts");
     this.summary = section.querySelector(".pg-summary");
     this.permalink = section.querySelector(".pg-permalink");
@@ -41,7 +42,7 @@ export class RunViews {
   }
 
   started(run) {
-    renderFacts(this.facts, run);
+    renderFacts(this.facts, run, { labels: this.words.labels }); // the notes are the summary's
     if (this.script) {
       this.script.href = `/api/runs/${encodeURIComponent(run.id)}/script.py`;
       this.script.hidden = false;
@@ -60,7 +61,7 @@ export class RunViews {
   ended(run, theme) {
     this.disposeBars();
     const summary = isPlainObject(run.end.summary) ? run.end.summary : {};
-    this.bars = renderSummary(this.summary, summary, run, theme, this.summaryNotes);
+    this.bars = renderSummary(this.summary, summary, run, theme, this.words);
     if (this.permalink) {
       this.permalink.href = `/runs/${encodeURIComponent(run.id)}`;
       this.permalink.hidden = false;

@@ -5,13 +5,17 @@ import { Bars } from "./bars.js";
 import { el } from "./dom.js";
 import { finite, fmtBytes, fmtNum, fmtParam, humanize, isPlainObject } from "./format.js";
 
-/** A key as a label: a count says what it counts ("n_params" reads "params", beside its number). */
-function keyLabel(key) {
+/** A key as a label: the demo's own label for it if it declares one, else the key in words (a
+ * count says what it counts: "n_params" reads "params", beside its number). */
+function keyLabel(key, words = {}) {
+  const labels = words.labels || {};
+  if (Object.hasOwn(labels, key)) return labels[key];
   return humanize(String(key).replace(/^n_(?=[a-z])/, ""));
 }
 
-/** The facts from a run's start event (and its device) into the panel's facts list. */
-export function renderFacts(node, run) {
+/** The facts from a run's start event (and its device) into the panel's facts list. `words`: the
+ * demo's labels for keys ({labels}, see renderSummary). */
+export function renderFacts(node, run, words = {}) {
   if (!node) return;
   node.replaceChildren();
   const add = (key, value) => {
@@ -20,9 +24,9 @@ export function renderFacts(node, run) {
       || (Array.isArray(value) && value.join(", ").length > 36)
       || (isPlainObject(value) && (Object.keys(value).length > 3 || !Object.values(value).every(scalar)));
     const wrap = el("div", `pg-fact${long ? " is-wide" : ""}`);
-    wrap.append(el("dt", "", keyLabel(key)));
+    wrap.append(el("dt", "", keyLabel(key, words)));
     const dd = el("dd");
-    dd.append(renderValue(value, key, 1, true));
+    dd.append(renderValue(value, key, 1, true, words));
     wrap.append(dd);
     node.append(wrap);
   };
@@ -32,8 +36,9 @@ export function renderFacts(node, run) {
 
 /** The summary from a run's end event into the panel's summary box. Returns the bar chart it
  * drew (singular values), which redraws on a new theme, or null. `theme()`: the current theme.
- * `notes`: what a figure is, by its key (the demo's summary_notes), printed beside it. */
-export function renderSummary(node, summary, run, theme, notes = {}) {
+ * `words`: the demo's {labels} for keys and {notes}, what a figure is by its key (its summary_notes),
+ * printed beside it. */
+export function renderSummary(node, summary, run, theme, words = {}) {
   if (!node) return null;
   node.replaceChildren();
   let bars = null;
@@ -82,7 +87,7 @@ export function renderSummary(node, summary, run, theme, notes = {}) {
     delete rest.singular_values;
   }
 
-  if (Object.keys(rest).length) node.append(renderValue(rest, "", 0, false, notes));
+  if (Object.keys(rest).length) node.append(renderValue(rest, "", 0, false, words));
   return bars;
 }
 
@@ -131,8 +136,8 @@ function columnRows(value) {
 }
 
 /** Any JSON value as readable DOM: numbers to 4 digits, objects as definition lists, ...
- * `notes`: a note to print beside the value of a key, at any depth (see renderSummary). */
-function renderValue(value, key = "", depth = 0, compact = false, notes = {}) {
+ * `words`: {labels, notes} by key, at any depth (see renderSummary). */
+function renderValue(value, key = "", depth = 0, compact = false, words = {}) {
   if (value == null) return el("span", "pg-muted", "—");
   if (typeof value === "number") {
     let text = fmtNum(value);
@@ -157,7 +162,7 @@ function renderValue(value, key = "", depth = 0, compact = false, notes = {}) {
       const list = el("ul", "pg-list");
       value.forEach((v) => {
         const li = el("li");
-        li.append(renderValue(v, key, depth + 1, false, notes));
+        li.append(renderValue(v, key, depth + 1, false, words));
         list.append(li);
       });
       return list;
@@ -166,7 +171,7 @@ function renderValue(value, key = "", depth = 0, compact = false, notes = {}) {
       const keys = [];
       value.forEach((v) => Object.keys(v).forEach((k) => { if (!keys.includes(k)) keys.push(k); }));
       if (keys.length <= 8) {
-        const table = renderTable(value, keys);
+        const table = renderTable(value, keys, words);
         if ((compact && value.length > 3) || value.length > 12) { // a long table folds away
           const details = el("details", "pg-details");
           details.append(el("summary", "", `${value.length} ${humanize(key) || "items"}`), table);
@@ -178,7 +183,7 @@ function renderValue(value, key = "", depth = 0, compact = false, notes = {}) {
     const list = el("ol", "pg-list");
     value.forEach((v) => {
       const li = el("li");
-      li.append(renderValue(v, key, depth + 1, compact, notes));
+      li.append(renderValue(v, key, depth + 1, compact, words));
       list.append(li);
     });
     return list;
@@ -190,14 +195,14 @@ function renderValue(value, key = "", depth = 0, compact = false, notes = {}) {
     if (rows) {
       // A data set sent as columns (x, y, outlier): a table, folded away, not lists of numbers.
       const details = el("details", "pg-details");
-      details.append(el("summary", "", `${rows.length} rows: ${Object.keys(value).map(humanize).join(", ")}`), renderTable(rows, Object.keys(value)));
+      details.append(el("summary", "", `${rows.length} rows: ${Object.keys(value).map(humanize).join(", ")}`), renderTable(rows, Object.keys(value), words));
       return details;
     }
     if (compact && entries.length <= 6 && entries.every(([, v]) => scalar(v))) {
       const line = el("span", "pg-inline");
       entries.forEach(([k, v]) => {
         const part = el("span", "pg-inline-item");
-        part.append(el("span", "pg-inline-key", keyLabel(k)), renderValue(v, key || k, depth + 1));
+        part.append(el("span", "pg-inline-key", keyLabel(k, words)), renderValue(v, key || k, depth + 1, false, words));
         line.append(part);
       });
       return line;
@@ -205,9 +210,10 @@ function renderValue(value, key = "", depth = 0, compact = false, notes = {}) {
     const dl = el("dl", `pg-dl${depth ? " pg-dl-nested" : ""}`);
     for (const [k, v] of entries) {
       const row = el("div", "pg-dl-row");
-      row.append(el("dt", "", keyLabel(k)));
+      row.append(el("dt", "", keyLabel(k, words)));
       const dd = el("dd");
-      dd.append(renderValue(v, k, depth + 1, compact, notes));
+      dd.append(renderValue(v, k, depth + 1, compact, words));
+      const notes = words.notes || {};
       if (Object.hasOwn(notes, k)) dd.append(el("span", "pg-note", notes[k]));
       row.append(dd);
       dl.append(row);
@@ -234,11 +240,11 @@ export function renderExamples(node, points) {
   }
 }
 
-function renderTable(rows, keys) {
+function renderTable(rows, keys, words = {}) {
   const wrap = el("div", "pg-table-wrap scroll-x");
   const table = el("table", "pg-table");
   const head = el("tr");
-  keys.forEach((k) => head.append(el("th", "", keyLabel(k))));
+  keys.forEach((k) => head.append(el("th", "", keyLabel(k, words))));
   const thead = el("thead");
   thead.append(head);
   const tbody = el("tbody");
@@ -246,7 +252,7 @@ function renderTable(rows, keys) {
     const tr = el("tr");
     keys.forEach((k) => {
       const td = el("td");
-      td.append(renderValue(row[k], k, 3));
+      td.append(renderValue(row[k], k, 3, false, words));
       if (typeof row[k] === "number") td.className = "is-num";
       tr.append(td);
     });
