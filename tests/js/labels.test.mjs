@@ -78,4 +78,7 @@ test("a run the server stopped as it shut down says so, where a reader's cancel 
   const message = "The server restarted (or shut down) during this run; nobody cancelled it. Start it again.";
   assert.deepEqual(end({ status: "cancelled", reason: "server_stopped", message }), [`Stopped at step 41: ${message}`, "warn"]);
   assert.deepEqual(end({ status: "cancelled", message: "Cancelled." }), ["Cancelled.", ""]);
+  const { endTag } = await import("../../static/js/playground/run.js");
+  assert.equal(endTag({ status: "cancelled", reason: "server_stopped" }), "server restarted");
+  assert.equal(endTag({ status: "cancelled" }), "cancelled");
 });

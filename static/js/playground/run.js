@@ -129,6 +129,12 @@ export class Run {
   }
 }
 
+/** A finished run's tag in the run list: its status, or what ended it where the status alone would
+ * mislead (a run the server stopped as it shut down is no reader's cancel). */
+export function endTag(end) {
+  return end.reason === "server_stopped" ? "server restarted" : end.status;
+}
+
 /** The status line for a run: [text, tone]. `permalink`: the page shows a stored run. */
 export function describeRun(run, permalink) {
   const step = run.lastStep;

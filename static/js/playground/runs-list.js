@@ -3,7 +3,7 @@
 
 import { rgba } from "./colors.js";
 import { el } from "./dom.js";
-import { runLabel } from "./run.js";
+import { endTag, runLabel } from "./run.js";
 
 export class RunList {
   constructor(node) {
@@ -59,10 +59,10 @@ export class RunList {
     swatch.setAttribute("aria-hidden", "true");
     item.append(swatch, el("span", "pg-run-label", runLabel(run, reference, defaults)));
     if (isCurrent) {
-      item.append(el("span", "pg-run-tag", run.end ? run.end.status : "current"));
+      item.append(el("span", "pg-run-tag", run.end ? endTag(run.end) : "current"));
       return item;
     }
-    if (run.end && run.end.status !== "done") item.append(el("span", "pg-run-tag", run.end.status));
+    if (run.end && run.end.status !== "done") item.append(el("span", "pg-run-tag", endTag(run.end)));
     const remove = el("button", "pg-run-remove", "×");
     remove.type = "button";
     remove.dataset.action = "remove-run";
@@ -81,7 +81,7 @@ export class RunList {
     swatch.setAttribute("aria-hidden", "true");
     const link = el("a", "pg-run-label", `reference: run ${run.id}`);
     link.href = `/runs/${encodeURIComponent(run.id)}`;
-    item.append(swatch, link, el("span", "pg-run-tag", run.end ? run.end.status : run.status));
+    item.append(swatch, link, el("span", "pg-run-tag", run.end ? endTag(run.end) : run.status));
     const remove = el("button", "pg-run-remove", "×");
     remove.type = "button";
     remove.dataset.action = "remove-reference";
