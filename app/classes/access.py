@@ -22,6 +22,10 @@ def teacher_cookie(code: str) -> str:
     return f"modelterms_teacher_{code}"
 
 
+def viewer_cookie(code: str) -> str:
+    return f"modelterms_viewer_{code}"
+
+
 def class_store(request: Request) -> ClassStore:
     return request.app.state.classes
 
@@ -31,21 +35,35 @@ def bearer_token(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-async def teacher_class(code: str, request: Request) -> ClassRecord:
-    """The class whose teacher token the request shows. A wrong token and an unknown code get the
-    same answer, so the teacher's routes tell nobody which codes exist."""
+async def board_class(code: str, request: Request) -> tuple[ClassRecord, bool]:
+    """The class whose board the request may see, and whether as its teacher (True) or through
+    the projector link (False: read-only, names hidden). A wrong token and an unknown code get the
+    same answer, so these routes tell nobody which codes exist."""
     code = normal_code(code)
-    token = bearer_token(request) or (request.cookies.get(teacher_cookie(code), "") if CODE.fullmatch(code) else "")
-    if not token:
+    known = CODE.fullmatch(code) is not None
+    bearer = bearer_token(request)
+    teacher = bearer or (request.cookies.get(teacher_cookie(code), "") if known else "")
+    viewer = bearer or (request.cookies.get(viewer_cookie(code), "") if known else "")
+    if not (teacher or viewer):
         raise HTTPException(
             401,
             "Authorization: send 'Bearer <teacher_token>' as POST /api/classes returned it, "
             "or open the board from the teacher's link.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    record = await class_store(request).get(code) if CODE.fullmatch(code) else None
-    if record is None or not token_matches(token, record.teacher_hash):
-        raise HTTPException(403, f"Authorization: this is not the teacher token of a class '{code}'.")
+    record = await class_store(request).get(code) if known else None
+    if record is not None and teacher and token_matches(teacher, record.teacher_hash):
+        return record, True
+    if record is not None and viewer and token_matches(viewer, record.viewer_hash):
+        return record, False
+    raise HTTPException(403, f"Authorization: this is not the teacher token of a class '{code}'.")
+
+
+async def teacher_class(code: str, request: Request) -> ClassRecord:
+    """The class whose teacher token the request shows (the projector link's is not enough)."""
+    record, teacher = await board_class(code, request)
+    if not teacher:
+        raise HTTPException(403, "Authorization: a projector link only shows the board; send the teacher token.")
     return record
 
 

@@ -21,6 +21,7 @@ class ClassCreated(BaseModel):
     teacher_token: str = Field(description="Send as `Authorization: Bearer` for the board and its stream.")
     join_url: str
     board_url: str = Field(description="The teacher's board; it carries the token, so keep it to yourself.")
+    projector_url: str = Field(description="The board read-only, names hidden: for a screen others see or share.")
     title: str
     demo: str
     expires: float = Field(description="When the class stops taking joins and runs (seconds since the epoch).")

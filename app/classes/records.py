@@ -12,6 +12,8 @@ class ClassRecord:
     demo: str
     teacher_hash: str
     """SHA-256 of the teacher token: the store never holds a token that would let its reader in."""
+    viewer_hash: str
+    """SHA-256 of the projector link's token: the board, read-only, names hidden."""
     created: float
     expires: float
 

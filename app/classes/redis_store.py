@@ -52,7 +52,8 @@ class RedisClassStore:
         if "expires" not in fields:
             return None  # unknown, or being created this instant
         created, expires = float(fields["created"]), float(fields["expires"])
-        return ClassRecord(code, fields["title"], fields["demo"], fields["teacher_hash"], created, expires)
+        hashes = fields["teacher_hash"], fields["viewer_hash"]
+        return ClassRecord(code, fields["title"], fields["demo"], *hashes, created, expires)
 
     async def add_student(self, code: str, student: Student) -> None:
         key = self._key(code, "students")

@@ -14,14 +14,16 @@ from pydantic import BaseModel, ValidationError
 from app.classes.access import (
     STUDENT_COOKIE,
     bearer_token,
+    board_class,
     class_store,
-    teacher_class,
     teacher_cookie,
+    viewer_cookie,
 )
 from app.classes.attempts import WrongCodes
 from app.classes.board import Board
 from app.classes.models import ClassCreated, NewClass, NewStudent, StudentJoined
 from app.classes.records import ClassRecord, Student
+from app.classes.store import KEEP_ENDED_SECONDS
 from app.classes.tokens import (
     CODE,
     friendly_name,
@@ -77,10 +79,11 @@ async def create_class(request: Request, _: Annotated[None, Depends(require_crea
         msg = f"no demo named '{demo}'; GET /api/demos lists them"
         raise unprocessable([{"loc": ("demo",), "msg": msg, "type": "value_error"}])
     settings = request.app.state.settings
-    teacher, now = new_token(), time.time()
+    teacher, viewer, now = new_token(), new_token(), time.time()
     expires = now + settings.class_hours * 3600
+    hashes = token_hash(teacher), token_hash(viewer)
     for _ in range(CODE_TRIES):
-        record = ClassRecord(new_code(), body.title.strip(), demo, token_hash(teacher), now, expires)
+        record = ClassRecord(new_code(), body.title.strip(), demo, *hashes, now, expires)
         if await class_store(request).create(record):
             break
     else:
@@ -90,6 +93,7 @@ async def create_class(request: Request, _: Annotated[None, Depends(require_crea
         teacher_token=teacher,
         join_url=site_url(request, f"/join?class={record.code}"),
         board_url=site_url(request, f"/classes/{record.code}/board?teacher={teacher}"),
+        projector_url=site_url(request, f"/classes/{record.code}/board?projector={viewer}"),
         title=record.title,
         demo=demo,
         expires=record.expires,
@@ -137,22 +141,31 @@ async def board_page(
     request: Request,
     site: SiteDep,
     teacher: Annotated[str, Query(max_length=64)] = "",
+    projector: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    """The teacher's link carries the token once: it is checked, kept in a cookie for this class's
-    board and stream, and dropped from the address bar (a projected screen shows no secret)."""
+    """The teacher's and the projector's links carry their token once: it is checked, kept in a
+    cookie for this class's board and stream, and dropped from the address bar (a projected screen
+    shows no secret)."""
     code = normal_code(code)
-    if teacher:
-        record = await class_store(request).get(code) if CODE.fullmatch(code) else None
-        if record is None or not token_matches(teacher, record.teacher_hash):
-            raise HTTPException(403, f"teacher: this is not the teacher token of a class '{code}'.")
-        moved = RedirectResponse(f"/classes/{code}/board", 303, headers={"Cache-Control": "no-store"})
-        expires = int(record.expires - time.time()) + 7 * 24 * 3600  # the board stays readable after the class
-        moved.set_cookie(teacher_cookie(code), teacher, max_age=expires, httponly=True, samesite="strict")
-        return moved
-    record = await teacher_class(code, request)
+    if teacher or projector:
+        return await remember_link(code, request, teacher, projector)
+    record, as_teacher = await board_class(code, request)
     demo = request.app.state.demos[record.demo]
-    page = site.render("class_board.html", record=record, demo=demo, ended=record.ended(time.time()))
+    ended = record.ended(time.time())
+    page = site.render("class_board.html", record=record, demo=demo, ended=ended, teacher=as_teacher)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
+async def remember_link(code: str, request: Request, teacher: str, projector: str) -> Response:
+    record = await class_store(request).get(code) if CODE.fullmatch(code) else None
+    link, token, cookie = ("teacher", teacher, teacher_cookie) if teacher else ("projector", projector, viewer_cookie)
+    stored = "" if record is None else record.teacher_hash if teacher else record.viewer_hash
+    if not stored or not token_matches(token, stored):
+        raise HTTPException(403, f"{link}: this is not the {link} token of a class '{code}'.")
+    moved = RedirectResponse(f"/classes/{code}/board", 303, headers={"Cache-Control": "no-store"})
+    expires = int(record.expires - time.time()) + KEEP_ENDED_SECONDS  # the board stays readable after the class
+    moved.set_cookie(cookie(code), token, max_age=expires, httponly=True, samesite="strict")
+    return moved
 
 
 @router.get("/api/classes/{code}/events", response_class=StreamingResponse)
@@ -162,9 +175,10 @@ async def board_events(
     engine: EngineDep,
     names: Annotated[bool, Query(description="false: students appear as 'Student 1', 'Student 2', ...")] = True,
 ) -> StreamingResponse:
-    """The class board's stream (teacher token): the class, each run of its demo that a student
-    starts, their thinned points, and their ends."""
-    record = await teacher_class(code, request)
-    board = Board(record, request.app.state.demos[record.demo], class_store(request), engine, not names)
+    """The class board's stream (teacher token, or the projector link's, which hides names): the
+    class, each run of its demo that a student starts, their thinned points, and their ends."""
+    record, as_teacher = await board_class(code, request)
+    hide = not (names and as_teacher)
+    board = Board(record, request.app.state.demos[record.demo], class_store(request), engine, hide)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(board.frames(), media_type="text/event-stream", headers=headers)

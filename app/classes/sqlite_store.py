@@ -17,7 +17,7 @@ from app.classes.store import KEEP_ENDED_SECONDS
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS classes (
   code TEXT PRIMARY KEY, title TEXT NOT NULL, demo TEXT NOT NULL, teacher_hash TEXT NOT NULL,
-  created REAL NOT NULL, expires REAL NOT NULL
+  viewer_hash TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS students (
   code TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL, joined REAL NOT NULL,
@@ -67,7 +67,7 @@ class SqliteClassStore:
     async def create(self, record: ClassRecord) -> bool:
         def insert() -> bool:
             try:
-                self._db.execute("INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?)", astuple(record))
+                self._db.execute("INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?, ?)", astuple(record))
             except sqlite3.IntegrityError:
                 return False
             return True

@@ -183,3 +183,21 @@ def test_token_mode_needs_the_admin_token(tmp_path) -> None:
         assert client.post("/api/classes", json={}).status_code == 401
         assert client.post("/api/classes", json={}, headers={"Authorization": "Bearer " + "b" * 32}).status_code == 403
         assert client.post("/api/classes", json={}, headers={"Authorization": "Bearer " + admin}).status_code == 201
+
+
+def test_the_projector_link_shows_the_board_without_names_and_steers_nothing(client) -> None:
+    made = new_class(client)
+    code = made["code"]
+    join(client, code, "Bea")
+    start(client, join(client, code, "Ada"), steps=3, pace=0)
+    moved = client.get(made["projector_url"], follow_redirects=False)
+    assert moved.status_code == 303 and made["teacher_token"] not in made["projector_url"]
+    page = client.get(moved.headers["location"])
+    assert page.status_code == 200 and "class-steer" not in page.text and "hide-names" not in page.text
+    with client.stream("GET", f"/api/classes/{code}/events", params={"names": "true"}) as answer:
+        ran = next(e for e in parse_sse(answer.iter_lines()) if e["event"] == "run")
+    client.cookies.clear()
+    assert ran["data"]["name"] == "Student 2"  # the projector never gets a name, whatever it asks
+    viewer = {"Authorization": "Bearer " + made["projector_url"].rsplit("=", 1)[1]}
+    pushed = client.put(f"/api/classes/{code}/preset", json={"params": {}, "question": "?"}, headers=viewer)
+    assert pushed.status_code == 403 and "teacher token" in pushed.json()["detail"]

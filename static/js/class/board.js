@@ -27,7 +27,7 @@ let pinned = null;
 
 function connect() {
   stream?.close();
-  const names = hideNames.checked ? "false" : "true";
+  const names = hideNames?.checked ? "false" : "true"; // a projector link's stream hides them anyway
   stream = new EventSource(`/api/classes/${board.dataset.code}/events?names=${names}`);
   for (const kind of ["class", "run", "points", "end"]) {
     stream.addEventListener(kind, (event) => {
@@ -136,7 +136,7 @@ function drawCurves() {
   if (!data[0].length) return;
   const losses = data.slice(1).flat().filter((v) => v != null);
   const log = logScale(losses);
-  const key = `${runs.map((r) => r.id).join()}|${log}|${theme.token}|${hideNames.checked}|${paramChoice.value}`;
+  const key = `${runs.map((r) => r.id).join()}|${log}|${theme.token}|${hideNames?.checked}|${paramChoice.value}`;
   if (curves && curves.boardKey !== key) {
     curves.destroy();
     curves = null;
@@ -224,7 +224,7 @@ paramChoice.addEventListener("change", () => {
   curves = null;
   draw();
 });
-hideNames.addEventListener("change", connect);
+hideNames?.addEventListener("change", connect);
 new ResizeObserver(() => {
   curves?.setSize(size(curvesBox));
   if (scatter) drawScatter();
