@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { chartSvg, escapeXml, pathData, place } from "../../static/js/playground/figure-svg.js";
+import { chartSvg, escapeXml, pathData, place, wrapText } from "../../static/js/playground/figure-svg.js";
 
 const colors = { bg: "#fff", fg: "#111", muted: "#555", grid: "#ddd", marker: "#a50" };
 
@@ -81,4 +81,34 @@ test("text that could be markup stays text", () => {
   assert.equal(escapeXml(`<a href="x">&'`), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
   const svg = chartSvg(figure({ lines: [{ label: "<script>alert(1)</script>", stroke: "#000", width: 1, dash: [], points: [[0, 1]] }] }));
   assert.doesNotMatch(svg, /<script>/);
+});
+
+test("bars stand on the axis's minimum, a unit wide around their x", () => {
+  const svg = chartSvg(figure({
+    x: { label: "index", min: 0.5, max: 2.5, log: false, ticks: [] },
+    y: { label: "value", min: 0, max: 4, log: false, ticks: [] },
+    lines: [],
+    markers: [],
+    bars: [{ x: 1, value: 4, fill: "#f00" }, { x: 2, value: 1, fill: "#0f0" }],
+  }));
+  const plot = svg.match(/<clipPath id="plot-area"><rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"/).slice(1).map(Number);
+  const bars = [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="(#[0f]+)"/g)].map((m) => m.slice(1));
+  assert.equal(bars.length, 2);
+  const unit = plot[2] / 2; // the x axis spans two units
+  const [first, second] = bars.map(([bx, by, w, h, fill]) => ({ bx: +bx, by: +by, w: +w, h: +h, fill }));
+  assert.ok(Math.abs(first.w - 0.8 * unit) < 0.02 && Math.abs(first.bx - (plot[0] + 0.1 * unit)) < 0.02);
+  assert.ok(Math.abs(first.by - plot[1]) < 0.02 && Math.abs(first.h - plot[3]) < 0.02); // the tallest fills the plot
+  assert.ok(Math.abs(second.h - plot[3] / 4) < 0.02 && second.fill === "#0f0");
+});
+
+test("a long title wraps between words and pushes the plot down", () => {
+  assert.deepEqual(wrapText("aaa bbb ccc", 10, 45), ["aaa bbb", "ccc"]); // 6 px a character
+  assert.deepEqual(wrapText("averyveryverylongword b", 10, 30), ["averyveryverylongword", "b"]);
+  const title = "Singular values of the update ΔW · blocks.0.attn_qkv (full) · top 4: 39.7% of the energy";
+  const svg = chartSvg(figure({ title }));
+  const tspans = [...svg.matchAll(/<tspan x="16" dy="(\d+)">([^<]*)<\/tspan>/g)];
+  assert.equal(tspans.length, 2);
+  assert.equal(tspans.map((t) => t[2]).join(" "), title);
+  const top = (s) => Number(s.match(/<clipPath id="plot-area"><rect x="\d+" y="(\d+)"/)[1]);
+  assert.equal(top(svg) - top(chartSvg(figure())), Number(tspans[1][1]));
 });

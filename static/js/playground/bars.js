@@ -1,7 +1,9 @@
-// A small canvas bar chart (the singular values of a LoRA update), redrawn on resize.
+// A small canvas bar chart (the singular values of a LoRA update), redrawn on resize, with its
+// PNG and SVG export (export.js).
 
 import { rgba } from "./colors.js";
 import { el } from "./dom.js";
+import { addBarsExport } from "./export.js";
 import { finite } from "./format.js";
 
 export class Bars {
@@ -21,6 +23,12 @@ export class Bars {
     const width = Math.floor(canvas.clientWidth);
     const height = Math.floor(canvas.clientHeight) || 120;
     if (!width || !this.values.length) return;
+    // Drawn once it is in its figure (summary.js builds the figure around the canvas): then the
+    // figure gets its PNG and SVG buttons.
+    if (!this.exported && canvas.parentElement) {
+      this.exported = true;
+      addBarsExport(canvas.parentElement, this);
+    }
     const pr = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * pr);
     canvas.height = Math.round(height * pr);

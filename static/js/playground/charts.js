@@ -12,8 +12,7 @@ export class Charts {
       .map((spec, i) => [spec, section.querySelector(`figure.pg-chart[data-chart="${i}"]`)])
       .filter(([, figure]) => figure)
       .map(([spec, figure]) => new Chart(scene, spec, figure));
-    const demo = section.id.replace(/^playground-/, "");
-    for (const chart of this.list) addFigureExport(chart, demo);
+    for (const chart of this.list) addFigureExport(chart);
   }
 
   /** Does any chart draw a 2-D path (which may have a surface behind it)? */

@@ -3,6 +3,7 @@
 // axes labelled and a legend; the PNG is that SVG drawn at twice its size, so both files show
 // the same figure.
 
+import { rgba } from "./colors.js";
 import { download, el } from "./dom.js";
 import { chartSvg } from "./figure-svg.js";
 import { fmtTick, fmtValue, humanize } from "./format.js";
@@ -35,7 +36,7 @@ export function chartFigure(chart) {
   const plotHeight = Math.round(Math.max(200, Math.min(520, (plotWidth * u.bbox.height) / Math.max(1, u.bbox.width))));
   x.ticks = ticks(x, plotWidth, 70);
   y.ticks = ticks(y, plotHeight, 36);
-  const several = chart.lines.length > 1;
+  const several = new Set(chart.lines.map((l) => l.run)).size > 1; // then the current run says its number
   const lines = chart.lines.map((line, i) => {
     const points = chart.stepX
       ? u.data[0].map((step, j) => [step, u.data[i + 1][j]]).filter(([, v]) => v != null) // spanned, as drawn
@@ -72,10 +73,10 @@ async function svgToPng(svg, scale) {
 
 const fileStem = (demo, title) => `${demo}-${title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
 
-/** Adds the chart's PNG and SVG buttons; `demo` names the files. */
-export function addFigureExport(chart, demo) {
+/** PNG and SVG buttons at the end of `node` (a chart's figure) for the figure that `describe()`
+ * gives (null: nothing drawn yet); `report(message)` says what went wrong. */
+function addButtons(node, title, describe, report) {
   const tools = el("div", "pg-figure-tools");
-  const title = chart.spec.title || chart.spec.y.map(humanize).join(", ");
   for (const format of ["PNG", "SVG"]) {
     const button = el("button", "button small", format);
     button.type = "button";
@@ -86,14 +87,48 @@ export function addFigureExport(chart, demo) {
   tools.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-figure]");
     if (!button) return;
-    const figure = chartFigure(chart);
-    if (!figure) return chart.scene.report(`The chart “${title}” has nothing to export yet: run the playground first.`);
+    const figure = describe();
+    if (!figure) return report(`The chart “${title}” has nothing to export yet: run the playground first.`);
     const svg = chartSvg(figure);
-    const stem = fileStem(demo, title);
+    const stem = fileStem(demoOf(node), title);
     if (button.dataset.figure === "svg") return download(`${stem}.svg`, svg, "image/svg+xml");
     const png = await svgToPng(svg, PNG_SCALE);
     if (png) download(`${stem}.png`, png, "image/png");
-    else chart.scene.report(`The chart “${title}” could not be drawn as a PNG.`);
+    else report(`The chart “${title}” could not be drawn as a PNG.`);
   });
-  chart.figure.append(tools);
+  node.append(tools);
+}
+
+const demoOf = (node) => (node.closest("section.playground")?.id || "playground").replace(/^playground-/, "");
+
+/** A playground chart's PNG and SVG buttons. */
+export function addFigureExport(chart) {
+  const title = chart.spec.title || chart.spec.y.map(humanize).join(", ");
+  addButtons(chart.figure, title, () => chartFigure(chart), chart.scene.report);
+}
+
+/** The bar chart of a summary (bars.js: singular values, largest first) as a figure. */
+function barsFigure(bars, title) {
+  const theme = bars.theme();
+  const n = bars.values.length;
+  const x = { label: "index (largest first)", min: 0.5, max: n + 0.5, log: false };
+  const y = { label: "singular value", min: 0, max: (Math.max(...bars.values) || 1) * 1.05, log: false };
+  const plotWidth = FIGURE_WIDTH - 110;
+  x.ticks = ticks(x, plotWidth, 70).filter((t) => Number.isInteger(t.value) && t.value >= 1);
+  y.ticks = ticks(y, 260, 36);
+  const fill = (i) => (i < bars.highlight ? theme.accent : rgba(theme.rgb.fgMuted, 0.45));
+  const legend = [{ label: `the first ${bars.highlight} (the rank)`, stroke: theme.accent, width: 8, dash: [], points: [] }];
+  if (n > bars.highlight) legend.push({ label: "the rest", stroke: rgba(theme.rgb.fgMuted, 0.45), width: 8, dash: [], points: [] });
+  return {
+    title, width: FIGURE_WIDTH, plotHeight: 260, x, y, lines: bars.highlight ? legend : [], markers: [],
+    bars: bars.values.map((value, i) => ({ x: i + 1, value, fill: fill(i) })),
+    colors: { bg: theme.bg, fg: theme.fg, muted: theme.fgMuted, grid: theme.grid, marker: theme.warn },
+    font: theme.fontSans,
+  };
+}
+
+/** A summary's bar chart's PNG and SVG buttons, in `figure` (its caption is the title). */
+export function addBarsExport(figure, bars) {
+  const title = figure.querySelector("figcaption")?.textContent.trim() || "Bar chart";
+  addButtons(figure, title, () => barsFigure(bars, title), () => {});
 }

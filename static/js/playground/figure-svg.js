@@ -45,6 +45,24 @@ export function pathData(points, x, y, box) {
   return parts.join("");
 }
 
+/** A title's lines: one as plain text, several as tspans a line apart. */
+function titleText(lines, step) {
+  if (lines.length === 1) return escapeXml(lines[0]);
+  return lines.map((line, i) => `<tspan x="16" dy="${i ? step : 0}">${escapeXml(line)}</tspan>`).join("");
+}
+
+/** `text` in lines of at most `width` pixels at `px`, broken between words (a word longer than
+ * a line stands alone). */
+export function wrapText(text, px, width) {
+  const lines = [];
+  for (const word of String(text).split(/\s+/).filter(Boolean)) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && textWidth(`${last} ${word}`, px) <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length ? lines : [""];
+}
+
 /** The legend's items in rows that fit `width`: [{line, x, row}]. */
 function legendLayout(lines, left, width) {
   const items = [];
@@ -83,6 +101,7 @@ function tickGroup(axis, box, colors, horizontal) {
  *   title, width, plotHeight,
  *   x: {label, min, max, log, ticks: [{value, text}]}, y: {the same},
  *   lines: [{label, stroke, width, dash: [on, off, ...], points: [[x, y], ...]}],
+ *   bars: [{x, value, fill}]    bars from the axis's minimum up to each value, a unit wide,
  *   markers: [{x, text}]        dashed rules across the plot (live changes),
  *   background: {href, x0, x1, y0, y1}   an image under the lines (a loss surface), optional,
  *   colors: {bg, fg, muted, grid, marker}, font: a CSS font-family list,
@@ -93,7 +112,10 @@ export function chartSvg(figure) {
   const lines = figure.lines || [];
   const width = Math.round(figure.width);
   const tickWidth = Math.max(0, ...y.ticks.map((t) => textWidth(t.text, TICK_PX)));
-  const box = { left: Math.ceil(16 + TEXT_PX + 8 + tickWidth + 6), top: 16 + TITLE_PX + 14, right: width - 18 };
+  const titleLines = wrapText(figure.title, TITLE_PX, width - 32);
+  const titleStep = Math.round(TITLE_PX * 1.3);
+  const box = { left: Math.ceil(16 + TEXT_PX + 8 + tickWidth + 6), right: width - 18 };
+  box.top = 16 + TITLE_PX + (titleLines.length - 1) * titleStep + 14;
   box.bottom = box.top + Math.round(figure.plotHeight);
   const legend = legendLayout(lines, box.left, box.right - box.left);
   const legendTop = box.bottom + TICK_PX + 10 + TEXT_PX + 18;
@@ -105,7 +127,7 @@ export function chartSvg(figure) {
     `<title>${escapeXml(figure.title)}</title>`,
     `<defs><clipPath id="plot-area"><rect x="${box.left}" y="${box.top}" width="${box.right - box.left}" height="${box.bottom - box.top}"/></clipPath></defs>`,
     `<rect width="${width}" height="${height}" fill="${colors.bg}"/>`,
-    `<text class="title" x="${box.left}" y="${16 + TITLE_PX}" font-size="${TITLE_PX}" font-weight="600" fill="${colors.fg}">${escapeXml(figure.title)}</text>`,
+    `<text class="title" x="16" y="${16 + TITLE_PX}" font-size="${TITLE_PX}" font-weight="600" fill="${colors.fg}">${titleText(titleLines, titleStep)}</text>`,
   ];
   const bg = figure.background;
   if (bg) {
@@ -129,6 +151,12 @@ export function chartSvg(figure) {
     if (!d) continue;
     const dash = line.dash && line.dash.length ? ` stroke-dasharray="${line.dash.join(" ")}"` : "";
     out.push(`<path d="${d}" stroke="${line.stroke}" stroke-width="${line.width}"${dash}><title>${escapeXml(line.label)}</title></path>`);
+  }
+  for (const bar of figure.bars || []) {
+    const [left, right] = [place(bar.x - 0.4, x, box.left, box.right), place(bar.x + 0.4, x, box.left, box.right)];
+    const [top, bottom] = [place(bar.value, y, box.bottom, box.top), place(y.min, y, box.bottom, box.top)];
+    if ([left, right, top, bottom].some((v) => v == null)) continue;
+    out.push(`<rect x="${num(left)}" y="${num(top)}" width="${num(right - left)}" height="${num(bottom - top)}" fill="${bar.fill}" stroke="none"/>`);
   }
   for (const marker of figure.markers || []) {
     const px = place(marker.x, x, box.left, box.right);
