@@ -6,9 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
+
 from app.demos.base import InlineControl
 from app.demos.gradient_descent import DEMO, Params
 from tests.unit.page_figures import as_read
+
+torch.set_num_threads(1)
 
 BOUND = DEMO.loss_bound
 

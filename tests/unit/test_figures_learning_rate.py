@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from app.demos.base import run_inline
 from app.demos.learning_rate import DEMO, Params
 from tests.unit.page_figures import as_read, percent
+
+torch.set_num_threads(1)
 
 
 def curves(**params: Any) -> dict[str, list[dict]]:

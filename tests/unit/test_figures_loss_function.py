@@ -13,6 +13,8 @@ from app.ml import toy_data
 from app.training.loss_function import N_PER_CLASS, OUTLIER_SHIFT, WRONG_START
 from tests.unit.page_figures import as_read
 
+torch.set_num_threads(1)
+
 
 def final(**params: Any) -> dict[str, dict]:
     return run_inline(DEMO, Params(pace=0, **params))[1]["final"]

@@ -6,9 +6,13 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+import torch
+
 from app.demos.base import run_inline
 from app.demos.synthetic_data import DEMO, Params
 from tests.unit.page_figures import as_read, percent
+
+torch.set_num_threads(1)
 
 
 def run(**params: Any) -> tuple[list[dict], dict]:
