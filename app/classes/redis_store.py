@@ -10,16 +10,42 @@ Each expires KEEP_ENDED_SECONDS after the class ends.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
 from dataclasses import asdict
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import KEEP_ENDED_SECONDS
+from app.playground.interface import Unavailable
 
 
+def reachable(cls: type) -> type:
+    """Every coroutine method of `cls` answers a lost Redis as Unavailable (a 503 that says so),
+    as the run engine's calls do, never as a server error."""
+
+    def wrapped(method):
+        @functools.wraps(method)
+        async def call(*args, **kwargs):
+            try:
+                return await method(*args, **kwargs)
+            except (RedisConnectionError, RedisTimeoutError) as error:
+                raise Unavailable(f"The class service cannot reach its Redis server ({error}).") from None
+
+        return call
+
+    for name, method in list(vars(cls).items()):
+        if inspect.iscoroutinefunction(method):
+            setattr(cls, name, wrapped(method))
+    return cls
+
+
+@reachable
 class RedisClassStore:
     def __init__(self, url: str, prefix: str) -> None:
         self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)

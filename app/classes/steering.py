@@ -64,6 +64,12 @@ async def reveal_answer(record: TeacherClass, request: Request) -> dict:
     return await change(request, record, preset=preset.model_copy(update={"revealed": True}))
 
 
+@router.delete("/api/classes/{code}/preset")
+async def end_exercise(record: TeacherClass, request: Request) -> dict:
+    """End the exercise: the students' panels drop it."""
+    return await change(request, record, preset=None)
+
+
 @router.put("/api/classes/{code}/reference")
 async def pin_reference(record: TeacherClass, request: Request, engine: EngineDep) -> dict:
     """Pin a run of the class's demo as every student panel's dashed reference (null unpins)."""

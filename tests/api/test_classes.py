@@ -7,9 +7,10 @@ import time
 from itertools import pairwise
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.classes.tokens import CODE
-from tests.conftest import auth, parse_sse, read_events, running_app
+from tests.conftest import auth, make_app, make_settings, parse_sse, read_events, running_app
 
 STUDENT = "X-ModelTerms-Student"
 
@@ -201,3 +202,10 @@ def test_the_projector_link_shows_the_board_without_names_and_steers_nothing(cli
     viewer = {"Authorization": "Bearer " + made["projector_url"].rsplit("=", 1)[1]}
     pushed = client.put(f"/api/classes/{code}/preset", json={"params": {}, "question": "?"}, headers=viewer)
     assert pushed.status_code == 403 and "teacher token" in pushed.json()["detail"]
+
+
+def test_a_lost_redis_is_a_503_for_classes_too(tmp_path) -> None:
+    settings = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    with TestClient(make_app(settings)) as client:
+        lost = client.post("/api/classes", json={})
+        assert lost.status_code == 503 and "Redis" in lost.json()["detail"]

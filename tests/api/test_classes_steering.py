@@ -35,6 +35,8 @@ def test_a_pushed_preset_reaches_every_student_and_its_answer_waits_for_the_reve
             assert seen == {"params": preset["params"], "question": "At which step?", "revealed": False}
         assert client.post(f"/api/classes/{code}/preset/reveal", headers=teacher(made)).status_code == 200
         assert steering_seen(client, code, students[1])["preset"]["answer"] == "Step 12"
+        assert client.delete(f"/api/classes/{code}/preset", headers=teacher(made)).status_code == 200
+        assert steering_seen(client, code, students[2])["preset"] is None  # the exercise ended
 
 
 def test_a_pinned_reference_must_be_a_run_of_the_class_demo(client) -> None:

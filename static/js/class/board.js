@@ -218,6 +218,9 @@ steer?.addEventListener("submit", (event) => {
 steer?.querySelector("[data-action=reveal]").addEventListener("click", () => {
   steerRequest("POST", "preset/reveal", undefined, "The answer is shown in every student's panel.");
 });
+steer?.querySelector("[data-action=end]").addEventListener("click", () => {
+  steerRequest("DELETE", "preset", undefined, "The exercise is gone from the students' panels.");
+});
 
 paramChoice.addEventListener("change", () => {
   curves?.destroy();
