@@ -16,7 +16,8 @@ export class Presenter {
     this.section = panel.section;
     this.button = this.section.querySelector('[data-action="present"]');
     this.on = false;
-    this.section.addEventListener("keydown", (event) => {
+    // On the document: with the page behind it covered, focus may be anywhere (or nowhere).
+    document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && this.on && !event.defaultPrevented) this.set(false);
     });
     if (addressed && query && new URLSearchParams(query).get(LAYOUT_PARAM) === PRESENT) this.set(true, { keepUrl: true });
@@ -35,6 +36,6 @@ export class Presenter {
       this.button.textContent = on ? "Leave presenter view" : "Present";
     }
     if (!keepUrl) history.replaceState(history.state, "", withParam(location.href, LAYOUT_PARAM, on ? PRESENT : null));
-    this.panel.onTheme(); // the chart type size is the theme's (--pg-chart-font-px): rebuild them
+    this.panel.onTheme(); // chart size and axis text are the theme's (--pg-chart-scale): rebuild them
   }
 }

@@ -36,10 +36,6 @@ export class ReferenceRun {
     this.asked = null; // the id last asked for: an older answer arriving late is dropped
   }
 
-  get runId() {
-    return this.session ? this.session.run.id : null;
-  }
-
   /** Pin `runId` (null: none). Resolves to true when it is drawn (or taken off), false when not. */
   async set(runId, { keepUrl = false } = {}) {
     const panel = this.panel;
