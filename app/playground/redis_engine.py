@@ -36,6 +36,7 @@ from app.playground.events import KEEPALIVE_SECONDS, encode_data
 from app.playground.interface import (
     ACTIVE,
     CONTROL_FIELDS,
+    DEAD_AFTER_BEATS,
     QueueFull,
     RunFinished,
     Seat,
@@ -55,7 +56,9 @@ ESTIMATE_SECONDS = 1.0
 REAP_LOCK_SECONDS = 10
 STORED_PAGE = 1000  # entries per XRANGE when a follower catches up
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
-WORKER_GONE = worker_stopped("it went silent (its host went away, or it was killed).")
+WORKER_GONE = worker_stopped("it went silent (its host went away, or it was stopped or killed).")
+LATE_WATCHES = 2
+"""A watch that comes this many periods late (Redis frozen, the loop starved) starts contact anew."""
 
 log = logging.getLogger("modelterms.redis")
 
@@ -102,13 +105,16 @@ class RedisEngine:
         self._watch_task: asyncio.Task | None = None
         self._health: dict[str, Any] = {"redis": "not checked yet"}
         self._active_read: tuple[float, list] = (-ESTIMATE_SECONDS, [])  # for Retry-After: when, and what
+        # Since when this replica has heard Redis without a break, and when it last did: a worker's
+        # expired heartbeat means it died only if Redis could have heard it all that time.
+        self._heard_since: float | None = None
+        self._heard_at = 0.0
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         self.accepting = True
         await self._keep_watch()
-        period = min(self.settings.heartbeat_seconds, self.settings.idle_cancel_seconds / 4)
-        self._watch_task = asyncio.create_task(self._every(period))
+        self._watch_task = asyncio.create_task(self._every(self._watch_period))
 
     async def stop(self) -> None:
         """Stop admitting and close every stream here; the runs go on training on their workers,
@@ -130,6 +136,21 @@ class RedisEngine:
     def health(self) -> dict[str, Any]:
         return dict(self._health)
 
+    @property
+    def _watch_period(self) -> float:
+        return min(self.settings.heartbeat_seconds, self.settings.idle_cancel_seconds / 4)
+
+    def _heard(self) -> bool:
+        """Note that Redis answered now; True once it has answered without a break for as long as a
+        silent worker takes to be dead. After an outage (Redis down, frozen or cut off) every
+        heartbeat may have expired meanwhile, though the workers lived: they get that long to beat
+        again before any is reaped."""
+        now = time.monotonic()
+        if self._heard_since is None or now - self._heard_at > LATE_WATCHES * self._watch_period:
+            self._heard_since = now
+        self._heard_at = now
+        return now - self._heard_since >= DEAD_AFTER_BEATS * self.settings.heartbeat_seconds
+
     async def _every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
@@ -146,6 +167,7 @@ class RedisEngine:
                 pipe.scard(self.keys.active)
                 pipe.zcard(self.keys.queued)
                 *alive, active, queued = await pipe.execute()
+            may_reap = self._heard()
             live = [json.loads(info) for (worker, info), up in zip(workers.items(), alive, strict=True) if up]
             capacity = sum(w["capacity"] for w in live)
             self._health = {
@@ -162,10 +184,11 @@ class RedisEngine:
                 "store": "ok",
             }
             for worker, up in zip(workers, alive, strict=True):
-                if not up:
+                if not up and may_reap:
                     await self._reap(worker)
             await self._cancel_unwatched()
         except RedisError as error:
+            self._heard_since = None
             reason = f"unreachable: {type(error).__name__}: {error}"
             self._health = {
                 "backend": "redis",
@@ -190,13 +213,15 @@ class RedisEngine:
     async def _reap(self, worker: str) -> None:
         """A worker whose heartbeat expired: its claimed runs end `failed`; the dispatch entries it
         had read but not claimed go back to the queue (a claim is the only way a run starts, and it
-        succeeds once, so a run re-queued twice still trains once)."""
+        succeeds once, so a run re-queued twice still trains once). Its control stream is told to
+        stop those runs: a worker that was only frozen drops them when it wakes, and joins again."""
         if not await self.redis.set(f"{self.keys.prefix}:reaping:{worker}", 1, nx=True, ex=REAP_LOCK_SECONDS):
             return  # another replica is at it
         runs = await self.redis.smembers(self.keys.worker_runs(worker))
         for run_id in runs:
             step = await self.redis.hget(self.keys.run(run_id), "step")
             await self._finish(run_id, "failed", WORKER_GONE, int(step or 0))
+            await self.redis.xadd(self.keys.control(worker), {"run": run_id, "stop": "cancelled"})
         pending = await self.redis.xpending_range(self.keys.dispatch, GROUP, "-", "+", 1000, consumername=worker)
         for entry in pending:
             entry_id = entry["message_id"]
@@ -205,7 +230,8 @@ class RedisEngine:
             await self.scripts["requeue"](keys=[], args=[self.keys.prefix, entry_id, run_id, DISPATCH_MAXLEN, GROUP])
         await self.redis.xgroup_delconsumer(self.keys.dispatch, GROUP, worker)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.keys.worker_runs(worker), self.keys.control(worker))
+            pipe.delete(self.keys.worker_runs(worker))
+            pipe.expire(self.keys.control(worker), int(self.settings.max_run_wall_seconds))  # then it cannot matter
             pipe.hdel(self.keys.workers, worker)
             pipe.hdel(self.keys.capacity, worker)
             await pipe.execute()

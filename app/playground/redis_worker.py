@@ -114,7 +114,14 @@ class RedisConn:
         pipe.execute()
 
     def beat(self) -> None:
-        self.redis.set(self.keys.alive(self.id), 1, px=self._alive_ms())
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.keys.alive(self.id), 1, px=self._alive_ms())
+        pipe.hexists(self.keys.workers, self.id)
+        if not pipe.execute()[1]:
+            # Taken for dead while Redis could not hear it (frozen, or cut off): its runs there have
+            # ended, and their stops wait in its control stream. It takes new runs again.
+            log.warning("this worker was taken for dead while it was silent; registering again")
+            self.register()
 
     def deregister(self) -> None:
         pipe = self.redis.pipeline(transaction=True)

@@ -293,15 +293,20 @@ class Scheduler:
             if run.paused:
                 run.single_steps -= 1
             watchdog[0] = now
+            ended = None
             try:
                 out = next(run.steps)
             except StopIteration as finished:
-                self.finish(run, "done", "", finished.value or {})
-                return True
+                ended = ("done", "", finished.value or {})
             except Exception as error:  # a bug in a demo ends its run, never the worker
-                self.finish(run, "failed", _failure_message(run, error))
-                return True
+                ended = ("failed", _failure_message(run, error))
             now = self.clock()
+            # The step is over: what follows (sending its points) is watched by the heartbeat, so a
+            # worker frozen there is seen in a few beats, not only after max_step_seconds.
+            watchdog[2], watchdog[0] = now, 0.0
+            if ended is not None:
+                self.finish(run, *ended)
+                return True
             try:
                 self.record(run, out if isinstance(out, list) else [out], now)
             except Stop as stop:

@@ -4,11 +4,21 @@ test runs real worker processes (and a real redis-server) and takes a few second
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 
-from tests.conftest import read_events, running_app
+import redis
+from fastapi.testclient import TestClient
+
+from app.playground.redis_engine import RedisEngine
+from app.playground.redis_schema import Keys
+from tests.conftest import make_app, make_settings, points_of, read_events, running_app
 from tests.support import cluster
 
 HEARTBEAT = 0.5  # seconds: a worker silent for three of them is taken for dead
@@ -43,3 +53,111 @@ def test_a_worker_frozen_between_steps_is_replaced_and_its_runs_fail_saying_why(
         assert [w.process.pid for w in client.app.state.engine.workers] != [frozen]
         assert read_events(client, start(client, steps=5)["id"])[-1]["data"]["status"] == "done"
         assert client.get("/healthz").json()["status"] == "ok"
+
+
+@contextlib.contextmanager
+def redis_app(tmp_path, redis_url: str, workers: int, **overrides) -> Iterator[tuple[TestClient, list]]:
+    """A web replica in this process and `workers` real worker processes on the Redis at `redis_url`."""
+    settings = make_settings(
+        tmp_path / "data", redis_url=redis_url, heartbeat_seconds=HEARTBEAT, workers=workers, **overrides
+    )
+    with cluster.forked_workers(settings, workers) as processes, TestClient(make_app(settings)) as client:
+        yield client, processes
+
+
+@contextlib.contextmanager
+def stopped(pid: int) -> Iterator[None]:
+    """The process frozen (SIGSTOP) for the block, and woken (SIGCONT) after it, whatever happens."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
+
+def test_a_redis_worker_frozen_between_steps_fails_its_runs_and_rejoins_when_it_wakes(tmp_path, redis_url) -> None:
+    """One slot: the next run trains only if the woken worker dropped the run that ended under it
+    (it trained on, unseen, on the code before)."""
+    with redis_app(tmp_path, redis_url, workers=1, runs_per_worker=1) as (client, (worker,)):
+        run = start(client, steps=100_000, pace=5)
+        read_events(client, run["id"], limit=2)
+        with stopped(worker.pid):
+            cluster.wait_until(lambda: status(client, run) != "running", 10, "the frozen worker's run to end")
+        end = read_events(client, run["id"])[-1]["data"]
+        assert end["status"] == "failed" and "went silent" in end["message"], end
+        cluster.wait_until(lambda: client.get("/healthz").json()["workers"] == 1, 10, "the woken worker to rejoin")
+        after = start(client, steps=5)
+        cluster.wait_until(lambda: status(client, after) == "done", 10, "the next run to train")
+
+
+@contextlib.contextmanager
+def persistent_redis(folder) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A redis-server that writes every change to its append-only file, and a function that kills
+    it (SIGKILL, as a crash) and starts it again on the same port and file 5 s later."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = cluster.free_port()
+    args = [cluster.REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
+    args += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+    url = f"redis://127.0.0.1:{port}/0"
+    server = [subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)]
+
+    def answers() -> bool:
+        with contextlib.suppress(redis.ConnectionError), redis.Redis.from_url(url) as db:
+            return bool(db.ping())
+        return False
+
+    def down_for_5_s() -> None:
+        server[0].kill()
+        server[0].wait(5)
+        time.sleep(5)
+        server[0] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        cluster.wait_until(answers, 10, "redis-server to come back")
+
+    try:
+        cluster.wait_until(answers, 10, "redis-server to answer")
+        yield url, down_for_5_s
+    finally:
+        server[0].kill()
+        server[0].wait(5)
+
+
+def test_redis_down_for_5_s_with_runs_in_flight_ends_none_of_them(tmp_path) -> None:
+    """Redis killed and started again 5 s later (append-only file): every heartbeat expired
+    meanwhile, though both workers trained on; the runs finish whole once Redis is back."""
+    with persistent_redis(tmp_path / "redis") as (url, down_for_5_s), redis_app(tmp_path, url, 2) as (client, _):
+        runs = [start(client, steps=40, pace=5) for _ in range(2)]  # 8 s each
+        for run in runs:
+            read_events(client, run["id"], limit=2)
+        down_for_5_s()
+        for run in runs:
+            cluster.wait_until(lambda r=run: status(client, r) not in ("queued", "running"), 20, "the run to end")
+            events = read_events(client, run["id"])
+            assert events[-1]["data"]["status"] == "done", events[-1]["data"]
+            assert [p["step"] for p in points_of(events)] == list(range(40))
+
+
+def test_a_replica_back_in_touch_with_redis_gives_silent_workers_three_beats_to_beat(tmp_path, redis_url) -> None:
+    """Whatever the outage (Redis down, frozen or cut off), every heartbeat may have expired in it
+    while the workers lived: a replica reaps only after hearing Redis for three beats without a
+    break. Fails on code that reaped at its first look (runs ended 'went silent' after an outage)."""
+    settings = make_settings(tmp_path, redis_url=redis_url, heartbeat_seconds=0.2)
+    keys = Keys(settings.redis_prefix)
+
+    async def watch_until_reaped() -> tuple[bool, float]:
+        engine = RedisEngine(settings)
+        info = {"device": "cpu", "capacity": 1, "host": "elsewhere", "pid": 1}
+        await engine.redis.hset(keys.workers, "silent", json.dumps(info))  # registered, no heartbeat
+        try:
+            await engine._keep_watch()  # the first answer after an outage (or at start)
+            kept_at_first = await engine.redis.hexists(keys.workers, "silent")
+            first = time.monotonic()
+            while await engine.redis.hexists(keys.workers, "silent") and time.monotonic() - first < 5:
+                await asyncio.sleep(0.05)
+                await engine._keep_watch()
+            return kept_at_first, time.monotonic() - first
+        finally:
+            await engine.stop()
+
+    kept_at_first, reaped_after = asyncio.run(watch_until_reaped())
+    assert kept_at_first and 3 * 0.2 <= reaped_after < 5

@@ -42,7 +42,7 @@ def test_while_redis_is_down_requests_get_a_clear_503_and_it_recovers_when_back(
 
 
 def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_queue(tmp_path, redis_url) -> None:
-    settings = make_settings(tmp_path, redis_url=redis_url, redis_prefix="reclaim-test")
+    settings = make_settings(tmp_path, redis_url=redis_url, redis_prefix="reclaim-test", heartbeat_seconds=0.1)
     keys = Keys(settings.redis_prefix)
     sync = redis.Redis.from_url(redis_url, decode_responses=True)
     claim = sync.register_script(SCRIPTS["claim"])
@@ -63,6 +63,7 @@ def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_
         assert claim(keys=[], args=[keys.prefix, first.id, "doomed", 0]) == ["counter", '{"steps": 5}', None]
         assert claim(keys=[], args=[keys.prefix, first.id, "other", 0]) is None  # never twice
         cluster.wait_until(lambda: not sync.exists(keys.alive("doomed")), 5, "the heartbeat to expire")
+        await asyncio.sleep(3 * settings.heartbeat_seconds)  # a replica reaps once it has heard Redis that long
         await engine._keep_watch()
         assert await engine.get(f"{first.id}:events") is None  # an id never names another key
         failed, requeued = await engine.get(first.id), await engine.get(second.id)
