@@ -63,3 +63,11 @@ def test_students_runs_appear_on_the_teachers_board_and_the_teacher_steers(page,
     page.click("[data-action=reveal]")
     students[2].locator(".class-preset-answer", has_text="Revealed only now").wait_for(timeout=10_000)
     students[2].screenshot(path="/work/shots/class-student.png", full_page=True)
+
+
+def test_the_join_page_and_the_board_have_no_serious_axe_violations(axe, base_url) -> None:
+    made = httpx.post(f"{base_url}/api/classes", json={"demo": DEMO}).raise_for_status().json()
+    board = made["board_url"].removeprefix(base_url)  # the link sets the teacher's cookie, then the board
+    for path in (f"/join?class={made['code']}", board):
+        for theme in ("light", "dark"):
+            assert axe(path, theme) == [], (path, theme)
