@@ -149,7 +149,11 @@ async def board_page(
     code = normal_code(code)
     if teacher or projector:
         return await remember_link(code, request, teacher, projector)
-    record, as_teacher = await board_class(code, request)
+    try:
+        record, as_teacher = await board_class(code, request)
+    except HTTPException as refused:  # a person at a browser gets a page that says what to do
+        page = site.render("class_locked.html", code=code[:12])
+        return HTMLResponse(page, refused.status_code, headers={"Cache-Control": "no-store"})
     demo = request.app.state.demos[record.demo]
     ended = record.ended(time.time())
     page = site.render("class_board.html", record=record, demo=demo, ended=ended, teacher=as_teacher)

@@ -112,7 +112,8 @@ def test_the_board_stream_is_the_teachers_alone(client) -> None:
     wrong = client.get(f"/api/classes/{code}/events", headers={"Authorization": "Bearer not-it"})
     unknown = client.get("/api/classes/ABCDEF/events", headers=teacher(made))
     assert wrong.status_code == unknown.status_code == 403  # an unknown code answers as a wrong token does
-    assert client.get(f"/classes/{code}/board").status_code == 401
+    locked = client.get(f"/classes/{code}/board")
+    assert locked.status_code == 401 and "teacher's link" in locked.text and made["teacher_token"] not in locked.text
     student = join(client, code)
     assert client.get(f"/api/classes/{code}/events", headers={STUDENT: student["student_token"]}).status_code == 401
 
