@@ -8,16 +8,19 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 
+import httpx
 import redis
 from fastapi.testclient import TestClient
 
 from app.playground.redis_engine import RedisEngine
 from app.playground.redis_schema import Keys
+from tests.api.test_selfhost import iter_events, serving, start_run
 from tests.conftest import make_app, make_settings, points_of, read_events, running_app
 from tests.support import cluster
 
@@ -161,3 +164,27 @@ def test_a_replica_back_in_touch_with_redis_gives_silent_workers_three_beats_to_
 
     kept_at_first, reaped_after = asyncio.run(watch_until_reaped())
     assert kept_at_first and 3 * 0.2 <= reaped_after < 5
+
+
+def test_a_store_that_cannot_grow_is_reported_and_health_recovers_when_it_can(tmp_path) -> None:
+    """The real server with its file size limit (RLIMIT_FSIZE, set from outside) at one byte: no
+    write to the run store can land, as on a full disk. Then the limit is lifted."""
+    with serving() as (server, _data):
+        pid, (_, hard) = server.process.pid, resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE)
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, hard))
+        try:
+            end = run_to_end(server)
+            assert end["status"] == "done" and end["saved"] is False and "could not be saved" in end["message"]
+            health = httpx.get(f"{server.base}/healthz", timeout=5).json()
+            assert health["status"] == "degraded" and health["store"].startswith("cannot write runs"), health
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
+        assert run_to_end(server).get("saved") is not False
+        assert httpx.get(f"{server.base}/healthz", timeout=5).json()["status"] == "ok"
+
+
+def run_to_end(server) -> dict:
+    """A short run on the server, followed to its `end` event; that event's data."""
+    run_id = start_run(server, "gradient-descent", steps=5, pace=0)
+    with httpx.stream("GET", f"{server.base}/api/runs/{run_id}/events", timeout=30) as response:
+        return next(e for e in iter_events(response, time.monotonic() + 30) if e["event"] == "end")["data"]
