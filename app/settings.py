@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         description="Time a client may take to send a request, or stall reading a response, before it is cut off.",
     )
     keep_runs: int = Field(1000, ge=1, description="Finished runs kept in the store (oldest go first).")
+    keep_runs_per_client: int = Field(
+        250,
+        ge=1,
+        description="Of the kept runs, at most this many of one client (an address, or a student of a class): "
+        "its own oldest go first, so one client cannot push everyone else's runs out.",
+    )
     extra_demo_modules: list[str] = Field(default_factory=list, description="Extra demo modules (tests).")
     embed_origins: list[str] = Field(
         default_factory=list,

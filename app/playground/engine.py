@@ -144,7 +144,9 @@ class Engine:
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
-        self.store = RunStore(self.settings.data_dir / "runs.sqlite3", self.settings.keep_runs)
+        self.store = RunStore(
+            self.settings.data_dir / "runs.sqlite3", self.settings.keep_runs, self.settings.keep_runs_per_client
+        )
         interrupted = self.store.fail_interrupted(INTERRUPTED)
         if interrupted:
             log.warning("%d runs were cut off when the server last stopped; stored as failed", interrupted)
@@ -510,7 +512,7 @@ class Engine:
             end["reason"] = reason
         final = Event.create(len(run.log.events) + 1, "end", end)
         # The `end` event goes out once the run is stored, so a watcher can be told if it was not.
-        saving = self._write(self._store_call("finish", run.record(), [*run.log.events, final]))
+        saving = self._write(self._store_call("finish", run.record(), [*run.log.events, final], run.client))
         saving.add_done_callback(lambda done: self._announce_end(run, end, done))
 
     def _announce_end(self, run: Run, end: dict[str, Any], saving: asyncio.Future) -> None:

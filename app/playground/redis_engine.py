@@ -137,6 +137,11 @@ class RedisEngine:
         return dict(self._health)
 
     @property
+    def _keep(self) -> tuple[int, int]:
+        """The finish script's retention: runs kept in all, and of one client."""
+        return self.settings.keep_runs, self.settings.keep_runs_per_client
+
+    @property
     def _watch_period(self) -> float:
         return min(self.settings.heartbeat_seconds, self.settings.idle_cancel_seconds / 4)
 
@@ -250,7 +255,7 @@ class RedisEngine:
 
     async def _finish(self, run_id: str, status: str, message: str, step: int) -> None:
         _, end = encode_data(end_data(status, message, step, {}))
-        args = [self.keys.prefix, run_id, status, end, "{}", time.time(), self.settings.keep_runs]
+        args = [self.keys.prefix, run_id, status, end, "{}", time.time(), *self._keep]
         await self.scripts["finish"](keys=[], args=args)
 
     # --- admission -----------------------------------------------------------------------
@@ -435,7 +440,7 @@ class RedisEngine:
 
     async def cancel(self, run_id: str) -> None:
         _, end = encode_data(end_data("cancelled", "Cancelled before it started.", 0, {}))
-        args = [self.keys.prefix, run_id, end, time.time(), self.settings.keep_runs]
+        args = [self.keys.prefix, run_id, end, time.time(), *self._keep]
         with _reachable():
             await self.scripts["cancel"](keys=[], args=args)
 

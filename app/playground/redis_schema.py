@@ -16,6 +16,7 @@ Keys, under the prefix `p` (setting `redis_prefix`):
   p:active              set: every queued, running or paused run (the admission count)
   p:clients             hash: seat holder (address or student) or class -> its active runs
   p:finished            sorted set: finished runs by end time (retention keeps `keep_runs`)
+  p:kept:<client>       sorted set: one client's finished runs by end time (keeps `keep_runs_per_client`)
   p:workers             hash: worker id -> JSON {device, capacity, host, pid}
   p:capacity            hash: worker id -> runs it holds at once
   p:worker:<w>:alive    heartbeat, expires after three silent periods
@@ -101,8 +102,17 @@ local function append(id, kind, data, creator_data)
   return n
 end
 
--- End a run: the end event, its admission slot freed, the oldest finished runs past `keep` gone.
-local function finish(id, status, end_data, summary, now, keep)
+-- A finished run's keys gone, and its place in the retention sets.
+local function forget(old)
+  local owner = redis.call('HGET', run_key(old), 'client')
+  if owner then redis.call('ZREM', prefix .. ':kept:' .. owner, old) end
+  redis.call('ZREM', prefix .. ':finished', old)
+  redis.call('DEL', run_key(old), events_key(old))
+end
+
+-- End a run: the end event, its admission slot freed, the oldest finished runs past `keep` gone,
+-- and its client's own oldest past `keep_per_client` (one client cannot push out everyone's).
+local function finish(id, status, end_data, summary, now, keep, keep_per_client)
   local key = run_key(id)
   if not is_active(redis.call('HGET', key, 'status')) then return 0 end
   append(id, 'end', end_data)
@@ -120,10 +130,12 @@ local function finish(id, status, end_data, summary, now, keep)
   if worker then redis.call('SREM', prefix .. ':worker:' .. worker .. ':runs', id) end
   redis.call('DEL', key .. ':watched')
   redis.call('ZADD', prefix .. ':finished', now, id)
-  local excess = redis.call('ZCARD', prefix .. ':finished') - keep
-  if excess > 0 then
-    for i, old in ipairs(redis.call('ZPOPMIN', prefix .. ':finished', excess)) do
-      if i % 2 == 1 then redis.call('DEL', run_key(old), events_key(old)) end
+  local mine = prefix .. ':kept:' .. (redis.call('HGET', key, 'client') or '')
+  redis.call('ZADD', mine, now, id)
+  for _, kept in ipairs({{mine, keep_per_client}, {prefix .. ':finished', keep}}) do
+    local excess = redis.call('ZCARD', kept[1]) - kept[2]
+    if excess > 0 then
+      for _, old in ipairs(redis.call('ZRANGE', kept[1], 0, excess - 1)) do forget(old) end
     end
   end
   return 1
@@ -198,9 +210,9 @@ if #ARGV > 5 then redis.call('HSET', run_key(id), unpack(ARGV, 6)) end
 return n
 """
 
-# ARGV: prefix, id, status, end_data, summary, now, keep. Returns 1 if this call ended the run.
+# ARGV: prefix, id, status, end_data, summary, now, keep, keep_per_client. Returns 1 if this call ended the run.
 FINISH = """
-return finish(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]))
+return finish(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]))
 """
 
 # ARGV: prefix, id, changes, params_read, params_new, event_data, nonce.
@@ -223,14 +235,14 @@ redis.call('XADD', prefix .. ':worker:' .. worker .. ':control', '*', 'run', id,
 return 'sent'
 """
 
-# ARGV: prefix, id, end_data, now, keep. A queued run ends here; a training one is told to stop.
+# ARGV: prefix, id, end_data, now, keep, keep_per_client. A queued run ends here; a training one is told to stop.
 # Returns 'ended', 'sent' or 'finished'.
 CANCEL = """
 local id = ARGV[2]
 local key = run_key(id)
 local status = redis.call('HGET', key, 'status')
 if status == 'queued' then
-  finish(id, 'cancelled', ARGV[3], '{}', ARGV[4], tonumber(ARGV[5]))
+  finish(id, 'cancelled', ARGV[3], '{}', ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]))
   return 'ended'
 end
 if not is_active(status) then return 'finished' end

@@ -82,7 +82,7 @@ class RedisConn:
         self.keys = Keys(settings.redis_prefix)
         self.scripts = {name: client.register_script(source) for name, source in SCRIPTS.items()}
         self.capacity = settings.runs_per_worker
-        self.keep = settings.keep_runs
+        self.keep = (settings.keep_runs, settings.keep_runs_per_client)
         self.runs: dict[int, Claimed] = {}
         self.seqs: dict[str, int] = {}
         self.inbox: deque[tuple | None] = deque()  # the Scheduler's messages
@@ -210,7 +210,7 @@ class RedisConn:
         if demo not in self.demos:  # a web replica of another version: say so, never crash
             message = f"The worker that took this run has no demo '{demo}' (it runs another version)."
             _, end = encode_data(end_data("failed", message, 0, {}))
-            self._queue_script("finish", self.keys.prefix, run_id, "failed", end, "{}", time.time(), self.keep)
+            self._queue_script("finish", self.keys.prefix, run_id, "failed", end, "{}", time.time(), *self.keep)
             return
         self._seq += 1
         shown = json.loads(shown_raw)  # what the run's hash, events and acks hold: never a withheld text
@@ -280,7 +280,7 @@ class RedisConn:
         self.seqs.pop(run.id, None)
         _, end = encode_data(end_data(status, message, run.step, summary, reason))
         _, summary_raw = encode_data(summary)
-        args = [self.keys.prefix, run.id, status, end, summary_raw, time.time(), self.keep]
+        args = [self.keys.prefix, run.id, status, end, summary_raw, time.time(), *self.keep]
         self._queue_script("finish", *args)
 
     def flush(self) -> None:

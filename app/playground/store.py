@@ -33,10 +33,12 @@ CREATE TABLE IF NOT EXISTS run_records (
     finished REAL,
     step INTEGER,
     event_count INTEGER NOT NULL DEFAULT 0,
-    frames BLOB
+    frames BLOB,
+    client TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS run_records_created ON run_records (created);
 """
+CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS run_records_client ON run_records (client)"
 REPLAY_CACHE_RUNS = 16
 FRAME_END = b"\n\n"  # every SSE frame ends so, and JSON data never holds a raw newline
 
@@ -46,8 +48,9 @@ class StoreError(RuntimeError):
 
 
 class RunStore:
-    def __init__(self, path: Path, keep: int) -> None:
+    def __init__(self, path: Path, keep: int, keep_per_client: int | None = None) -> None:
         self._keep = keep
+        self._keep_per_client = keep_per_client or keep
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, list[bytes]] = OrderedDict()
         try:
@@ -63,6 +66,7 @@ class RunStore:
                     "store (kept runs' links will not work), or put back a copy"
                 )
             self._db.executescript(SCHEMA)
+            self._migrate_version_2()  # first: moving version 1's runs writes the client column
             self._migrate_version_1()
         except sqlite3.DatabaseError as error:
             raise StoreError(
@@ -80,9 +84,11 @@ class RunStore:
             "INSERT OR REPLACE INTO run_records (id, demo, status, params, created) VALUES (?, ?, ?, ?, ?)", row
         )
 
-    def finish(self, run: StoredRun, events: list[Event]) -> None:
+    def finish(self, run: StoredRun, events: list[Event], client: str = "") -> None:
         """A run that ended, with every event it had. The `keep` runs that ended last stay, as on the
-        Redis backend; a run still active is never dropped."""
+        Redis backend, and of them at most `keep_per_client` of one client's (its own oldest go
+        first, so one client's flood of runs cannot push out everyone else's); a run still
+        active is never dropped."""
         frames = gzip.compress(b"".join(e.sse for e in events), 5)
         row = (
             run.demo,
@@ -94,6 +100,7 @@ class RunStore:
             run.step,
             len(events),
             frames,
+            client,
             run.id,
         )
         with self._lock:
@@ -101,16 +108,22 @@ class RunStore:
                 self._db.execute("BEGIN")
                 cursor = self._db.execute(
                     "UPDATE run_records SET demo=?, status=?, params=?, summary=?, created=?, finished=?, step=?, "
-                    "event_count=?, frames=? WHERE id=?",
+                    "event_count=?, frames=?, client=? WHERE id=?",
                     row,
                 )
                 if cursor.rowcount == 0:
                     self._db.execute(
                         "INSERT INTO run_records (demo, status, params, summary, created, finished, step, "
-                        "event_count, frames, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "event_count, frames, client, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         row,
                     )
                 ended = f"status NOT IN ({','.join('?' * len(ACTIVE))})"
+                mine = f"client = ? AND {ended}"
+                self._db.execute(
+                    f"DELETE FROM run_records WHERE {mine} AND id NOT IN "
+                    f"(SELECT id FROM run_records WHERE {mine} ORDER BY COALESCE(finished, created) DESC LIMIT ?)",
+                    (client, *ACTIVE, client, *ACTIVE, self._keep_per_client),
+                )
                 self._db.execute(
                     f"DELETE FROM run_records WHERE {ended} AND id NOT IN "
                     f"(SELECT id FROM run_records WHERE {ended} ORDER BY COALESCE(finished, created) DESC LIMIT ?)",
@@ -177,6 +190,13 @@ class RunStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _migrate_version_2(self) -> None:
+        """Stores written before runs were kept per client: their runs count as one client's, ''."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(run_records)")}
+        if "client" not in columns:
+            self._db.execute("ALTER TABLE run_records ADD COLUMN client TEXT NOT NULL DEFAULT ''")
+        self._db.execute(CLIENT_INDEX)
 
     def _migrate_version_1(self) -> None:
         """Stores written before run_records kept every event as JSON in a table `runs`."""

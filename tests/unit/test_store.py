@@ -95,3 +95,27 @@ def test_a_data_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> N
     (tmp_path / "file").write_text("")
     with pytest.raises(StoreError, match="cannot open the run store"):
         RunStore(tmp_path / "file" / "runs.sqlite3", keep=10)
+
+
+def test_one_clients_flood_of_runs_pushes_out_only_its_own(tmp_path: Path) -> None:
+    """keep 5, of one client 2: the flood's own oldest go; the other client's run stays."""
+    store = RunStore(tmp_path / "runs.sqlite3", keep=5, keep_per_client=2)
+    store.finish(StoredRun("teacher", "counter", "done", {}, {}, 0.0, 0.0, 1, 0), events(3), client="10.0.0.1")
+    for i in range(1, 40):
+        store.finish(StoredRun(f"f{i}", "counter", "done", {}, {}, i, i, 1, 0), events(3), client="10.0.0.66")
+    kept = {r for r in ["teacher", *(f"f{i}" for i in range(1, 40))] if store.status(r)}
+    assert kept == {"teacher", "f38", "f39"}
+
+
+def test_a_store_from_before_clients_gains_the_column_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE run_records (id TEXT PRIMARY KEY, demo TEXT NOT NULL, status TEXT NOT NULL, "
+            "params TEXT NOT NULL, summary TEXT NOT NULL DEFAULT '{}', created REAL NOT NULL, finished REAL, "
+            "step INTEGER, event_count INTEGER NOT NULL DEFAULT 0, frames BLOB)"
+        )
+        db.execute("INSERT INTO run_records (id, demo, status, params, created) VALUES ('a', 'c', 'done', '{}', 1)")
+    store = RunStore(path, keep=10, keep_per_client=1)
+    store.finish(StoredRun("b", "counter", "done", {}, {}, 2.0, 2.0, 1, 0), events(3), client="x")
+    assert store.status("a").status == "done" and store.status("b").status == "done"
