@@ -194,7 +194,7 @@ class RedisEngine:
             await self._cancel_unwatched()
         except RedisError as error:
             self._heard_since = None
-            reason = f"unreachable: {type(error).__name__}: {error}"
+            reason = f"unreachable ({type(error).__name__}; the server's log says more)"
             self._health = {
                 "backend": "redis",
                 "redis": reason,
@@ -204,7 +204,7 @@ class RedisEngine:
                 "capacity": 0,
                 "store": f"Redis {reason}",
             }
-            log.warning("Redis %s", reason)
+            log.warning("Redis unreachable: %s", error)
         except Exception:
             log.exception("keeping watch over the Redis backend failed")
 
@@ -450,4 +450,6 @@ def _reachable() -> Iterator[None]:
     try:
         yield
     except (RedisConnectionError, RedisTimeoutError) as error:
-        raise Unavailable(f"The run service cannot reach its Redis server ({error}). Try again in a moment.") from None
+        # The log has the error; a client is not told where Redis lives (its address is in the error).
+        log.warning("a request found Redis unreachable: %s", error)
+        raise Unavailable("The run service cannot reach its Redis server. Try again in a moment.") from None
