@@ -49,6 +49,7 @@ FULL_READ_SECONDS = 0.05  # a worker with no free slot looks this often whether 
 ACK_TTL_SECONDS = 30
 DRAIN_SECONDS = 5  # on the way out, the last events get this long to reach Redis
 HUNG_EXIT_CODE = 70
+START_BACKOFF_SECONDS = (1, 2, 4, 8, 15)  # between tries to reach Redis at start; then every 15 s
 
 log = logging.getLogger("modelterms.worker")
 
@@ -112,6 +113,24 @@ class RedisConn:
         pipe.hset(self.keys.capacity, self.id, self.capacity)
         pipe.set(self.keys.alive(self.id), 1, px=self._alive_ms())
         pipe.execute()
+
+    def register_when_reachable(self) -> bool:
+        """register(), tried again with a growing wait while Redis cannot be reached (each time
+        said in the log, not a traceback): a worker may start before its Redis does. False when
+        it was asked to exit meanwhile."""
+        waits = iter(START_BACKOFF_SECONDS)
+        while True:
+            try:
+                self.register()
+                return True
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                wait = next(waits, START_BACKOFF_SECONDS[-1])
+                log.warning("cannot reach Redis (%s); trying again in %d s", error, wait)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if self.exit_requested:
+                    return False
+                time.sleep(0.1)
 
     def beat(self) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -338,7 +357,9 @@ def run_worker(settings: Settings, worker_id: str | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_exit)
     signal.signal(signal.SIGINT, request_exit)
-    conn.register()
+    if not conn.register_when_reachable():
+        log.warning("worker %s stopped before Redis could be reached", worker_id)
+        return 0
     stop = threading.Event()
     threading.Thread(target=conn.keep_alive, args=(stop,), name="modelterms-heartbeat", daemon=True).start()
     reader = threading.Thread(target=conn.read_forever, args=(stop,), name="modelterms-reader", daemon=True)

@@ -188,3 +188,23 @@ def run_to_end(server) -> dict:
     run_id = start_run(server, "gradient-descent", steps=5, pace=0)
     with httpx.stream("GET", f"{server.base}/api/runs/{run_id}/events", timeout=30) as response:
         return next(e for e in iter_events(response, time.monotonic() + 30) if e["event"] == "end")["data"]
+
+
+def test_a_worker_started_before_its_redis_waits_for_it_saying_so(tmp_path) -> None:
+    """`modelterms worker` itself, its Redis not up yet: it says so and tries again (it exited with
+    a traceback before), registers once Redis answers, and stops cleanly on SIGTERM. Starting the
+    real command (torch, artifacts checked) is most of its ~10 s."""
+    port = cluster.free_port()
+    settings = make_settings(tmp_path / "data", redis_url=f"redis://127.0.0.1:{port}/0", heartbeat_seconds=HEARTBEAT)
+    settings.data_dir.mkdir(parents=True)
+    worker = cluster.start_worker(settings, "early")
+    log = settings.data_dir / "early.log"
+    try:
+        cluster.wait_until(lambda: "trying again in" in log.read_text(), 60, "the worker to say it waits for Redis")
+        assert worker.poll() is None and "Traceback" not in log.read_text()
+        with cluster.redis_server(tmp_path / "redis", port):
+            cluster.wait_until(lambda: "early" in cluster.live_workers(settings), 20, "the worker to register")
+            cluster.stop_process(worker)
+        assert worker.returncode == 0, log.read_text()[-2000:]
+    finally:
+        cluster.stop_process(worker)
