@@ -117,7 +117,11 @@ async def steering_events(record: Annotated[ClassRecord, Depends(member_class)],
 @router.get("/classes/{code}/play", response_class=HTMLResponse, include_in_schema=False)
 async def student_page(code: str, request: Request, site: SiteDep) -> Response:
     """A student's page: the class's playground, with the teacher's exercise above it."""
-    joined = await joined_student(request)
+    try:
+        joined = await joined_student(request)
+    except HTTPException as refused:  # the class has ended: a page that says so, not a JSON error
+        page = site.render("class_locked.html", code=normal_code(code)[:12], ended=True)
+        return HTMLResponse(page, refused.status_code, headers={"Cache-Control": "no-store"})
     if joined is None or joined.record.code != normal_code(code):
         return RedirectResponse(f"/join?class={normal_code(code)[:12]}", 303)
     record = joined.record

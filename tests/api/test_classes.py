@@ -148,6 +148,8 @@ def test_an_ended_class_refuses_runs_and_joins_and_keeps_its_board(tmp_path, bac
         time.sleep(1.6)
         refused = start(client, student)
         assert refused.status_code == 403 and "has ended" in refused.json()["detail"]
+        page = client.get(f"/classes/{made['code']}/play", headers={STUDENT: student["student_token"]})
+        assert page.status_code == 403 and "This class has ended" in page.text
         late = client.post(f"/api/classes/{made['code']}/students", json={})
         assert late.status_code == 410
         page = client.get(f"/classes/{made['code']}/board", headers=teacher(made))
