@@ -49,7 +49,7 @@ ERRORS = {
     404: "No such demo or run.",
     408: "The body did not arrive in time.",
     409: "The run has finished, or cannot take this change in its state (a queued run cannot pause).",
-    413: "The body is over 64 KiB.",
+    413: "The body is over 208,384 bytes (room for the longest text, every character escaped).",
     415: "The body is not declared `application/json` in UTF-8.",
     422: "A field is missing, unknown, out of bounds or of the wrong type; each error names it.",
     429: "Every training slot is busy and the queue is full, or this client has too many runs; see `Retry-After`.",

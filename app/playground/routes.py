@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import ValidationError
 
 from app.classes.access import joined_student
+from app.demos._own_text import MAX_CHARS
 from app.demos.base import Demo
 from app.glossary.routes import SiteDep
 from app.playground.interface import (
@@ -29,7 +30,11 @@ from app.web import describe_errors
 
 router = APIRouter()
 
-MAX_BODY_BYTES = 64 * 1024
+ESCAPED_CHAR_BYTES = len(json.dumps("\U0001f600")) - 2  # 12: a character beyond the BMP as two \uXXXX escapes
+MAX_BODY_BYTES = MAX_CHARS * ESCAPED_CHAR_BYTES + 16 * 1024
+"""The longest valid body as a client that escapes non-ASCII sends it (Python's json does by
+default): the longest own text in its longest escaped form (192,000 bytes), and room for the
+other params. 208,384 bytes."""
 MAX_EVENT_ID_DIGITS = 18  # far past any run's length, and short enough to parse safely
 CREATOR_COOKIE = "modelterms_run"
 """The control token, for a browser's EventSource (which sends no Authorization header): set by
@@ -67,7 +72,7 @@ def require_json(request: Request) -> None:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object: 413 past 64 KiB, 415 unless it is declared JSON, 408 when
+    """The request body as a JSON object: 413 past MAX_BODY_BYTES, 415 unless it is declared JSON, 408 when
     it does not arrive in time, 422 when it is not UTF-8 or not a JSON object."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:

@@ -69,7 +69,7 @@ CASES = {
     "json array": Case("POST", START, JSON, b"[1, 2]", 422, "must be a JSON object"),
     "json string": Case("POST", START, JSON, b'"steps"', 422, "must be a JSON object"),
     "malformed json": Case("POST", START, JSON, b'{"steps": ', 422, "malformed JSON"),
-    "deeply nested json": Case("POST", START, JSON, b"[" * 100_000 + b"]" * 100_000, 413, "65536 bytes"),
+    "deeply nested json": Case("POST", START, JSON, b"[" * 110_000 + b"]" * 110_000, 413, "208384 bytes"),
     "nested json under the limit": Case("POST", START, JSON, b'{"a":' * 6000 + b"1" + b"}" * 6000, 422, "body"),
     "pace too slow to sleep on": Case(
         "POST", START, JSON, b'{"pace": 5e-324}', 422, "pace: Value error, must be 0 (as fast as possible) or at least"
@@ -79,7 +79,7 @@ CASES = {
     "unknown field": Case("POST", START, JSON, body({"colour": "red"}), 422, "Extra inputs are not permitted"),
     "null field": Case("POST", START, JSON, body({"steps": None}), 422, "steps"),
     "huge integer": Case("POST", START, JSON, b'{"steps": ' + b"9" * 4000 + b"}", 422, "steps"),
-    "body too large": Case("POST", START, JSON, b'{"x": "' + b"a" * 70_000 + b'"}', 413, "65536 bytes"),
+    "body too large": Case("POST", START, JSON, b'{"x": "' + b"a" * 210_000 + b'"}', 413, "208384 bytes"),
     # --- who may control a run ---
     "patch without token": Case("PATCH", "/api/runs/{run}", JSON, body({"lr": 0.2}), 401, "control token"),
     "patch wrong scheme": Case(

@@ -138,3 +138,14 @@ def test_a_live_change_to_a_run_on_a_withheld_text_applies_on_both_backends(engi
     controls = [e["data"]["changes"] for e in events if e["event"] == "control"]
     assert {"lr": 0.002, "temperature": 0.5} in controls
     assert text[:16] not in json.dumps(events) + engine_client.get(url).text
+
+
+@pytest.mark.parametrize("char", ["ж", "\U0001f600"])
+def test_the_longest_text_fits_the_body_limit_as_a_client_that_escapes_it_sends_it(client, char: str) -> None:
+    """Python's json (ensure_ascii, its default) sends ж as \\u0436 and an emoji as two escapes: 6
+    and 12 bytes a character. Such bodies got 413 when the limit counted UTF-8 bytes only."""
+    body = json.dumps({"text": char * 16_000, "steps": 1, "d_model": 16, "pace": 0}).encode()
+    assert len(body) > 16_000 * len(char.encode())
+    response = client.post("/api/demos/pretraining/runs", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert read_events(client, response.json()["id"])[-1]["data"]["status"] == "done"

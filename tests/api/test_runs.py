@@ -206,8 +206,8 @@ def test_malformed_json_and_oversized_bodies(client) -> None:
         "/api/demos/gradient-descent/runs", content=b"{lr: ", headers={"content-type": "application/json"}
     )
     assert malformed.status_code == 422 and "malformed JSON" in malformed.json()["detail"][0]["message"]
-    big = client.post("/api/demos/gradient-descent/runs", content=b'{"x": "' + b"a" * 70_000 + b'"}')
-    assert big.status_code == 413 and "65536" in big.json()["detail"]
+    big = client.post("/api/demos/gradient-descent/runs", content=b'{"x": "' + b"a" * 210_000 + b'"}')
+    assert big.status_code == 413 and "208384" in big.json()["detail"]
 
 
 def test_unknown_demo_and_unknown_run_are_404(client) -> None:
