@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import logging
 import math
 from dataclasses import asdict
 
@@ -23,6 +24,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import KEEP_ENDED_SECONDS
 from app.playground.interface import Unavailable
+
+log = logging.getLogger("modelterms.classes")
 
 
 def reachable(cls: type) -> type:
@@ -35,7 +38,9 @@ def reachable(cls: type) -> type:
             try:
                 return await method(*args, **kwargs)
             except (RedisConnectionError, RedisTimeoutError) as error:
-                raise Unavailable(f"The class service cannot reach its Redis server ({error}).") from None
+                # The log has the error; a client is not told where Redis lives (its address is in the error).
+                log.warning("a class request found Redis unreachable: %s", error)
+                raise Unavailable("The class service cannot reach its Redis server. Try again in a moment.") from None
 
         return call
 

@@ -212,3 +212,4 @@ def test_a_lost_redis_is_a_503_for_classes_too(tmp_path) -> None:
     with TestClient(make_app(settings)) as client:
         lost = client.post("/api/classes", json={})
         assert lost.status_code == 503 and "Redis" in lost.json()["detail"]
+        assert ":1" not in lost.text  # where Redis lives is the operator's to know
