@@ -55,6 +55,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/lint-imports
+	$(BIN)/mypy app/ml app/training app/demos
 
 check: $(INSTALLED)
 	$(BIN)/modelterms check

@@ -16,9 +16,10 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, get_args, get_origin
+from typing import Any, Literal, Protocol, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from app.demos.artifacts import Artifact, ArtifactStore, resolve
 
@@ -70,7 +71,7 @@ class DemoParams(BaseModel):
     def _strict_json_types(cls, value: Any, info: ValidationInfo) -> Any:
         # pydantic would read JSON `true` as the number 1, "0.05" as 0.05 and "yes" as true. In a
         # JSON body each is a mistake (or a form posted cross-site), so only JSON's own types count.
-        annotation = cls.model_fields[info.field_name].annotation
+        annotation = cls.model_fields[info.field_name].annotation if info.field_name else None
         if annotation is bool and not isinstance(value, bool):
             raise ValueError("must be true or false")
         if _is_number(annotation) and isinstance(value, bool):
@@ -89,10 +90,12 @@ class DemoParams(BaseModel):
             return raw
         filled = dict(raw)
         for name, info in cls.model_fields.items():
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            extra = _schema_extra(info)
             choice = raw.get(name, info.default)
             if isinstance(suggestions := extra.get("suggests"), dict) and isinstance(choice, str):
-                filled |= {k: v for k, v in suggestions.get(choice, {}).items() if k not in raw}
+                suggested = suggestions.get(choice)
+                if isinstance(suggested, dict):
+                    filled |= {k: v for k, v in suggested.items() if k not in raw}
         return filled
 
     @field_validator("pace", check_fields=False)
@@ -129,11 +132,15 @@ def log_slider(ui_min: float) -> dict[str, Any]:
     return {"scale": "log", "ui_min": ui_min}
 
 
-class Control(Protocol):
-    """What a training function may ask of the engine between steps."""
+ParamsT_co = TypeVar("ParamsT_co", bound="DemoParams", covariant=True)
+
+
+class Control(Protocol[ParamsT_co]):
+    """What a training function may ask of the engine between steps; `Control[Params]` for a
+    demo whose params are `Params`, so a training function reads its live params typed."""
 
     @property
-    def params(self) -> DemoParams:
+    def params(self) -> ParamsT_co:
         """The current params, with every live change applied so far."""
 
     @property
@@ -152,7 +159,7 @@ class Control(Protocol):
         """
 
 
-TrainFn = Callable[[DemoParams, Control], Iterator[Point | list[Point]]]
+TrainFn = Callable[[Any, Control[Any]], Iterator[Point | list[Point]]]
 """Yields once per step; its return value (a dict) becomes the `end` event's summary."""
 
 
@@ -169,6 +176,15 @@ class Chart:
     """Other point keys the reader may switch the x axis to (e.g. "tokens", "flops", "seconds")."""
     only_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Param choices under which the chart means something ({"mode": ("range_test",)}); hidden otherwise."""
+    marks: Literal["line", "dots"] = "line"
+    """How a series is drawn against an x that is not the step, on screen and in the exported
+    figure: "line" joins its points in the order they were logged (a path on a surface, a sweep
+    of rates); "dots" draws each point alone, a scatter, for an x that does not grow with the step
+    (KL to the reference can fall back, and a line would zigzag through step order)."""
+
+    def __post_init__(self) -> None:
+        if self.marks == "dots" and "step" in (self.x, *self.x_choices):
+            raise ValueError(f"chart {self.title!r}: dots are for an x other than the step")
 
 
 @dataclass(frozen=True)
@@ -210,7 +226,7 @@ class Demo:
     text, its opening, its characters): on such a run they go to its creator alone, live, and
     are neither stored nor served to anyone else. See `hidden_outputs`."""
 
-    def steps(self, params: DemoParams, control: Control) -> Iterator[Point | list[Point]]:
+    def steps(self, params: DemoParams, control: Control[Any]) -> Iterator[Point | list[Point]]:
         """Start training: the generator that yields each step's points (its return value is the
         run's summary). Imports the training module, and with it torch, on first use."""
         train = resolve(self.train) if isinstance(self.train, str) else self.train
@@ -234,7 +250,7 @@ class Demo:
         return {
             k: v
             for k, v in params.items()
-            if k in fields and v is not None and not (fields[k].json_schema_extra or {}).get("private")
+            if k in fields and v is not None and not _schema_extra(fields[k]).get("private")
         }
 
     def hidden_outputs(self, withheld: Mapping[str, Any]) -> frozenset[str]:
@@ -296,3 +312,8 @@ def run_inline(demo: Demo, params: DemoParams, device: str = "cpu") -> tuple[lis
         except StopIteration as stop:
             return points, stop.value or {}, control
         points.extend(out if isinstance(out, list) else [out])
+
+
+def _schema_extra(info: FieldInfo) -> dict[str, Any]:
+    """A field's `json_schema_extra` as the dict every demo declares it as (pydantic also allows a function)."""
+    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}

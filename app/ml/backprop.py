@@ -101,7 +101,8 @@ def layer_grad_norms(model: nn.Module) -> list[float]:
     Backprop multiplies the error signal by Wᵀ and σ'(z) once per layer on the way down,
     so these norms show how the signal shrinks or grows with depth."""
     return [
-        math.sqrt(sum(q.grad.pow(2).sum().item() for q in (layer.weight, layer.bias))) for layer in linear_layers(model)
+        math.sqrt(sum(grad_of(q).pow(2).sum().item() for q in (layer.weight, layer.bias)))
+        for layer in linear_layers(model)
     ]
 
 
@@ -136,7 +137,7 @@ def gradient_check(
     worst, checked = 0.0, 0
     with torch.no_grad():
         for q in probe.parameters():
-            flat, grads = q.view(-1), q.grad.view(-1)
+            flat, grads = q.view(-1), grad_of(q).view(-1)
             gap, scale = 0.0, 0.0
             for i in torch.randperm(flat.numel(), generator=generator)[:per_tensor].tolist():
                 saved = flat[i].item()
@@ -211,3 +212,10 @@ def tiny_step(net: dict = TINY) -> dict:
         },
         "after_step": {**updated, "loss": tiny_forward(x, t, **updated)["loss"]},
     }
+
+
+def grad_of(parameter: Tensor) -> Tensor:
+    """A parameter's gradient, which the caller's backward pass must have filled."""
+    if parameter.grad is None:
+        raise ValueError("no gradient: call backward() first")
+    return parameter.grad

@@ -9,11 +9,11 @@ corpus for fine-tuning, SFT and instruction tuning (the pretraining playground's
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -130,11 +130,22 @@ def new_model(cfg: CharLMConfig, seed: int, gpt2_init: bool = True) -> CharLM:
         return init_weights(model) if gpt2_init else model
 
 
-def layer_names(model: nn.Module, groups: list[str] | tuple[str, ...]) -> list[str]:
+LayerT = TypeVar("LayerT", bound=nn.Module)
+
+
+def layer_names(model: nn.Module, groups: Sequence[str]) -> list[str]:
     """Names of the layers in the given groups ("attn_qkv", ..., "head"), in model order.
 
     Matched by name, not type, so the layers are found again once quantized."""
     return [name for name, _ in model.named_modules() if name.split(".")[-1] in groups]
+
+
+def layer(model: nn.Module, name: str, kind: type[LayerT]) -> LayerT:
+    """The submodule `name` of model, checked to be a `kind` (an nn.Linear, an NF4Linear, ...)."""
+    found = model.get_submodule(name)
+    if not isinstance(found, kind):
+        raise TypeError(f"{name} is a {type(found).__name__}, not a {kind.__name__}")
+    return found
 
 
 def lm_loss(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
@@ -196,8 +207,8 @@ def encode_rows(pairs: list[tuple[str, str]], vocab: Vocab, length: int) -> tupl
         rows.append(ids + [pad] * (length + 1 - len(ids)))
         # Target t is character t + 1: the answer's characters are targets len(prompt) - 1 onwards.
         masks.append([len(prompt) - 1 <= t < len(ids) - 1 for t in range(length)])
-    ids = torch.tensor(rows)
-    return ids[:, :-1], ids[:, 1:], torch.tensor(masks, dtype=torch.long)
+    batch = torch.tensor(rows)
+    return batch[:, :-1], batch[:, 1:], torch.tensor(masks, dtype=torch.long)
 
 
 @torch.no_grad()

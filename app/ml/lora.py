@@ -15,11 +15,13 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor, nn
 
+from app.ml.nf4 import NF4Linear
+
 
 class LoRALinear(nn.Module):
     def __init__(
         self,
-        base: nn.Module,
+        base: nn.Linear | NF4Linear,
         r: int,
         alpha: float,
         *,
@@ -27,7 +29,7 @@ class LoRALinear(nn.Module):
         dropout: float = 0.0,
         generator: torch.Generator | None = None,
     ) -> None:
-        """base: an nn.Linear (or any layer with in_features/out_features, e.g. NF4Linear)."""
+        """base: the frozen layer, an nn.Linear or (QLoRA) an NF4Linear."""
         super().__init__()
         if r < 1:
             raise ValueError(f"LoRA rank must be >= 1, got {r}")
@@ -56,22 +58,21 @@ class LoRALinear(nn.Module):
     @torch.no_grad()
     def merge(self) -> None:
         """Fold the update into W0, so inference pays nothing for the adapter."""
-        self._require_linear_base()
         if not self.merged:
-            self.base.weight += self.delta_weight()
+            self._linear_base().weight += self.delta_weight()
             self.merged = True
 
     @torch.no_grad()
     def unmerge(self) -> None:
-        self._require_linear_base()
         if self.merged:
-            self.base.weight -= self.delta_weight()
+            self._linear_base().weight -= self.delta_weight()
             self.merged = False
 
-    def _require_linear_base(self) -> None:
+    def _linear_base(self) -> nn.Linear:
         # Merging into a quantized base would mean re-quantizing W0 + BA, losing the update.
         if not isinstance(self.base, nn.Linear):
             raise TypeError(f"can only merge into nn.Linear, not {type(self.base).__name__}")
+        return self.base
 
 
 def add_lora(
@@ -91,9 +92,10 @@ def add_lora(
     model.requires_grad_(False)
     adapters = {}
     for name in names:
-        adapters[name] = LoRALinear(
-            model.get_submodule(name), r, alpha, use_rslora=use_rslora, dropout=dropout, generator=generator
-        )
+        base = model.get_submodule(name)
+        if not isinstance(base, nn.Linear | NF4Linear):
+            raise TypeError(f"{name} is a {type(base).__name__}: LoRA adapts an nn.Linear or an NF4Linear")
+        adapters[name] = LoRALinear(base, r, alpha, use_rslora=use_rslora, dropout=dropout, generator=generator)
         model.set_submodule(name, adapters[name])
     return adapters
 

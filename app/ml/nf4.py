@@ -95,6 +95,14 @@ def dequantize_absmax(q: Tensor, scale: Tensor, mean: Tensor, blocksize: int = 2
 class NF4Linear(nn.Module):
     """A frozen linear layer stored in NF4; the fp32 weight exists only inside forward."""
 
+    # Buffers, registered in __init__ (typed here: nn.Module's attribute lookup cannot say).
+    codes: Tensor
+    absmax: Tensor
+    absmax_q: Tensor
+    absmax_scale: Tensor
+    absmax_mean: Tensor
+    bias: Tensor | None
+
     def __init__(self, linear: nn.Linear, blocksize: int = 64, double_quant: bool = True) -> None:
         super().__init__()
         self.in_features, self.out_features = linear.in_features, linear.out_features
@@ -125,7 +133,10 @@ class NF4Linear(nn.Module):
 def quantize_linears(model: nn.Module, names: list[str], blocksize: int = 64, double_quant: bool = True) -> None:
     """Replace each named nn.Linear of model by its NF4Linear, in place."""
     for name in names:
-        model.set_submodule(name, NF4Linear(model.get_submodule(name), blocksize, double_quant))
+        linear = model.get_submodule(name)
+        if not isinstance(linear, nn.Linear):
+            raise TypeError(f"{name} is a {type(linear).__name__}, not an nn.Linear")
+        model.set_submodule(name, NF4Linear(linear, blocksize, double_quant))
 
 
 def stored_bytes(model: nn.Module) -> int:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from app.ml import texts
-from app.ml.charlm import Vocab
+from app.ml.charlm import CharLM, Vocab
 
 PAD = -1  # the segment id of padding columns
 
@@ -137,7 +137,7 @@ def to(batch: Packed, device: torch.device) -> Packed:
 
 @torch.no_grad()
 def complete(
-    model: nn.Module,
+    model: CharLM,
     prompts: list[str],
     vocab: Vocab,
     max_chars: int,

@@ -61,7 +61,7 @@ def adam_state_bytes(opt: torch.optim.Optimizer) -> int:
 
 
 def train_series(
-    p: AdaptParams, ctl: Control, base: CharLM, models: dict[str, CharLM], facts: dict[str, Any]
+    p: AdaptParams, ctl: Control[AdaptParams], base: CharLM, models: dict[str, CharLM], facts: dict[str, Any]
 ) -> Generator[list[Point], None, dict[str, Any]]:
     """Train every model of `models` (one series each) on task B, interleaved step by step.
 

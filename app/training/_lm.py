@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -65,6 +65,6 @@ class SpreadSample:
         return self._text
 
 
-def load_base(ctl: Control) -> CharLM:
+def load_base(ctl: Control[Any]) -> CharLM:
     """The English base model (a prepared artifact), on the run's device, ready to train."""
     return load_model(ctl.artifact(ENGLISH_BASE)).to(torch.device(ctl.device)).train()

@@ -23,7 +23,7 @@ N_PER_CLASS = 100
 CHECK_EXAMPLES = 32  # the gradient check runs on this many examples: a few hundred forward passes
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict]:
     make_data = toy_data.moons if p.dataset == "moons" else toy_data.spiral
     x, y = make_data(N_PER_CLASS, p.seed)
     model = backprop.make_mlp(p.depth, p.width, p.activation, p.seed, init=p.init, gain=p.gain)
@@ -48,7 +48,7 @@ def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
         norms = backprop.layer_grad_norms(model)
         with torch.no_grad():
             for q in model.parameters():
-                q -= lr * q.grad  # plain SGD: θ ← θ − η ∂L/∂θ
+                q.sub_(lr * backprop.grad_of(q))  # plain SGD: θ ← θ − η ∂L/∂θ
         yield {
             "step": step,
             "loss": loss.item(),

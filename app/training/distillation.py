@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from app.demos.distillation import Params
 
 
-STUDENT = {"depth": 1, "width": 16, "activation": "tanh"}
+STUDENT_DEPTH, STUDENT_WIDTH, STUDENT_ACTIVATION = 1, 16, "tanh"
 
 
 HELD_OUT_PER_CLASS = 100
@@ -29,7 +29,7 @@ HELD_OUT_PER_CLASS = 100
 SERIES = ("labels", "argmax", "soft")
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict]:
     spread = TEACHER.recipe["spread"]
     teacher = distill.load_teacher(ctl.artifact(TEACHER))
     x, y = toy_data.ring(p.transfer, p.seed + 1, classes=TEACHER_CLASSES, spread=spread)
@@ -41,7 +41,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
     targets = {"labels": y, "argmax": teacher_logits.argmax(1)}
     of_left_out = test_y == LEFT_OUT
 
-    base = backprop.make_mlp(STUDENT["depth"], STUDENT["width"], STUDENT["activation"], p.seed, d_out=TEACHER_CLASSES)
+    base = backprop.make_mlp(STUDENT_DEPTH, STUDENT_WIDTH, STUDENT_ACTIVATION, p.seed, d_out=TEACHER_CLASSES)
     students = {name: copy.deepcopy(base) for name in SERIES}
     optimizers = {name: torch.optim.Adam(s.parameters(), lr=p.lr) for name, s in students.items()}
     with torch.no_grad():

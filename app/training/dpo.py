@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 EVAL_SAMPLES = 64  # fresh samples per step for the true reward and the KL
 
 
-def train(p: Params, ctl: Control) -> Generator[Point | list[Point], None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point | list[Point], None, dict]:
     gen = torch.Generator(ctl.device).manual_seed(p.seed)
     ref = W.sft_policy(ctl.device)
     pairs = W.sample_pairs(ref, p.n_pairs, p.noise, gen)

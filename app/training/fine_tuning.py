@@ -32,7 +32,7 @@ SAMPLE_CHARS = 100  # greedy, written at the start and by the end of a run, CHAR
 CHARS_PER_STEP = 10
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict[str, Any]]:
     device = torch.device(ctl.device)
     vocab = charlm.LM_VOCAB
     pretrained = load_base(ctl)
@@ -46,7 +46,8 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     }
     T = pretrained.cfg.block_size
     if p.text is None:
-        prompt, train_text, val_text, replaced = PROMPT, texts.FORECAST_TRAIN[: p.new_chars], texts.FORECAST_VAL, {}
+        replaced: dict[str, int] = {}
+        prompt, train_text, val_text = PROMPT, texts.FORECAST_TRAIN[: p.new_chars], texts.FORECAST_VAL
     else:  # a reader's text, in the characters the base model has ids for
         fitted, replaced = fit_to_vocab(p.text, set(vocab.chars))
         train_text, val_text = held_out_split(fitted)
@@ -55,7 +56,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
     english = vocab.encode(texts.ENGLISH_TRAIN)
     n_replay = round(p.replay * BATCH_SIZE)
     n_new = BATCH_SIZE - n_replay
-    evals = {
+    evals: dict[str, tuple[torch.Tensor, ...]] = {
         "val_loss": charlm.fixed_batch(vocab.encode(val_text), VAL_BATCH, T),
         "val_loss_english": charlm.fixed_batch(vocab.encode(texts.ENGLISH_VAL), VAL_BATCH, T),
     }

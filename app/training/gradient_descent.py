@@ -23,7 +23,7 @@ def make_optimizer(name: str, params: list[torch.Tensor], lr: float, momentum: f
     return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=name == "nesterov")
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict[str, Any]]:
     f = SURFACES[p.function]
     point = torch.tensor([p.x0, p.y0], dtype=torch.float64, device=ctl.device, requires_grad=True)
     optimizer = make_optimizer(p.optimizer, [point], p.lr, p.momentum)

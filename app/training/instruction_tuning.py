@@ -3,7 +3,7 @@ several ways, and is judged on held-out words, held-out phrasings, and a held-ou
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -34,13 +34,13 @@ EVAL_EVERY = 20  # steps between evaluations of a task; a step evaluates at most
 # index in tasks), and the points until the next measurement carry it
 
 
-def rule_agreement(task: str, others: list[str], words: list[str]) -> float:
+def rule_agreement(task: str, others: Sequence[str], words: list[str]) -> float:
     """The share of words on which some other task's rule gives `task`'s answer, at best: what a
     model that answers an unseen task by a rule it learned can score by coincidence."""
     return max(sum(texts.TASKS[o](w) == texts.TASKS[task](w) for w in words) / len(words) for o in others)
 
 
-def layout(tasks: list[str]) -> tuple[int, int]:
+def layout(tasks: Sequence[str]) -> tuple[int, int]:
     """(instruction width, row length) of a run: the narrowest that holds every example of its tasks."""
     width = texts.instruction_width(tasks)
     longest = max(len("".join(texts.example(task, "", "a" * texts.WORD_LENGTH, width))) for task in tasks)
@@ -65,19 +65,19 @@ def eval_sets(task: str, phrasings: int, width: int) -> dict[str, list[tuple[str
     }
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict[str, Any]]:
     device = torch.device(ctl.device)
     vocab = charlm.LM_VOCAB
     model = load_base(ctl)
     opt = torch.optim.Adam(model.parameters(), lr=p.lr)
     held_out = [] if p.held_out_task == "none" else [p.held_out_task]
-    width, row_length = layout(p.tasks + held_out)  # one layout for the trained tasks and the held-out one
+    width, row_length = layout([*p.tasks, *held_out])  # one layout for the trained tasks and the held-out one
 
     def encoded(rows: list[tuple[str, str]]) -> tuple[torch.Tensor, ...]:
         return tuple(t.to(device) for t in charlm.encode_rows(rows, vocab, row_length))
 
     # Evaluation slots, measured in turn (see EVAL_EVERY): each trained task, then the held-out one.
-    evals = {
+    evals: dict[str, dict[str, tuple[torch.Tensor, ...]]] = {
         task: {key: encoded(rows) for key, rows in eval_sets(task, p.phrasings, width).items()} for task in p.tasks
     }
     if held_out:

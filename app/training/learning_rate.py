@@ -72,7 +72,7 @@ def make_mlp(hidden: int, seed: int):
     return nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2))
 
 
-def train(p: Params, ctl: Control):
+def train(p: Params, ctl: Control[Params]):
     device = torch.device(ctl.device)
     x, y = (t.to(device) for t in spiral(100, p.seed))
     base = make_mlp(p.hidden, p.seed).to(device)

@@ -8,9 +8,10 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import torch
+from torch import nn
 
 from app.demos.recipes import BASE_MODEL
-from app.ml.charlm import load_model
+from app.ml.charlm import layer, load_model
 from app.training._adapt import count_facts, train_series, with_lora
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from app.demos.lora import Params
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict[str, Any]]:
     base = load_model(ctl.artifact(BASE_MODEL))
     lora, adapters = with_lora(base, p, use_rslora=p.use_rslora, dropout=p.dropout)
     models = {"lora": lora}
@@ -31,7 +32,7 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
         # directions, against an even spread, tells how much a rank-r adapter could capture.
         # (LoRA's own update has rank <= r by construction, so it would say nothing.)
         name = next(iter(adapters))
-        delta_w = models["full"].get_submodule(name).weight - base.get_submodule(name).weight
+        delta_w = layer(models["full"], name, nn.Linear).weight - layer(base, name, nn.Linear).weight
         summary["singular_values"] = singular_value_facts(name, "full", delta_w, p.rank)
     return summary
 

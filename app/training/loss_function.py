@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from app.ml import losses, toy_data
+from app.ml.backprop import grad_of
 
 TRUE_SLOPE, TRUE_INTERCEPT = 2.0, 0.5
 OUTLIER_SHIFT = 6.0  # how far below the line the outliers sit
@@ -33,13 +34,13 @@ def least_squares_line(x: list[float], y: list[float]) -> tuple[float, float]:
     return slope, my - slope * mx
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict]:
     if p.mode == "regression":
         return (yield from train_regression(p, ctl))
     return (yield from train_classification(p, ctl))
 
 
-def train_regression(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
+def train_regression(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict]:
     x, y, is_outlier = toy_data.line_with_outliers(
         N_POINTS, p.outlier_fraction, p.seed, TRUE_SLOPE, TRUE_INTERCEPT, OUTLIER_SHIFT
     )
@@ -70,7 +71,7 @@ def train_regression(p: Params, ctl: Control) -> Generator[list[Point], None, di
     return {"final": {q["series"]: {"slope": q["slope"], "intercept": q["intercept"]} for q in points}}
 
 
-def train_classification(p: Params, ctl: Control) -> Generator[list[Point], None, dict]:
+def train_classification(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict]:
     x, y = toy_data.blobs(N_PER_CLASS, p.seed)
     objectives = {"cross_entropy": losses.binary_cross_entropy, "mse": losses.sigmoid_mse}
     ctl.announce(parameters=3, examples=len(y), start_weights=list(WRONG_START))
@@ -85,7 +86,7 @@ def train_classification(p: Params, ctl: Control) -> Generator[list[Point], None
 
 
 def side_by_side(
-    ctl: Control, steps: int, thetas: dict[str, torch.Tensor], evaluate: Evaluate
+    ctl: Control[Params], steps: int, thetas: dict[str, torch.Tensor], evaluate: Evaluate
 ) -> Generator[list[Point], None, list[Point]]:
     """Full-batch gradient descent θ ← θ − η ∇L on each series' parameters, in lockstep, at the live η.
 
@@ -102,6 +103,6 @@ def side_by_side(
             theta.grad = None
             loss.backward()
             with torch.no_grad():
-                theta -= lr * theta.grad
+                theta -= lr * grad_of(theta)
         yield points
     return points

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 EXAMPLES_PER_POINT = 3
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict]:
     gen = torch.Generator(ctl.device).manual_seed(p.seed)
     policy = W.sft_policy(ctl.device)
     ctl.announce(**W.describe())

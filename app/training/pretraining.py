@@ -47,7 +47,7 @@ NGRAM_K = 0.05  # add-k smoothing of the count baselines
 LR_FLOOR = 0.1  # the cosine decays the rate to this fraction of its peak
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict[str, Any]]:
     device = torch.device(ctl.device)
     if p.text is None:
         vocab, prompt, (train_text, val_text) = charlm.LM_VOCAB, PROMPT, (texts.ENGLISH_TRAIN, texts.ENGLISH_VAL)

@@ -8,12 +8,13 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import torch
+from torch import nn
 
 from app.demos.recipes import BASE_MODEL
 from app.ml import charlm
-from app.ml.charlm import eval_batch_a, eval_loss
+from app.ml.charlm import eval_batch_a, eval_loss, layer
 from app.ml.memory import bits_per_param
-from app.ml.nf4 import quantize_linears, stored_bytes
+from app.ml.nf4 import NF4Linear, quantize_linears, stored_bytes
 from app.training._adapt import (
     PROMPT,
     SAMPLE_CHARS,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 QUANTIZED = ("attn_qkv", "attn_out", "mlp_in", "mlp_out")
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict[str, Any]]:
     base = charlm.load_model(ctl.artifact(BASE_MODEL))
     nf4_base = copy.deepcopy(base)
     names = charlm.layer_names(base, QUANTIZED)
@@ -61,9 +62,8 @@ def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any
 def quant_error(base: CharLM, nf4_base: CharLM, names: list[str]) -> dict[str, float]:
     """How far the NF4 weights are from the fp32 ones, and what that costs on task A."""
 
-    errors = torch.cat(
-        [(base.get_submodule(n).weight - nf4_base.get_submodule(n).dequantized_weight()).abs().flatten() for n in names]
-    )
+    gaps = [layer(base, n, nn.Linear).weight - layer(nf4_base, n, NF4Linear).dequantized_weight() for n in names]
+    errors = torch.cat([gap.abs().flatten() for gap in gaps])
     x, y = eval_batch_a()
     return {
         "mean_abs": errors.mean().item(),

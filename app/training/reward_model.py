@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 HELD_OUT_PAIRS = 2000
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict]:
     gen = torch.Generator(ctl.device).manual_seed(p.seed)
     policy = W.sft_policy(ctl.device)
     pairs = W.sample_pairs(policy, p.n_pairs, p.noise, gen)

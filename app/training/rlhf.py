@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 METRICS = ("loss", "reward_model_score", "true_reward", "kl")
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict]:
     gen = torch.Generator(ctl.device).manual_seed(p.seed)
     ref = W.sft_policy(ctl.device)
     rlhf = W.RLHF(ref, W.sample_pairs(ref, p.n_pairs, p.noise, gen))

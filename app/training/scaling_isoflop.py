@@ -10,7 +10,7 @@ measures its warm-up, not the model."""
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -58,7 +58,7 @@ def train_one(
     return model
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict[str, Any]]:
     device = torch.device(ctl.device)
     corpus = load_corpus()
     n = {w: flops.non_embedding_params(make_model(len(corpus.vocab), w, p.depth, p.seq_len, 0)) for w in p.widths}
@@ -111,7 +111,7 @@ def _stepping(run: Generator[None, None, torch.nn.Module]) -> Generator[list[Poi
         yield []
 
 
-def parabola_points(step: int, series: str, curve: list[tuple[float, float]]) -> list[Point]:
+def parabola_points(step: int, series: str, curve: Sequence[tuple[float, float]]) -> list[Point]:
     parabola = isoflop.fit_parabola([c[0] for c in curve], [c[1] for c in curve])
     lo, hi = math.log(curve[0][0]), math.log(curve[-1][0])
     xs = [math.exp(lo + (hi - lo) * k / (PARABOLA_POINTS - 1)) for k in range(PARABOLA_POINTS)]

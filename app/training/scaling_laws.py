@@ -47,7 +47,7 @@ def unigram_loss(corpus: Corpus, seq_len: int) -> float:
     return CharNGram(corpus.train, len(corpus.vocab), order=1, k=UNIGRAM_K).loss(corpus.val, targets)
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict[str, Any]]:
     if p.plan == "isoflop":
         return (yield from scaling_isoflop.train(p, ctl))
     device = torch.device(ctl.device)

@@ -38,7 +38,7 @@ REPLY_CHARS = 120  # at most; the longest response we wrote has 100 with its spa
 TEMPERATURE = 0.6  # sampled, not greedy (which loops on "the the"); both series draw the same random numbers
 
 
-def train(p: Params, ctl: Control) -> Generator[list[Point], None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[list[Point], None, dict[str, Any]]:
     device = torch.device(ctl.device)
     vocab = charlm.LM_VOCAB
     base = load_base(ctl)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from app.demos.synthetic_data import Params
 
 
-def train(p: Params, ctl: Control) -> Generator[Point, None, dict]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point, None, dict]:
     generator = torch.Generator().manual_seed(p.seed)
     truth = collapse.zipf(p.vocab, p.exponent)
     model = collapse.collapse_step(truth, truth, p.samples, 1.0, generator)  # generation 0: real data only

@@ -48,7 +48,7 @@ VAL_WINDOWS = 16  # held-out windows, the same for every series and every evalua
 EVAL_EVERY = 20
 
 
-def train(p: Params, ctl: Control) -> Generator[Point | list[Point], None, dict[str, Any]]:
+def train(p: Params, ctl: Control[Params]) -> Generator[Point | list[Point], None, dict[str, Any]]:
     corpus = load_corpus()
     device = torch.device(ctl.device)
     val = tuple(t.to(device) for t in fixed_batch(corpus.val, VAL_WINDOWS, p.seq_len))
@@ -121,7 +121,8 @@ class Run:
         self.n = flops.non_embedding_params(self.model)
         self.attention_per_token = flops.attention_flops_per_token(depth, p.seq_len, p.width)
         self.tokens, self.seconds, self.val_loss = 0, 0.0, float("nan")
-        self.counted_per_step, self.counted_by_op = 0, {}
+        self.counted_per_step = 0
+        self.counted_by_op: dict[str, int] = {}
 
     def step(self, step: int, x: torch.Tensor, y: torch.Tensor, val: tuple, lr: float, peak: float | None) -> Point:
         p = self.p
