@@ -102,7 +102,7 @@ def test_training_compute_x_axis_switches_to_tokens_flops_and_seconds(page) -> N
         expect(plot).to_have_attribute("aria-label", re.compile(f"against {key}"))
         readout = figure.locator(".pg-readout").inner_text()
         assert re.search(rf"{key}\s*[\d.,]+", readout), readout
-    assert "gpt3" in panel.locator(".pg-summary").inner_text()  # how long GPT-3's compute would take here
+    assert "GPT-3's training compute here" in panel.locator(".pg-summary").inner_text()  # how long it would take
 
 
 def test_scaling_laws_draws_the_sweep_its_frontier_and_fit_on_log_axes(page) -> None:
