@@ -60,8 +60,9 @@ lint: $(INSTALLED)
 check: $(INSTALLED)
 	$(BIN)/modelterms check
 
+# The slowest tests are listed at the end, so a slower suite says where its time went.
 test: setup lint check jstest
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 # The playground's pure modules (state, run session bookkeeping) under Node's own test runner.
 jstest: $(INSTALLED)
