@@ -9,6 +9,7 @@ import pytest
 
 from app.demos import load_demos
 from app.glossary.content import load_glossary
+from app.playground.panel import controls
 from app.settings import ROOT
 from tests.support.content import write_category, write_term
 
@@ -253,3 +254,17 @@ def test_every_page_carries_a_playground_as_the_site_says(glossary) -> None:
     """The category page and the README say every page carries a live playground."""
     assert "Every page carries a live playground" in (ROOT / "content" / "training" / "_category.md").read_text()
     assert [t.slug for t in glossary.terms.values() if not t.meta.demo] == []
+
+
+def test_pages_name_a_checkbox_by_its_label_not_its_key(glossary) -> None:
+    """A reader sees "Compare with RLHF" beside the box, never `compare_rlhf`: a page's text and its
+    exercises' prompts and answers name each checkbox of its playground as the panel labels it
+    (presets are params, and keep the keys)."""
+    demos = load_demos()
+    found = []
+    for term in glossary.terms.values():
+        demo = demos[term.meta.demo]
+        boxes = [c for c in controls(demo) if c.kind == "checkbox"]
+        texts = [term.source, *(f"{e.prompt} {e.answer}" for e in term.meta.exercises)]
+        found += [f"{term.slug}: {c.name} ({c.label})" for c in boxes for t in texts if re.search(rf"\b{c.name}\b", t)]
+    assert found == []
