@@ -55,6 +55,55 @@ ERRORS = {
     429: "Every training slot is busy and the queue is full, or this client has too many runs; see `Retry-After`.",
     503: "The server is shutting down or too busy to take this now; try again shortly.",
 }
+STATUS = {
+    "type": "string",
+    "enum": ["queued", "running", "paused", "done", "cancelled", "diverged", "timeout", "failed"],
+}
+ID = {"type": "string", "description": "The run's id (12 hex digits)."}
+RUN_URLS = {
+    "events_url": {"type": "string", "description": "Its event stream (text/event-stream)."},
+    "url": {"type": "string", "description": "Its permalink page."},
+}
+QUEUE_POSITION = {"type": ["integer", "null"], "minimum": 1, "description": "Place in the queue; null once it trains."}
+RUN_ANSWERS = {
+    "RunStarted": {
+        "type": "object",
+        "required": ["id", "status", "control_token", "events_url", "queue_position", "url"],
+        "properties": {
+            "id": ID,
+            "status": STATUS,
+            "control_token": {"type": "string", "description": "PATCH and DELETE need it as a Bearer token."},
+            "queue_position": QUEUE_POSITION,
+        }
+        | RUN_URLS,
+    },
+    "Run": {
+        "type": "object",
+        "required": ["id", "demo", "status", "params", "step", "summary", "events", "events_url", "url"],
+        "properties": {
+            "id": ID,
+            "demo": {"type": "string"},
+            "status": STATUS,
+            "params": {"type": "object", "description": "As shown: a withheld text as its size and hash."},
+            "step": {"type": ["integer", "null"], "description": "The last step it logged."},
+            "queue_position": QUEUE_POSITION,
+            "summary": {"type": "object"},
+            "events": {"type": "integer", "minimum": 0, "description": "How many events it has had."},
+        }
+        | RUN_URLS,
+    },
+    "RunChanged": {
+        "type": "object",
+        "required": ["id", "status", "applies_from_step", "params"],
+        "properties": {
+            "id": ID,
+            "status": STATUS,
+            "applies_from_step": {"type": "integer", "minimum": 0},
+            "params": {"type": "object"},
+        },
+    },
+    "RunCancelled": {"type": "object", "required": ["id", "status"], "properties": {"id": ID, "status": STATUS}},
+}
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}
 
 
@@ -73,6 +122,7 @@ def schema_builder(app: FastAPI, demos: Mapping[str, Demo]) -> Callable[[], dict
 def describe(schema: dict[str, Any], demos: Mapping[str, Demo]) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components |= {"ValidationError": FIELD_ERROR, "HTTPValidationError": FIELD_ERRORS, "Message": MESSAGE}
+    components |= RUN_ANSWERS
     paths = schema["paths"]
     start = paths.pop(START_PATH)["post"]
     for demo in demos.values():
@@ -81,7 +131,9 @@ def describe(schema: dict[str, Any], demos: Mapping[str, Demo]) -> dict[str, Any
     patch["requestBody"] = json_body(live_changes(demos.values()), "Live changes; at least one field.")
     answers(patch, 401, 403, 404, 408, 409, 413, 415, 422, 503)
     answers(paths[RUN_PATH]["delete"], 401, 403, 404, 503)
-    answers(paths[RUN_PATH]["get"], 404)
+    answers(paths[RUN_PATH]["get"], 404, 503)
+    for method, answer in (("get", "Run"), ("patch", "RunChanged"), ("delete", "RunCancelled")):
+        returns(paths[RUN_PATH][method], "200", answer)
     answers(paths[EVENTS_PATH]["get"], 404, 422)
     return schema
 
@@ -98,8 +150,10 @@ def start_operation(generic: dict[str, Any], demo: Demo, components: dict[str, A
     operation["operationId"] = f"start_{demo.name.replace('-', '_')}_run"
     operation["summary"] = f"Start a {demo.title} run"
     body = json_body({"$ref": f"#/components/schemas/{name}"}, "The run's params; omitted fields take defaults.")
-    operation["requestBody"] = body | {"required": False}
+    # Required: a POST without a body is refused (415) like any body not declared JSON; `{}` is all defaults.
+    operation["requestBody"] = body
     operation["responses"]["201"]["description"] = "Started (or queued): the run's id, stream and control token."
+    returns(operation, "201", "RunStarted")
     answers(operation, 408, 413, 415, 422, 429, 503)
     return operation
 
@@ -124,6 +178,13 @@ def live_changes(demos: Any) -> dict[str, Any]:
             "step_once": {"enum": [True], "description": "While paused, take exactly one step."},
         },
     }
+
+
+def returns(operation: dict[str, Any], status: str, component: str) -> None:
+    """The answer's JSON schema, so a response check can fail (FastAPI says `{}` for a handler
+    that builds its answer itself)."""
+    answer = operation["responses"].setdefault(status, {"description": "OK"})
+    answer["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}}
 
 
 def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:

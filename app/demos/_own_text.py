@@ -35,6 +35,7 @@ def text_field(fitted_to: str = "") -> Any:
         extra["vocabulary"] = {"chars": fitted_to, "placeholder": PLACEHOLDER, "same_as": SAME_AS}
     return Field(
         None,
+        min_length=MIN_CHARS,  # for the schema: checked_text says it first, in its own words
         max_length=MAX_CHARS,
         title="Your own text",
         description=f"Train on this instead of our text: {MIN_CHARS} to {MAX_CHARS:,} characters, "
