@@ -39,7 +39,7 @@ DEMO = Demo(
         Chart("Implied rewards β·log(π/π_ref)", ("rewards_chosen", "rewards_rejected", "reward_margin")),
         Chart("Reward accuracy", ("reward_accuracy",)),
         Chart("True reward of fresh samples", ("true_reward",)),
-        Chart("True reward against KL to reference", ("true_reward",), x="kl"),
+        Chart("True reward against KL to reference", ("true_reward",), x="kl", marks="dots"),
     ),
     summary_notes=window_notes("loss", "reward_margin", "reward_accuracy", "true_reward", "kl", "reward_model_score"),
     blurb=(

@@ -31,7 +31,7 @@ DEMO = Demo(
     charts=(
         Chart("Reward", ("reward_model_score", "true_reward")),
         Chart("KL to reference", ("kl",)),
-        Chart("Reward against KL to reference", ("reward_model_score", "true_reward"), x="kl"),
+        Chart("Reward against KL to reference", ("reward_model_score", "true_reward"), x="kl", marks="dots"),
         Chart("Loss: −(reward model score − β·KL)", ("loss",)),
     ),
     summary_notes=window_notes("loss", "reward_model_score", "true_reward", "kl"),

@@ -79,3 +79,57 @@ def test_lora_summary_bar_chart_exports_its_bars_as_svg(page) -> None:
     assert len(bars) > rank and len({b.get("fill") for b in bars[:rank]}) == 1  # the first `rank` stand out
     heights = [float(b.get("height")) for b in bars]
     assert heights == sorted(heights, reverse=True)  # largest first, as drawn
+
+
+# Counts, per colour, the line segments and fills drawn on the canvas of the chart against KL:
+# the prototype's methods are wrapped before the run, so every frame of it is seen, rebuilt
+# canvases included.
+SPY_ON_KL_CANVAS = """() => {
+  const seen = { lineTo: {}, fill: {} };
+  const proto = CanvasRenderingContext2D.prototype;
+  for (const [name, style] of [["lineTo", "strokeStyle"], ["fill", "fillStyle"]]) {
+    const drawn = proto[name];
+    proto[name] = function (...args) {
+      if (this.canvas.closest && this.canvas.closest('figure.pg-chart[data-x="kl"]')) {
+        seen[name][this[style]] = (seen[name][this[style]] || 0) + 1;
+      }
+      return drawn.apply(this, args);
+    };
+  }
+  window.klDrawing = seen;
+}"""
+
+# A colour as the canvas writes it back ("rgba(1,2,3,1)" reads "#010203").
+CANVAS_COLOR = """(c) => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.fillStyle = c;
+  return ctx.fillStyle;
+}"""
+
+
+def test_true_reward_against_kl_is_a_scatter_on_screen_and_in_the_svg(page) -> None:
+    """KL can fall back from one step to the next, so joining the points in step order drew a
+    zigzag; the demo declares the chart as dots. DPO beside RLHF for 30 steps: each series is
+    30 dots, with no line through them, on the canvas and in the SVG."""
+    page.goto("/terms/dpo?steps=30&pace=0&compare_rlhf=true")
+    panel = page.locator("#playground-dpo")
+    page.evaluate(SPY_ON_KL_CANVAS)
+    panel.locator('[data-action="run"]').click()
+    wait_status(panel, "Done", timeout=120_000)
+    chart = panel.locator('figure.pg-chart[data-x="kl"]')
+
+    svg = ET.fromstring(download(page, chart.locator('button[data-figure="svg"]')))
+    drawn = next(g for g in svg.iter(f"{SVG}g") if g.get("class") == "lines")
+    assert not list(drawn.iter(f"{SVG}path"))
+    dots = [g for g in drawn.iter(f"{SVG}g") if g.get("class") == "dots"]
+    assert ["".join(g.find(f"{SVG}title").itertext()) for g in dots] == ["dpo", "rlhf"]
+    assert [len(g.findall(f"{SVG}circle")) for g in dots] == [30, 30]
+    legend = next(g for g in svg.iter(f"{SVG}g") if g.get("class") == "legend")
+    assert [c.get("fill") for c in legend.iter(f"{SVG}circle")] == [g.get("fill") for g in dots]
+
+    colors = [page.evaluate(CANVAS_COLOR, g.get("fill")) for g in dots]
+    seen = page.evaluate("window.klDrawing")
+    assert all(seen["fill"].get(c, 0) >= 30 for c in colors), (colors, seen["fill"])  # the dots
+    assert not any(seen["lineTo"].get(c) for c in colors), (colors, seen["lineTo"])  # and nothing joins them
+    swatches = chart.locator(".pg-legend .pg-swatch")
+    assert swatches.count() == 2 and all("is-dot" in (s.get_attribute("class") or "") for s in swatches.all())

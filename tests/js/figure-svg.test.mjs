@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { chartSvg, escapeXml, pathData, place, wrapText } from "../../static/js/playground/figure-svg.js";
+import { chartSvg, dotCentres, escapeXml, pathData, place, wrapText } from "../../static/js/playground/figure-svg.js";
 
 const colors = { bg: "#fff", fg: "#111", muted: "#555", grid: "#ddd", marker: "#a50" };
 
@@ -111,4 +111,38 @@ test("a long title wraps between words and pushes the plot down", () => {
   assert.equal(tspans.map((t) => t[2]).join(" "), title);
   const top = (s) => Number(s.match(/<clipPath id="plot-area"><rect x="\d+" y="(\d+)"/)[1]);
   assert.equal(top(svg) - top(chartSvg(figure())), Number(tspans[1][1]));
+});
+
+test("a scatter is dots and no line: discs for the current run, rings for a dashed one, in the legend too", () => {
+  const axis = { min: 0, max: 4, log: false };
+  const box = { left: 0, right: 100, top: 0, bottom: 100 };
+  // Logged out of x order (KL falls back at the third point); a point on no axis is left out.
+  assert.deepEqual(dotCentres([[1, 1], [3, 2], [2, Number.NaN], [2, 4]], axis, axis, box), [[25, 75], [75, 50], [50, 0]]);
+  const svg = chartSvg(figure({
+    x: { label: "kl", min: 0, max: 4, log: false, ticks: [] },
+    y: { label: "true reward", min: 0, max: 4, log: false, ticks: [] },
+    lines: [
+      { label: "#2 true reward", stroke: "rgba(1,2,3,1)", width: 2, dash: [], points: [[1, 1], [3, 2], [2, 4]], marks: "dots" },
+      { label: "#1 true reward", stroke: "rgba(4,5,6,0.6)", width: 1.5, dash: [6, 4], points: [[0, 0], [4, 4]], marks: "dots" },
+    ],
+    markers: [],
+  }));
+  const plot = svg.match(/<clipPath id="plot-area"><rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"/).slice(1).map(Number);
+  const drawn = svg.slice(svg.indexOf('class="lines"'), svg.indexOf('class="legend"'));
+  assert.doesNotMatch(drawn, /<path/); // nothing joins the points
+  const groups = [...drawn.matchAll(/<g class="dots" ([^>]*)><title>([^<]*)<\/title>((?:<circle [^>]*\/>)+)<\/g>/g)];
+  assert.equal(groups.length, 2);
+  assert.equal(groups[0][1], 'fill="rgba(1,2,3,1)" stroke="none"');
+  assert.equal(groups[1][1], 'fill="none" stroke="rgba(4,5,6,0.6)" stroke-width="1.2"');
+  const centres = [...groups[0][3].matchAll(/cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const at = ([vx, vy]) => [plot[0] + (vx / 4) * plot[2], plot[1] + plot[3] - (vy / 4) * plot[3]];
+  assert.equal(centres.length, 3);
+  centres.forEach((c, i) => {
+    const want = at([[1, 1], [3, 2], [2, 4]][i]);
+    assert.ok(Math.abs(c[0] - want[0]) < 0.01 && Math.abs(c[1] - want[1]) < 0.01, `${c} vs ${want}`);
+  });
+  const legend = svg.slice(svg.indexOf('class="legend"'));
+  assert.doesNotMatch(legend, /<line /);
+  assert.match(legend, /<circle [^>]*fill="rgba\(1,2,3,1\)" stroke="none"\/>/);
+  assert.match(legend, /<circle [^>]*fill="none" stroke="rgba\(4,5,6,0.6\)"/);
 });

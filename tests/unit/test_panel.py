@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.demos import load_demos
-from app.playground.panel import controls, help_text
+from app.demos.base import Chart
+from app.playground.panel import controls, demo_json, help_text
 
 
 def by_name(demo: str) -> dict:
@@ -72,3 +75,17 @@ def test_seed_and_pace_follow_the_demos_own_knobs_and_precede_a_readers_text() -
     assert names[-2:] == ["seed", "pace"] and names.index("width") < names.index("seed")
     assert list(by_name("fine-tuning"))[-4:] == ["seed", "pace", "text", "keep_text"]
     assert list(by_name("dpo"))[-2:] == ["pace", "seed"]  # as the demo declares them
+
+
+def test_reward_against_kl_is_declared_a_scatter_and_only_off_the_step_axis() -> None:
+    """KL is not a clock: a run's KL can fall back, so DPO's and RLHF's reward-against-KL charts are
+    declared as dots (the panel and the SVG export read `marks`); a step chart cannot be one."""
+    demos = load_demos()
+    for name in ("dpo", "rlhf"):
+        against_kl = [c for c in demo_json(demos[name])["charts"] if c["x"] == "kl"]
+        assert [c["marks"] for c in against_kl] == ["dots"]
+    assert {c.marks for c in demos["gradient-descent"].charts} == {"line"}
+    with pytest.raises(ValueError, match="dots are for an x other than the step"):
+        Chart("Loss", marks="dots")
+    with pytest.raises(ValueError, match="dots are for an x other than the step"):
+        Chart("Loss", x="flops", x_choices=("step",), marks="dots")

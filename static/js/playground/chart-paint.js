@@ -1,5 +1,6 @@
 // Drawing on a chart's uPlot canvas: the loss surface behind a 2-D path, the markers of live
-// changes on step charts, and point-by-point lines for any other x (with the suggested LR).
+// changes on step charts, and point-by-point lines or scatters for any other x (with the
+// suggested LR).
 
 import { rgba } from "./colors.js";
 import { finite, fmtParam, fmtValue } from "./format.js";
@@ -176,7 +177,31 @@ function paintStart(chart, u, pr) {
   ctx.fillText("start", px + 8 * pr, py);
 }
 
-/** Lines in point order, for charts whose x is not the step. */
+/** A line's points joined in the order they were logged, broken where one cannot be placed. */
+function strokeLine(ctx, pr, line, coords) {
+  ctx.strokeStyle = line.stroke;
+  ctx.lineWidth = line.width * pr;
+  ctx.setLineDash(line.dash.map((d) => d * pr));
+  ctx.beginPath();
+  let pen = false;
+  for (const [x, y] of coords) {
+    if (!finite(x) || !finite(y)) { pen = false; continue; }
+    if (pen) ctx.lineTo(x, y);
+    else ctx.moveTo(x, y);
+    pen = true;
+  }
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
+/** A scatter: every point a dot, a disc for a solid line's points and a ring for a dashed one's
+ * (an earlier run, the reference), as the exported figure draws them (figure-svg.js). */
+function scatterDots(ctx, pr, line, coords) {
+  const ring = line.dash.length > 0;
+  for (const [x, y] of coords) dot(ctx, pr, x, y, 2.6, ring ? null : line.stroke, ring ? line.stroke : null, 1.2);
+}
+
+/** Points for charts whose x is not the step: lines in point order, or a scatter of dots. */
 export function paintPaths(chart, u) {
   const theme = chart.scene.theme;
   const pr = window.devicePixelRatio || 1;
@@ -190,20 +215,9 @@ export function paintPaths(chart, u) {
   for (const { line, pts } of chart.xy) {
     if (!pts.length) continue;
     const coords = pts.map(([x, y]) => [u.valToPos(x, "x", true), u.valToPos(y, "y", true)]);
-    ctx.strokeStyle = line.stroke;
-    ctx.lineWidth = line.width * pr;
-    ctx.setLineDash(line.dash.map((d) => d * pr));
-    ctx.beginPath();
-    let pen = false;
-    for (const [x, y] of coords) {
-      if (!finite(x) || !finite(y)) { pen = false; continue; }
-      if (pen) ctx.lineTo(x, y);
-      else ctx.moveTo(x, y);
-      pen = true;
-    }
-    ctx.stroke();
-    ctx.setLineDash([]);
-    if (line.isCurrent && coords.length <= 600) {
+    if (chart.dots) scatterDots(ctx, pr, line, coords);
+    else strokeLine(ctx, pr, line, coords);
+    if (!chart.dots && line.isCurrent && coords.length <= 600) {
       const color = surface ? rgba(line.color, 0.85) : line.stroke;
       for (const [x, y] of coords) dot(ctx, pr, x, y, surface ? 1.9 : 1.6, color);
     }
@@ -213,7 +227,7 @@ export function paintPaths(chart, u) {
     if (line.isCurrent) {
       dot(ctx, pr, ex, ey, 7.5, rgba(theme.rgb.bg, 0.75));
       dot(ctx, pr, ex, ey, 5, surface ? theme.accent : line.stroke, theme.bg);
-    } else {
+    } else if (!chart.dots) {
       dot(ctx, pr, ex, ey, 3, line.stroke);
     }
   }

@@ -1,5 +1,6 @@
 // One chart of a playground on uPlot: x = step charts as line charts over the union of steps,
-// any other x (a 2-D path, KL, the LR, tokens) drawn point by point; the reader may switch x
+// any other x (a 2-D path, KL, the LR, tokens) drawn point by point, as a line or as a scatter of
+// dots, as the demo declares; the reader may switch x
 // among the spec's `x_choices`. It draws from a scene (the runs, the theme, the surface) and
 // knows nothing of the panel.
 
@@ -16,7 +17,7 @@ import { linearSplits, logRange, logSplits, padRange } from "./scales.js";
 export class Chart {
   constructor(scene, spec, figure) {
     this.scene = scene;
-    this.spec = { title: "", y: ["loss"], x: "step", log_y: false, log_x: false, x_choices: [], ...spec };
+    this.spec = { title: "", y: ["loss"], x: "step", log_y: false, log_x: false, x_choices: [], marks: "line", ...spec };
     this.figure = figure;
     this.plot = figure.querySelector(".pg-plot") || figure.appendChild(el("div", "pg-plot"));
     this.plot.setAttribute("role", "img");
@@ -41,6 +42,11 @@ export class Chart {
 
   get stepX() {
     return this.xKey === "step";
+  }
+
+  /** Are the points drawn as a scatter (the demo's chart says "dots"), not joined in order? */
+  get dots() {
+    return !this.stepX && this.spec.marks === "dots";
   }
 
   switchX(key) {
@@ -248,7 +254,7 @@ export class Chart {
       this.scene.report(`The chart “${this.spec.title}” could not be drawn (${error.message}).`);
       return;
     }
-    this.readout.build(lines, { x: this.xKey, y: this.spec.y, history: this.scene.history });
+    this.readout.build(lines, { x: this.xKey, y: this.spec.y, history: this.scene.history, dots: this.dots });
   }
 
   destroy() {

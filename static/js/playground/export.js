@@ -42,7 +42,7 @@ export function chartFigure(chart) {
       ? u.data[0].map((step, j) => [step, u.data[i + 1][j]]).filter(([, v]) => v != null) // spanned, as drawn
       : chart.xy[i].pts.map(([px, py]) => [px, py]);
     const label = line.isCurrent && several ? `#${line.run.num} ${line.label}` : line.label;
-    return { label, stroke: line.stroke, width: line.width, dash: line.dash, points };
+    return { label, stroke: line.stroke, width: line.width, dash: line.dash, points, marks: chart.dots ? "dots" : "line" };
   });
   const current = chart.scene.history.current;
   const markers = chart.stepX && current

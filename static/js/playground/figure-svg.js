@@ -1,6 +1,6 @@
 // A chart as a standalone SVG figure for slides and handouts: title, axes with ticks and labels,
-// the lines (as vector paths, from the chart's data and scales) and a legend below. Pure: it
-// takes a plain description of the figure (see chartSvg) and returns the SVG's text. No DOM.
+// the lines (as vector paths, from the chart's data and scales) or a scatter's dots, and a legend
+// below. Pure: it takes a plain description of the figure (see chartSvg) and returns the SVG's text. No DOM.
 
 const TITLE_PX = 15;
 const TEXT_PX = 12;
@@ -44,6 +44,24 @@ export function pathData(points, x, y, box) {
   }
   return parts.join("");
 }
+
+/** A scatter's dots: one circle per point that can be placed, [[cx, cy], ...]. */
+export function dotCentres(points, x, y, box) {
+  const centres = [];
+  for (const [vx, vy] of points) {
+    const px = place(vx, x, box.left, box.right);
+    const py = place(vy, y, box.bottom, box.top);
+    if (px != null && py != null) centres.push([px, py]);
+  }
+  return centres;
+}
+
+// A dot's radius, and how a dotted series says what a line says by its dash: a solid line's dots
+// are discs, a dashed one's (an earlier run, the reference) rings.
+const DOT_R = 2.6;
+const dotPaint = (line) => (line.dash && line.dash.length
+  ? `fill="none" stroke="${line.stroke}" stroke-width="1.2"`
+  : `fill="${line.stroke}" stroke="none"`);
 
 /** A title's lines: one as plain text, several as tspans a line apart. */
 function titleText(lines, step) {
@@ -100,7 +118,8 @@ function tickGroup(axis, box, colors, horizontal) {
  * figure: {
  *   title, width, plotHeight,
  *   x: {label, min, max, log, ticks: [{value, text}]}, y: {the same},
- *   lines: [{label, stroke, width, dash: [on, off, ...], points: [[x, y], ...]}],
+ *   lines: [{label, stroke, width, dash: [on, off, ...], points: [[x, y], ...], marks}],
+ *                           marks "dots": each point a dot and no line (a scatter); else a line
  *   bars: [{x, value, fill}]    bars from the axis's minimum up to each value, a unit wide,
  *   markers: [{x, text}]        dashed rules across the plot (live changes),
  *   background: {href, x0, x1, y0, y1}   an image under the lines (a loss surface), optional,
@@ -147,6 +166,11 @@ export function chartSvg(figure) {
   // The lines, then the markers over them, all clipped to the plot.
   out.push(`<g class="lines" clip-path="url(#plot-area)" fill="none" stroke-linejoin="round" stroke-linecap="round">`);
   for (const line of lines) {
+    if (line.marks === "dots") {
+      const dots = dotCentres(line.points, x, y, box).map(([cx, cy]) => `<circle cx="${num(cx)}" cy="${num(cy)}" r="${DOT_R}"/>`);
+      if (dots.length) out.push(`<g class="dots" ${dotPaint(line)}><title>${escapeXml(line.label)}</title>${dots.join("")}</g>`);
+      continue;
+    }
     const d = pathData(line.points, x, y, box);
     if (!d) continue;
     const dash = line.dash && line.dash.length ? ` stroke-dasharray="${line.dash.join(" ")}"` : "";
@@ -169,7 +193,8 @@ export function chartSvg(figure) {
   for (const { line, x: lx, row } of legend) {
     const ly = legendTop + row * LEGEND_ROW;
     const dash = line.dash && line.dash.length ? ` stroke-dasharray="${line.dash.join(" ")}"` : "";
-    out.push(`<line x1="${num(lx)}" x2="${num(lx + SWATCH)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${line.stroke}" stroke-width="${Math.max(2, line.width)}"${dash}/>`);
+    if (line.marks === "dots") out.push(`<circle cx="${num(lx + SWATCH / 2)}" cy="${ly - 4}" r="${DOT_R + 1}" ${dotPaint(line)}/>`);
+    else out.push(`<line x1="${num(lx)}" x2="${num(lx + SWATCH)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${line.stroke}" stroke-width="${Math.max(2, line.width)}"${dash}/>`);
     out.push(`<text x="${num(lx + SWATCH + 6)}" y="${ly}">${escapeXml(line.label)}</text>`);
   }
   out.push("</g>", "</svg>");

@@ -53,8 +53,9 @@ export class Readout {
     return value;
   }
 
-  /** The readout's items for a chart with these lines; `x`: the chart's x key. */
-  build(lines, { x, y, history }) {
+  /** The readout's items for a chart with these lines; `x`: the chart's x key; `dots`: its
+   * points are a scatter, so the legend's swatches are dots. */
+  build(lines, { x, y, history, dots = false }) {
     this.clear();
     this.items = [];
     this.extra = [];
@@ -64,7 +65,7 @@ export class Readout {
       this.yValue = this.add(y.length === 1 ? humanize(y[0]) : "y");
       for (const key of EXTRA_KEYS) if (key !== x && !y.includes(key)) this.extra.push([key, this.add(key)]);
       this.whichValue = this.add("run");
-      this.buildLegend(lines);
+      this.buildLegend(lines, dots);
       return;
     }
     const current = history.current;
@@ -81,15 +82,21 @@ export class Readout {
 
   /** The current run's lines, when it draws more than one (the scaling-law widths, the
    * frontier and the fit); lines that differ only by run are told apart by the runs list. */
-  buildLegend(lines) {
+  buildLegend(lines, dots) {
     const current = lines.filter((l) => l.isCurrent);
     const shown = current.length ? current : lines;
     if (shown.length < 2) return;
     for (const line of shown) {
       const item = el("li", "pg-legend-item");
-      const mark = el("span", "pg-swatch");
-      mark.style.borderTopColor = line.stroke;
-      mark.style.borderTopStyle = line.dash.length ? "dashed" : "solid";
+      const mark = el("span", dots ? "pg-swatch is-dot" : "pg-swatch");
+      if (dots) {
+        // As drawn: a disc for a solid line's points, a ring for a dashed one's.
+        mark.style.borderColor = line.stroke;
+        mark.style.backgroundColor = line.dash.length ? "transparent" : line.stroke;
+      } else {
+        mark.style.borderTopColor = line.stroke;
+        mark.style.borderTopStyle = line.dash.length ? "dashed" : "solid";
+      }
       mark.setAttribute("aria-hidden", "true");
       item.append(mark, el("span", "", line.label));
       this.legend.append(item);
