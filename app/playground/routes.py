@@ -158,8 +158,10 @@ def is_creator(run: ActiveRun | StoredRun, request: Request) -> bool:
 
 def require_control(run: ActiveRun | StoredRun, request: Request) -> None:
     """PATCH and DELETE belong to whoever started the run: they must show its control token."""
-    if isinstance(run, StoredRun):
-        return  # finished runs take no control; the handler answers for them
+    if isinstance(run, StoredRun) or run.finished:
+        # Finished runs take no control, and the handler answers for them alike, whether the run
+        # is still in memory or only stored (a 401 for one and a 200 for the other told them apart).
+        return
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(

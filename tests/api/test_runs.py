@@ -460,3 +460,14 @@ def test_a_stored_runs_status_and_page_never_read_its_events(tmp_path) -> None:
         stored = client.get(f"/api/runs/{run['id']}").json()
         assert stored["status"] == "done" and stored["step"] == 19 and stored["events"] == len(events)
         assert client.get(f"/runs/{run['id']}").status_code == 200
+
+
+def test_a_finished_run_answers_delete_and_patch_alike_in_memory_or_stored(engine_client) -> None:
+    """Without a token, a run that has ended answers DELETE with its status (idempotent) and PATCH
+    with 409, on both backends and whether or not it is still held in memory (it was 401 there)."""
+    run = engine_client.post("/api/demos/gradient-descent/runs", json={"steps": 3, "pace": 0}).json()
+    assert read_events(engine_client, run["id"])[-1]["data"]["status"] == "done"
+    deleted = engine_client.delete(f"/api/runs/{run['id']}")
+    assert deleted.status_code == 200 and deleted.json()["status"] == "done", deleted.text
+    patched = engine_client.patch(f"/api/runs/{run['id']}", json={"lr": 0.1})
+    assert patched.status_code == 409, patched.text
