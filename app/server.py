@@ -113,7 +113,9 @@ class GuardedHttp(HttpToolsProtocol):
         # its unread bytes still arriving would reset the connection and lose the answer).
         self.transport.write_eof()
         self.refused = True
-        self.parser = None  # nothing more is parsed; the head read so far is let go
+        # Nothing more is parsed; the head read so far is let go. uvicorn types the parser as never
+        # None, yet drops it the same way when the connection is lost.
+        self.parser = None  # type: ignore[assignment]
 
     # --- responses the client stopped reading ----------------------------------------------
     def pause_writing(self) -> None:

@@ -101,11 +101,18 @@ class MarkdownRenderer:
     @staticmethod
     def _link_rule(self_, tokens: list[Token], idx: int, options, env) -> str:
         token = tokens[idx]
-        href = token.attrGet("href") or ""
+        href = _text_attr(token, "href")
         if href.startswith(("http://", "https://")):
             token.attrSet("rel", "noopener")
             token.attrSet("class", "external")
         return self_.renderToken(tokens, idx, options, env)
+
+
+def _text_attr(token: Token, name: str) -> str:
+    """A token's attribute as text, "" when absent; markdown-it types attributes as str | int | float,
+    and the ones read here (href, id) are always written as text."""
+    value = token.attrGet(name)
+    return value if isinstance(value, str) else ""
 
 
 def _blocks_with_lines(tokens: list[Token]):
@@ -142,13 +149,13 @@ def _headings(tokens: list[Token]) -> list[tuple[str, str]]:
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h2":
             text = "".join(c.content for c in tokens[i + 1].children or [] if c.type == "text")
-            found.append((token.attrGet("id") or slugify(text), text.strip()))
+            found.append((_text_attr(token, "id") or slugify(text), text.strip()))
     return found
 
 
 def _term_links(tokens: list[Token]):
     for token, line in _blocks_with_lines(tokens):
-        href = (token.attrGet("href") or "") if token.type == "link_open" else ""
+        href = _text_attr(token, "href") if token.type == "link_open" else ""
         if href.startswith("/terms"):
             match = TERM_LINK.match(href)
             yield (match.group("slug") if match else href, line)
