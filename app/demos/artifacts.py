@@ -65,6 +65,10 @@ def resolve(reference: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+class ArtifactDamaged(RuntimeError):
+    """A prepared file no longer matches the checksum written beside it."""
+
+
 class ArtifactStore:
     """The artifacts folder: where each artifact lives, whether it is whole, and how it is built."""
 
@@ -90,6 +94,23 @@ class ArtifactStore:
             return False
         self._verified[path] = key
         return True
+
+    def checked(self, artifact: Artifact) -> Path:
+        """The artifact's path for a run about to load it, its file hashed in full now: `ready`
+        trusts a file whose size and time have not changed since it was checked, and a file can
+        rot on disk, or be rewritten in place, and keep both. A damaged file is discarded, so the
+        server prepares it again, and ArtifactDamaged says so; a missing one is built, as `ensure`."""
+        path = self.path(artifact)
+        if not path.exists():
+            return self.ensure(artifact)
+        self._verified.pop(path, None)
+        if not self.ready(artifact):
+            self.discard(artifact)
+            raise ArtifactDamaged(
+                f"{artifact.title} ({artifact.filename}) was damaged on disk, so it is being prepared again; "
+                "start the run again in a moment."
+            )
+        return path
 
     def checksum(self, artifact: Artifact) -> str | None:
         """The SHA-256 of the artifact's file when it is whole, else None."""

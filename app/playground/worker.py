@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from app.demos import load_demos
-from app.demos.artifacts import ArtifactStore
+from app.demos.artifacts import Artifact, ArtifactDamaged, ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 from app.demos.divergence import diverged
 from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
@@ -161,6 +161,9 @@ class Run(InlineControl):
         self.flush_due = -math.inf  # when pending points go out; the first point goes out at once
         self.ticket = 0  # see Scheduler.schedule
         self.steps: Iterator = demo.steps(params, self)
+
+    def artifact(self, artifact: Artifact) -> Path:
+        return self._artifacts.checked(artifact)  # hashed at every load: a file may rot after it was checked
 
     def announce(self, **facts: Any) -> None:
         if not self.started:  # the start event has gone out: later facts have nowhere to go
@@ -298,6 +301,8 @@ class Scheduler:
                 out = next(run.steps)
             except StopIteration as finished:
                 ended = ("done", "", finished.value or {})
+            except ArtifactDamaged as error:  # the server's file, not a bug: say what happened
+                ended = ("failed", str(error))
             except Exception as error:  # a bug in a demo ends its run, never the worker
                 ended = ("failed", _failure_message(run, error))
             now = self.clock()

@@ -208,3 +208,23 @@ def test_a_worker_started_before_its_redis_waits_for_it_saying_so(tmp_path) -> N
         assert worker.returncode == 0, log.read_text()[-2000:]
     finally:
         cluster.stop_process(worker)
+
+
+def test_an_artifact_that_rots_after_it_was_checked_is_not_loaded_but_prepared_again(tmp_path) -> None:
+    """The file changed in place with its size and time kept (a flipped byte on disk): the worker
+    hashes it at every load, so the run fails saying so instead of training on it, and the next
+    run gets a freshly prepared file. The old code loaded the damaged file silently."""
+    artifacts = tmp_path / "artifacts"
+    with running_app(tmp_path / "data", workers=1, artifacts_dir=artifacts) as client:
+        first = client.post("/api/demos/prepared/runs", json={"steps": 2}).json()
+        assert read_events(client, first["id"])[-1]["data"]["status"] == "done"
+        (path,) = artifacts.glob("test-word-*.pt")
+        stat = path.stat()
+        path.write_text("prepaXed")  # as long as "prepared"
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        damaged = client.post("/api/demos/prepared/runs", json={"steps": 2}).json()
+        end = read_events(client, damaged["id"])[-1]["data"]
+        assert end["status"] == "failed" and "damaged on disk" in end["message"], end
+        again = read_events(client, client.post("/api/demos/prepared/runs", json={"steps": 2}).json()["id"])
+        start = next(e["data"] for e in again if e["event"] == "start")  # after the `prepare` events
+        assert again[-1]["data"]["status"] == "done" and start["word"] == "prepared"
