@@ -9,6 +9,7 @@ import math
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import MutableHeaders
@@ -115,6 +116,30 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RelativeRedirects:
+    """A redirect the app makes to itself (Starlette's to a path without its trailing slash) says
+    only the path: Starlette builds an absolute URL from the Host header, which any client sets,
+    so `Host: evil.example` made this site send readers to another one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_relative(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                headers = MutableHeaders(scope=message)
+                location = urlsplit(headers.get("location", ""))
+                if location.netloc:  # the app links nowhere else: any absolute Location is its own
+                    headers["location"] = urlunsplit(("", "", location.path or "/", location.query, ""))
+            await send(message)
+
+        await self.app(scope, receive, send_relative)
 
 
 class HeadAndOptions:
