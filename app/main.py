@@ -38,7 +38,6 @@ from app.web import (
     HeadAndOptions,
     Page,
     PlainServerErrors,
-    RelativeRedirects,
     SecurityHeaders,
     asset_version,
     describe_errors,
@@ -160,7 +159,6 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.include_router(steering_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(HeadAndOptions)
-    app.add_middleware(RelativeRedirects)
     app.add_middleware(PlainServerErrors)  # inside SecurityHeaders, so a 500 has them too
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)

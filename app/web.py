@@ -93,7 +93,10 @@ class Page:
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware (no per-request task overhead, unlike BaseHTTPMiddleware)."""
+    """Pure ASGI middleware (no per-request task overhead, unlike BaseHTTPMiddleware). It also
+    makes a redirect name only its path: Starlette's (to a path without its trailing slash) built
+    an absolute URL from the Host header, which any client sets, so `Host: evil.example` made this
+    site send readers to another one. The app links nowhere else: an absolute Location is its own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -113,33 +116,11 @@ class SecurityHeaders:
                     # ES modules are imported without a version in their URL: revalidate (a cheap
                     # 304 by ETag) so an upgrade never mixes old and new modules.
                     headers.setdefault("Cache-Control", "no-cache")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class RelativeRedirects:
-    """A redirect the app makes to itself (Starlette's to a path without its trailing slash) says
-    only the path: Starlette builds an absolute URL from the Host header, which any client sets,
-    so `Host: evil.example` made this site send readers to another one."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_relative(message: Message) -> None:
-            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
-                headers = MutableHeaders(scope=message)
-                location = urlsplit(headers.get("location", ""))
-                if location.netloc:  # the app links nowhere else: any absolute Location is its own
+                if 300 <= message["status"] < 400 and (location := urlsplit(headers.get("location", ""))).netloc:
                     headers["location"] = urlunsplit(("", "", location.path or "/", location.query, ""))
             await send(message)
 
-        await self.app(scope, receive, send_relative)
+        await self.app(scope, receive, send_with_headers)
 
 
 class HeadAndOptions:
