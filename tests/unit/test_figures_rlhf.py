@@ -36,6 +36,12 @@ def test_the_default_run() -> None:
     assert windows[best] == summary["true_reward_peak"]
     assert f"rises from {start['true_reward']:.1f} to a best of {windows[best]:.2f} (steps {best} to " in text
     assert f"(steps {best} to {best + WINDOW - 1}) and ends at {summary['true_reward']:.2f}" in text
+    # The control: is the dip from the best window a decline, or the noise of picking the best of many?
+    plateau = [point["true_reward"] for point in points[150:]]
+    average, spread = statistics.mean(plateau), statistics.stdev(plateau)
+    assert f"from step 150 on the true reward averages {average:.2f} (one step varies by {spread:.2f})" in text
+    above, below = windows[best] - average, average - summary["true_reward"]
+    assert f"lies {above:.2f} above that average, the end {below:.2f} below it" in text
 
 
 def test_beta_settings() -> None:
