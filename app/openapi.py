@@ -43,6 +43,20 @@ MESSAGE = {
     "properties": {"detail": {"type": "string", "description": "What went wrong, in a sentence."}},
 }
 
+REFUSED = {
+    "title": "Refused",
+    "type": "object",
+    "required": ["detail", "limit"],
+    "properties": {
+        "detail": {"type": "string", "description": "Which limit was hit and what to do, in a sentence."},
+        "limit": {
+            "enum": ["queue", "client", "student", "class"],
+            "description": "The limit hit: `queue` (every slot busy and the queue full), `client` (this "
+            "address's runs), `student` (a class's student's runs), `class` (the class's quota).",
+        },
+    },
+}
+
 ERRORS = {
     401: "No control token: send `Authorization: Bearer <control_token>` from the POST that started the run.",
     403: "This control token belongs to another run.",
@@ -52,7 +66,8 @@ ERRORS = {
     413: "The body is over 208,384 bytes (room for the longest text, every character escaped).",
     415: "The body is not declared `application/json` in UTF-8.",
     422: "A field is missing, unknown, out of bounds or of the wrong type; each error names it.",
-    429: "Every training slot is busy and the queue is full, or this client has too many runs; see `Retry-After`.",
+    429: "Every training slot is busy and the queue is full, or a limit on this client's, student's or class's "
+    "runs is reached (`limit` names which); see `Retry-After`.",
     503: "The server is shutting down or too busy to take this now; try again shortly.",
 }
 STATUS = {
@@ -122,6 +137,7 @@ def schema_builder(app: FastAPI, demos: Mapping[str, Demo]) -> Callable[[], dict
 def describe(schema: dict[str, Any], demos: Mapping[str, Demo]) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components |= {"ValidationError": FIELD_ERROR, "HTTPValidationError": FIELD_ERRORS, "Message": MESSAGE}
+    components |= {"Refused": REFUSED}
     components |= RUN_ANSWERS
     paths = schema["paths"]
     start = paths.pop(START_PATH)["post"]
@@ -194,7 +210,7 @@ def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def answers(operation: dict[str, Any], *statuses: int) -> None:
     responses = operation.setdefault("responses", {})
     for status in statuses:
-        ref = "HTTPValidationError" if status == 422 else "Message"
+        ref = {422: "HTTPValidationError", 429: "Refused"}.get(status, "Message")
         answer = {
             "description": ERRORS[status],
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},

@@ -23,7 +23,10 @@ backends: its runs end `failed` and it is replaced (embedded) or reaped (Redis).
 
 
 class Refused(Exception):
-    """A run that cannot be admitted now; `retry_after` in seconds."""
+    """A run that cannot be admitted now; `retry_after` in seconds; `limit`: which limit, as the
+    429's machine-readable field names it."""
+
+    limit = ""
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
@@ -32,6 +35,8 @@ class Refused(Exception):
 
 
 class QueueFull(Refused):
+    limit = "queue"
+
     @classmethod
     def of(cls, capacity: int, queue_size: int, retry_after: int) -> QueueFull:
         return cls(
@@ -42,12 +47,16 @@ class QueueFull(Refused):
 
 
 class ClientLimit(Refused):
+    limit = "client"
+
     @classmethod
     def of(cls, limit: int, retry_after: int) -> ClientLimit:
         return cls(f"You already have {limit} runs training; stop one or wait for one to finish.", retry_after)
 
 
 class StudentLimit(Refused):
+    limit = "student"
+
     @classmethod
     def of(cls, limit: int, retry_after: int) -> StudentLimit:
         return cls(
@@ -57,6 +66,8 @@ class StudentLimit(Refused):
 
 
 class ClassQuota(Refused):
+    limit = "class"
+
     @classmethod
     def of(cls, limit: int, retry_after: int) -> ClassQuota:
         return cls(

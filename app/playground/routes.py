@@ -205,8 +205,9 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
         run = await engine.submit(demo, parsed, client_address(request), seat)
     except ShuttingDown:
         raise HTTPException(503, "The server is shutting down; try again in a moment.", {"Retry-After": "5"}) from None
-    except Refused as refused:
-        raise HTTPException(429, refused.message, headers={"Retry-After": str(refused.retry_after)}) from None
+    except Refused as refused:  # the limit by name too, so a client need not parse the sentence
+        body = {"detail": refused.message, "limit": refused.limit}
+        return JSONResponse(body, 429, headers={"Retry-After": str(refused.retry_after)})
     if joined:
         await joined.tag(run.id, demo.name)
     body = {

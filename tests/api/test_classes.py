@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.classes.tokens import CODE
+from tests.api.test_runs import wait_status
 from tests.conftest import auth, make_app, make_settings, parse_sse, read_events, running_app
 
 STUDENT = "X-ModelTerms-Student"
@@ -83,6 +84,7 @@ def test_thirty_students_behind_one_address_each_start_a_run(tmp_path, backend) 
         assert [r.status_code for r in outside] == [201] * 4
         over = start(client)
         assert over.status_code == 429 and over.json()["detail"].startswith("You already have 4 runs")
+        assert over.json()["limit"] == "client"
         for run in [r.json() for r in runs + outside]:
             client.delete(f"/api/runs/{run['id']}", headers=auth(run))
 
@@ -96,13 +98,32 @@ def test_a_students_third_run_is_refused_by_the_student_limit_then_the_class_quo
         third = start(client, ada)
         assert third.status_code == 429 and int(third.headers["retry-after"]) >= 1
         assert third.json()["detail"].startswith("Student limit: you already have 2 runs training")
+        assert third.json()["limit"] == "student"
         assert start(client, bob).status_code == 201
         quota = start(client, bob)
         assert quota.status_code == 429
         assert quota.json()["detail"].startswith("Class quota: your class already has 3 runs training")
+        assert quota.json()["limit"] == "class"
         client.delete(f"/api/runs/{first.json()['id']}", headers=auth(first.json()))
         read_events(client, first.json()["id"])
         assert start(client, bob).status_code == 201  # the class's slot is free again
+
+
+def test_a_full_queue_is_named_in_the_429_and_the_openapi_schema_says_so(tmp_path, backend) -> None:
+    with running_app(tmp_path, **backend, workers=1, runs_per_worker=1, queue_size=0) as client:
+        student = join(client, new_class(client)["code"])
+        first = start(client, student)
+        assert first.status_code == 201
+        wait_status(client, first.json()["id"], ("running",))
+        full = start(client)  # a reader outside the class: within the address's limit, but no slot
+        assert full.status_code == 429 and full.json()["limit"] == "queue"
+        answer = client.get("/openapi.json").json()
+        refused = answer["components"]["schemas"]["Refused"]
+        assert set(refused["required"]) == set(full.json()) == {"detail", "limit"}
+        assert set(refused["properties"]["limit"]["enum"]) == {"queue", "client", "student", "class"}
+        start_run = answer["paths"]["/api/demos/counter/runs"]["post"]["responses"]["429"]
+        assert start_run["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Refused"}
+        client.delete(f"/api/runs/{first.json()['id']}", headers=auth(first.json()))
 
 
 def test_the_board_stream_is_the_teachers_alone(client) -> None:
