@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from jinja2 import Environment
 
@@ -40,9 +40,19 @@ def help_text(label: str, description: str) -> str:
     return "" if description.strip().rstrip(".").casefold() == label.casefold() else description
 
 
+class _CommonFields(TypedDict):
+    """What every kind of control takes, typed so that it can be passed on as keywords."""
+
+    name: str
+    label: str
+    default: Any
+    live: bool
+    help: str
+
+
 def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
     label = prop.get("title") or name.replace("_", " ")
-    common = {
+    common: _CommonFields = {
         "name": name,
         "label": label,
         "default": prop.get("default"),
@@ -50,7 +60,8 @@ def control_for(name: str, prop: dict[str, Any], live: bool) -> Control:
         "help": help_text(label, prop.get("description", "")),
     }
     if prop.get("widget") == "textarea":  # an optional text: its bounds sit in the string branch of anyOf
-        text = next((branch for branch in prop.get("anyOf", [prop]) if branch.get("type") == "string"), {})
+        branches: list[dict[str, Any]] = prop.get("anyOf", [prop])
+        text = next((branch for branch in branches if branch.get("type") == "string"), {})
         return Control(kind="textarea", min=prop.get("min_chars"), max=text.get("maxLength"), **common)
     if "enum" in prop:
         return Control(kind="select", options=tuple(prop["enum"]), **common)

@@ -37,11 +37,15 @@ class Conflict(ValueError):
 
 
 @cache
-def module_source(module: str) -> str:
+def module_path(module: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise Conflict(f"cannot find the source of {module}")
-    return Path(spec.origin).read_text()
+    return Path(spec.origin)
+
+
+def module_source(module: str) -> str:
+    return module_path(module).read_text()
 
 
 @cache
@@ -102,7 +106,7 @@ def data_files(modules: list[str]) -> dict[str, str]:
     for module in modules:
         if "__file__" not in module_source(module):
             continue
-        origin = Path(importlib.util.find_spec(module).origin)
+        origin = module_path(module)
         root = origin.parents[module.count(".")]
         for path in sorted(origin.parent.rglob("*")):
             if path.is_file() and path.suffix not in (".py", ".pyc"):
