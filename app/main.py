@@ -15,7 +15,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.classes.attempts import WrongCodes
 from app.classes.routes import router as classes_router
 from app.classes.steering import router as steering_router
 from app.classes.store import ClassStore
@@ -125,7 +124,6 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.state.site = site
     app.state.engine = engine
     app.state.classes = classes
-    app.state.wrong_codes = WrongCodes()
     app.state.demos = demos
     app.state.panel = panel
 

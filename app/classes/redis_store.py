@@ -6,6 +6,8 @@ Keys, under the site's prefix `p`:
   p:class:<code>:runs      list: the ClassRuns as JSON, in the order they started
   p:class:<code>:steering  string: the teacher's preset and pinned reference (models.Steering)
 Each expires KEEP_ENDED_SECONDS after the class ends.
+  p:wrong-codes:<address>  sorted set: when this address tried a wrong code (the last window's)
+It expires a window after the address's last wrong code.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import inspect
 import json
 import logging
 import math
+import secrets
+import time
 from dataclasses import asdict
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.classes.attempts import WINDOW_SECONDS, WRONG_CODES
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import KEEP_ENDED_SECONDS
 from app.playground.interface import Unavailable
@@ -51,10 +56,39 @@ def reachable(cls: type) -> type:
 
 
 @reachable
+class RedisWrongCodes:
+    """Wrong codes per address in Redis, shared by every web replica: the tries of the last
+    window, as a sorted set of times (wall clock: replicas on other hosts read the same)."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, most: int = WRONG_CODES, window: float = WINDOW_SECONDS):
+        self.redis, self.prefix, self.most, self.window = redis, prefix, most, window
+
+    def _key(self, address: str) -> str:
+        return f"{self.prefix}:wrong-codes:{address}"
+
+    async def retry_after(self, address: str) -> int:
+        key, now = self._key(address), time.time()
+        async with self.redis.pipeline() as pipe:
+            pipe.zremrangebyscore(key, 0, now - self.window)
+            pipe.zcard(key)
+            pipe.zrange(key, 0, 0, withscores=True)
+            _, count, oldest = await pipe.execute()
+        return int(self.window - (now - oldest[0][1])) + 1 if count >= self.most and oldest else 0
+
+    async def wrong(self, address: str) -> None:
+        key, now = self._key(address), time.time()
+        async with self.redis.pipeline() as pipe:
+            pipe.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})  # two tries in one instant are two
+            pipe.expire(key, math.ceil(self.window))
+            await pipe.execute()
+
+
+@reachable
 class RedisClassStore:
     def __init__(self, url: str, prefix: str) -> None:
         self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
         self.prefix = prefix
+        self.wrong_codes = RedisWrongCodes(self.redis, prefix)
 
     def _key(self, code: str, part: str = "") -> str:
         return f"{self.prefix}:class:{code}" + (f":{part}" if part else "")

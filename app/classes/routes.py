@@ -19,7 +19,6 @@ from app.classes.access import (
     teacher_cookie,
     viewer_cookie,
 )
-from app.classes.attempts import WrongCodes
 from app.classes.board import Board
 from app.classes.models import ClassCreated, NewClass, NewStudent, StudentJoined
 from app.classes.records import ClassRecord, Student
@@ -103,16 +102,16 @@ async def create_class(request: Request, _: Annotated[None, Depends(require_crea
 
 @router.post("/api/classes/{code}/students", status_code=201, response_model=StudentJoined)
 async def join_class(code: str, request: Request) -> JSONResponse:
-    wrong_codes: WrongCodes = request.app.state.wrong_codes
+    wrong_codes = class_store(request).wrong_codes
     address = client_address(request)
-    wait = wrong_codes.retry_after(address)
+    wait = await wrong_codes.retry_after(address)
     if wait:
         message = f"class: too many wrong class codes from your address; try again in {wait} s."
         raise HTTPException(429, message, {"Retry-After": str(wait)})
     code = normal_code(code)
     record = await class_store(request).get(code) if CODE.fullmatch(code) else None
     if record is None:
-        wrong_codes.wrong(address)
+        await wrong_codes.wrong(address)
         raise HTTPException(404, f"class: no class has the code '{code[:12]}'; check it on the teacher's screen.")
     now = time.time()
     if record.ended(now):

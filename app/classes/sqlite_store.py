@@ -11,6 +11,7 @@ from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
+from app.classes.attempts import WrongCodes
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import KEEP_ENDED_SECONDS
 
@@ -36,6 +37,7 @@ class SqliteClassStore:
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self.wrong_codes = WrongCodes()  # the embedded engine has one web process: its memory sees every try
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from app.classes.attempts import WrongCodeCounter
 from app.classes.records import ClassRecord, ClassRun, Student
 
 KEEP_ENDED_SECONDS = 7 * 24 * 3600
@@ -12,6 +13,9 @@ KEEP_ENDED_SECONDS = 7 * 24 * 3600
 
 
 class ClassStore(Protocol):
+    wrong_codes: WrongCodeCounter
+    """Wrong codes per address, counted where the classes are, so every replica sees one count."""
+
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...

@@ -202,6 +202,21 @@ def test_wrong_codes_are_rate_limited_per_address_and_right_ones_are_not(tmp_pat
         assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
 
 
+def test_on_redis_wrong_codes_are_counted_once_across_replicas(tmp_path, redis_url) -> None:
+    """Two web replicas on one Redis: a guesser who spreads tries over both meets one count."""
+    settings = make_settings(tmp_path, redis_url=redis_url)
+    with TestClient(make_app(settings)) as one, TestClient(make_app(settings)) as two:
+        made = new_class(one)
+        for _ in range(10):
+            join(two, made["code"])  # right codes are never counted
+        for number in range(20):
+            guess = (one, two)[number % 2].post("/api/classes/ZZZZZZ/students", json={})
+            assert guess.status_code == 404, number
+        for replica in (one, two):
+            blocked = replica.post(f"/api/classes/{made['code']}/students", json={})
+            assert blocked.status_code == 429 and 0 < int(blocked.headers["retry-after"]) <= 301
+
+
 def test_token_mode_needs_the_admin_token(tmp_path) -> None:
     admin = "a" * 32
     with running_app(tmp_path, classes="token", admin_token=admin) as client:
