@@ -7,8 +7,10 @@ import hashlib
 import logging
 import math
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -215,7 +217,7 @@ class PlainServerErrors:
             await JSONResponse({"detail": detail, "error_id": error_id}, 500)(scope, receive, send)
 
 
-def describe_errors(errors) -> list[dict]:
+def describe_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors as JSON, each with a sentence naming the field and the bound."""
     described = []
     for issue in errors:

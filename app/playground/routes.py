@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -58,7 +59,7 @@ def get_demo(name: str, request: Request) -> Demo:
 DemoDep = Annotated[Demo, Depends(get_demo)]
 
 
-def unprocessable(errors: list[dict]) -> HTTPException:
+def unprocessable(errors: Sequence[Mapping[str, Any]]) -> HTTPException:
     return HTTPException(422, describe_errors(errors))
 
 
@@ -206,21 +207,22 @@ async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONR
     except ShuttingDown:
         raise HTTPException(503, "The server is shutting down; try again in a moment.", {"Retry-After": "5"}) from None
     except Refused as refused:  # the limit by name too, so a client need not parse the sentence
-        body = {"detail": refused.message, "limit": refused.limit}
-        return JSONResponse(body, 429, headers={"Retry-After": str(refused.retry_after)})
+        refusal = {"detail": refused.message, "limit": refused.limit}
+        return JSONResponse(refusal, 429, headers={"Retry-After": str(refused.retry_after)})
     if joined:
         await joined.tag(run.id, demo.name)
-    body = {
+    events_url = f"/api/runs/{run.id}/events"
+    body: dict[str, object] = {
         "id": run.id,
         "status": run.status,
         "control_token": run.control_token,
-        "events_url": f"/api/runs/{run.id}/events",
+        "events_url": events_url,
         "queue_position": engine.position(run),
         "url": f"/runs/{run.id}",
     }
     answer = JSONResponse(body, 201, headers={"Location": f"/api/runs/{run.id}"})
     if demo.hidden_outputs(demo.private_split(parsed)[1]):
-        answer.set_cookie(CREATOR_COOKIE, run.control_token, path=body["events_url"], httponly=True, samesite="strict")
+        answer.set_cookie(CREATOR_COOKIE, run.control_token, path=events_url, httponly=True, samesite="strict")
     return answer
 
 
