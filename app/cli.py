@@ -10,6 +10,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 from app.settings import Settings
 
@@ -17,7 +18,7 @@ from app.settings import Settings
 def _settings_help() -> str:
     lines = ["environment variables (defaults in brackets):"]
     for name, field in Settings.model_fields.items():
-        default = field.default_factory() if field.default_factory else field.default
+        default = field.get_default(call_default_factory=True)
         if isinstance(default, list):
             default = ",".join(map(str, default)) or "none"
         lines.append(f"  MODELTERMS_{name.upper():<22} {field.description} [{default}]")
@@ -181,10 +182,17 @@ def _progress_bar(done: int, total: int, width: int = 40) -> None:
     print(f"  [{'#' * filled}{'.' * (width - filled)}] step {done} of {total}", end=end, flush=True)
 
 
+class _SettingsHelp(TypedDict):
+    """How a command that reads the settings ends its --help: the environment variables, as laid out."""
+
+    epilog: str
+    formatter_class: type[argparse.HelpFormatter]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modelterms", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    settings_help = {"epilog": _settings_help(), "formatter_class": argparse.RawTextHelpFormatter}
+    settings_help: _SettingsHelp = {"epilog": _settings_help(), "formatter_class": argparse.RawTextHelpFormatter}
     serve_cmd = commands.add_parser("serve", help="run the web server", **settings_help)
     serve_cmd.add_argument("--host", help="listen address (MODELTERMS_HOST)")
     serve_cmd.add_argument("--port", type=int, help="listen port (MODELTERMS_PORT)")

@@ -21,8 +21,7 @@ import asyncio
 import resource
 import socket
 import struct
-from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -38,9 +37,10 @@ LOG_CONFIG = LOGGING_CONFIG | {
 
 
 class GuardedHttp(HttpToolsProtocol):
-    def __init__(self, *args: Any, timeout: float, **kwargs: Any) -> None:
+    client_timeout: ClassVar[float]  # seconds; set by guarded_http, since uvicorn builds the protocol
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.client_timeout = timeout
         self.head_bytes = 0
         self.head_tail = b""  # the last bytes of the previous read: a head's blank line may straddle two
         self.head_deadline: asyncio.TimerHandle | None = None
@@ -148,9 +148,15 @@ class GuardedHttp(HttpToolsProtocol):
             deadline.cancel()
 
 
-def guarded_http(timeout: float) -> partial[GuardedHttp]:
-    """The protocol factory for uvicorn.Config(http=...)."""
-    return partial(GuardedHttp, timeout=timeout)
+def guarded_http(timeout: float) -> type[GuardedHttp]:
+    """The protocol class for uvicorn.Config(http=...), with deadlines of `timeout` seconds.
+    uvicorn builds each connection's protocol from the class it is given, so the timeout travels
+    on the class."""
+
+    class TimedGuardedHttp(GuardedHttp):
+        client_timeout = timeout
+
+    return TimedGuardedHttp
 
 
 def connection_limit() -> int:
