@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.classes.board import ClassFeeds
 from app.classes.routes import router as classes_router
 from app.classes.steering import router as steering_router
 from app.classes.store import ClassStore
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.state.site = site
     app.state.engine = engine
     app.state.classes = classes
+    app.state.class_feeds = ClassFeeds()  # one aggregation per open class, shared by its boards
     app.state.demos = demos
     app.state.panel = panel
 

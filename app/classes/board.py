@@ -1,8 +1,11 @@
 """The class board's one stream: every run the class's students start on the class's demo,
 followed through the run engine (either backend) and merged into a few events, with each run's
-loss curve thinned on the server to what a chart needs.
+loss curve thinned on the server to what a chart needs. A class's runs are followed once per
+process however many boards of it are open (the teacher's, the projector's, a reloaded tab): one
+ClassFeed aggregates and every open board reads its events.
 
-Events (each a JSON object; a reconnecting board gets the whole state again, from `class` on):
+Events (each a JSON object; a board that opens or reconnects gets the whole state so far, from
+`class` on, then the events as they come):
   class     the class (code, title, demo, expires, ended) and the params a scatter may use
   run       a run joined the board: id, student, name, params
   points    {"runs": {id: [[step, loss], ...]}}: the thinned points since the last `points`
@@ -80,39 +83,102 @@ def sse_events(frame: bytes) -> tuple[str, dict[str, Any]] | None:
 
 
 @dataclass
-class Board:
+class FollowedRun:
+    """What a board opened now needs to catch up on a run: its `run` event, its points sent so
+    far, and its `end` event once it ended."""
+
+    announced: dict[str, Any]
+    number: int  # the student's place in the roster: 'Student 3' where names are hidden
+    points: list[list[float]] = field(default_factory=list)
+    ended: dict[str, Any] | None = None
+
+
+@dataclass(eq=False)
+class OpenBoard:
+    hide_names: bool
+    out: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+
+@dataclass
+class ClassFeed:
+    """One class's aggregation in this process: follows each of its runs once and sends every
+    event to every open board of the class."""
+
     record: ClassRecord
     demo: Demo
     store: ClassStore
     engine: RunEngine
-    hide_names: bool
-    out: asyncio.Queue = field(default_factory=asyncio.Queue)
+    boards: set[OpenBoard] = field(default_factory=set)
+    runs: dict[str, FollowedRun] = field(default_factory=dict)
     pending: dict[str, list] = field(default_factory=dict)
     followed: set[str] = field(default_factory=set)
     tasks: list[asyncio.Task] = field(default_factory=list)
 
+    def open_board(self, hide_names: bool) -> OpenBoard:
+        """A board that gets the class, the state so far, then every event; the first board
+        starts the aggregation. Nothing here awaits, so no event falls between the state so far
+        and the live ones."""
+        board = OpenBoard(hide_names)
+        record = self.record
+        facts = {"code": record.code, "title": record.title, "demo": self.demo.name, "demo_title": self.demo.title}
+        facts |= {"expires": record.expires, "ended": record.ended(time.time()), "params": scatter_params(self.demo)}
+        board.out.put_nowait(("class", facts))
+        for run in self.runs.values():
+            self._deliver(board, "run", run.announced)
+            if run.points:
+                self._deliver(board, "points", {"runs": {run.announced["id"]: list(run.points)}})
+            if run.ended:
+                self._deliver(board, "end", run.ended)
+        self.boards.add(board)
+        if not self.tasks:
+            self.tasks += [asyncio.create_task(self.watch_roster()), asyncio.create_task(self.flush_points())]
+        return board
+
+    async def close_board(self, board: OpenBoard) -> None:
+        self.boards.discard(board)
+        if self.boards:
+            return
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _deliver(self, board: OpenBoard, kind: str, data: dict[str, Any]) -> None:
+        if kind == "run" and board.hide_names:
+            data = data | {"name": f"Student {self.runs[data['id']].number}"}
+        board.out.put_nowait((kind, data))
+
     def send(self, kind: str, data: dict[str, Any]) -> None:
-        self.out.put_nowait((kind, data))
+        if kind == "points":
+            for run_id, points in data["runs"].items():
+                self.runs[run_id].points.extend(points)
+        elif kind == "end":
+            self.runs[data["id"]].ended = data
+        for board in self.boards:
+            self._deliver(board, kind, data)
 
     async def watch_roster(self) -> None:
-        names: dict[str, str] = {}
+        roster: dict[str, tuple[int, str]] = {}
         while True:
             runs = [r for r in await self.store.runs(self.record.code) if r.demo == self.demo.name]
-            if any(r.student_id not in names for r in runs):
+            if any(r.student_id not in roster for r in runs):
                 for number, student in enumerate(await self.store.students(self.record.code), 1):
-                    names[student.id] = f"Student {number}" if self.hide_names else student.name
+                    roster[student.id] = (number, student.name)
             for tagged in runs:
                 if tagged.run_id not in self.followed:
                     self.followed.add(tagged.run_id)
-                    name = names.get(tagged.student_id, "?")
-                    self.tasks.append(asyncio.create_task(self.follow(tagged, name)))
+                    number, name = roster.get(tagged.student_id, (0, "?"))
+                    self.tasks.append(asyncio.create_task(self.follow(tagged, number, name)))
             await asyncio.sleep(ROSTER_SECONDS)
 
-    async def follow(self, tagged: ClassRun, name: str) -> None:
+    async def follow(self, tagged: ClassRun, number: int, name: str) -> None:
         run = await self.engine.get(tagged.run_id)
         if run is None:
             return  # dropped by retention
-        self.send("run", {"id": run.id, "student": tagged.student_id, "name": name, "params": run.params})
+        announced = {"id": run.id, "student": tagged.student_id, "name": name, "params": run.params}
+        self.runs[run.id] = FollowedRun(announced, number)
+        self.send("run", announced)
         thinned = Thinned(stride_for(run.params))
         async for frame in self.engine.follow(run, 0):
             event = sse_events(frame) if frame is not None else None
@@ -138,25 +204,33 @@ class Board:
                 runs, self.pending = self.pending, {}
                 self.send("points", {"runs": runs})
 
-    async def frames(self) -> AsyncIterator[bytes]:
-        record = self.record
-        facts = {"code": record.code, "title": record.title, "demo": self.demo.name, "demo_title": self.demo.title}
-        facts |= {"expires": record.expires, "ended": record.ended(time.time()), "params": scatter_params(self.demo)}
-        self.send("class", facts)
-        self.tasks += [asyncio.create_task(self.watch_roster()), asyncio.create_task(self.flush_points())]
+
+class ClassFeeds:
+    """The open classes' feeds in this process, by code: a feed lives while a board of it is open."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, ClassFeed] = {}
+
+    async def frames(
+        self, record: ClassRecord, demo: Demo, store: ClassStore, engine: RunEngine, hide_names: bool
+    ) -> AsyncIterator[bytes]:
+        """One board's SSE stream, read off the class's one feed."""
+        feed = self.open.get(record.code)
+        if feed is None:
+            feed = self.open[record.code] = ClassFeed(record, demo, store, engine)
+        board = feed.open_board(hide_names)
         number = 0
         try:
             yield b"retry: 1000\n\n"
             while True:
                 try:
-                    kind, data = await asyncio.wait_for(self.out.get(), KEEPALIVE_SECONDS)
+                    kind, data = await asyncio.wait_for(board.out.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
                 number += 1
                 yield f"id: {number}\nevent: {kind}\ndata: {encode_data(data)[1]}\n\n".encode()
         finally:
-            for task in self.tasks:
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*self.tasks, return_exceptions=True)
+            if feed.boards == {board}:
+                del self.open[record.code]  # before the await: a board opened meanwhile starts a new feed
+            await feed.close_board(board)

@@ -19,7 +19,7 @@ from app.classes.access import (
     teacher_cookie,
     viewer_cookie,
 )
-from app.classes.board import Board
+from app.classes.board import ClassFeeds
 from app.classes.models import ClassCreated, NewClass, NewStudent, StudentJoined
 from app.classes.records import ClassRecord, Student
 from app.classes.store import KEEP_ENDED_SECONDS
@@ -182,6 +182,7 @@ async def board_events(
     class, each run of its demo that a student starts, their thinned points, and their ends."""
     record, as_teacher = await board_class(code, request)
     hide = not (names and as_teacher)
-    board = Board(record, request.app.state.demos[record.demo], class_store(request), engine, hide)
+    feeds: ClassFeeds = request.app.state.class_feeds
+    frames = feeds.frames(record, request.app.state.demos[record.demo], class_store(request), engine, hide)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(board.frames(), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(frames, media_type="text/event-stream", headers=headers)

@@ -109,6 +109,54 @@ def test_a_students_third_run_is_refused_by_the_student_limit_then_the_class_quo
         assert start(client, bob).status_code == 201  # the class's slot is free again
 
 
+def curves_and_ends(events: list[dict]) -> tuple[dict, dict, list]:
+    """A board's view of its stream: each run's announcement, its points, its end."""
+    runs = {e["data"]["id"]: e["data"] for e in events if e["event"] == "run"}
+    ends = [e["data"] for e in events if e["event"] == "end"]
+    points: dict[str, list] = {}
+    for event in (e for e in events if e["event"] == "points"):
+        for run_id, kept in event["data"]["runs"].items():
+            points.setdefault(run_id, []).extend(kept)
+    return runs, points, ends
+
+
+def test_two_boards_of_a_class_read_one_aggregation(tmp_path) -> None:
+    """The teacher's board and one opened mid-run (the projector's, a reload) get the same runs,
+    points and ends, from one following of each run: the engine is asked for a run's stream once."""
+    with running_app(tmp_path) as client:
+        engine = client.app.state.engine
+        follows: list[str] = []
+        engine_follow = engine.follow
+
+        def counted(run, after):
+            follows.append(run.id)
+            return engine_follow(run, after)
+
+        engine.follow = counted
+        made = new_class(client)
+        run = start(client, join(client, made["code"]), steps=40, pace=40).json()
+        path, seen = f"/api/classes/{made['code']}/events", ([], [])
+        with client.stream("GET", path, headers=teacher(made)) as first:
+            first_events = parse_sse(first.iter_lines())
+            while not any(e["event"] == "points" for e in seen[0]):
+                seen[0].append(next(first_events))
+            with client.stream("GET", path, headers=teacher(made)) as second:
+                for event in parse_sse(second.iter_lines()):
+                    seen[1].append(event)
+                    if event["event"] == "end":
+                        break
+            while not any(e["event"] == "end" for e in seen[0]):
+                seen[0].append(next(first_events))
+        assert follows == [run["id"]]
+        deadline = time.monotonic() + 5  # the last board closed: the aggregation stops, soon after
+        while client.app.state.class_feeds.open and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.app.state.class_feeds.open == {}
+        teachers, latecomers = curves_and_ends(seen[0]), curves_and_ends(seen[1])
+        assert teachers == latecomers and len(teachers[1][run["id"]]) == 40
+        assert seen[1][0]["event"] == "class"
+
+
 def test_a_full_queue_is_named_in_the_429_and_the_openapi_schema_says_so(tmp_path, backend) -> None:
     with running_app(tmp_path, **backend, workers=1, runs_per_worker=1, queue_size=0) as client:
         student = join(client, new_class(client)["code"])
