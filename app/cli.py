@@ -28,6 +28,7 @@ def _settings_help() -> str:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.app_state import app_state
     from app.main import ContentError, create_app
     from app.playground.store import RunStore, StoreError
     from app.server import LOG_CONFIG, connection_limit, guarded_http
@@ -68,7 +69,7 @@ def serve(args: argparse.Namespace) -> int:
         """
 
         async def shutdown(self, sockets=None) -> None:
-            await app.state.engine.stop()
+            await app_state(app).engine.stop()
             await super().shutdown(sockets)
 
         @contextlib.contextmanager

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.app_state import AppState, app_state
 from app.classes.board import ClassFeeds
 from app.classes.routes import router as classes_router
 from app.classes.steering import router as steering_router
@@ -120,14 +121,17 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         docs_url=None,
         redoc_url=None,
     )
-    app.openapi = schema_builder(app, demos)
-    app.state.settings = settings
-    app.state.site = site
-    app.state.engine = engine
-    app.state.classes = classes
-    app.state.class_feeds = ClassFeeds()  # one aggregation per open class, shared by its boards
-    app.state.demos = demos
-    app.state.panel = panel
+    # FastAPI's documented way to serve a schema of one's own is to replace this method.
+    app.openapi = schema_builder(app, demos)  # type: ignore[method-assign]
+    app.state = AppState(
+        settings=settings,
+        site=site,
+        engine=engine,
+        classes=classes,
+        class_feeds=ClassFeeds(),
+        demos=demos,
+        panel=panel,
+    )
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
@@ -207,7 +211,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = getattr(error, "headers", None)
         wants_json = request.url.path.startswith("/api/") or request.url.path == "/healthz"
         if error.status_code == 404 and not wants_json:
-            page = await run_in_threadpool(not_found_page, request.app.state.site, request.url.path)
+            page = await run_in_threadpool(not_found_page, app_state(request.app).site, request.url.path)
             return page.respond(request)
         return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.app_state import app_state
 from app.glossary.content import LEVELS
 from app.glossary.markdown import slugify
 from app.glossary.search import MAX_QUERY
@@ -21,7 +22,7 @@ SearchQuery = Annotated[str, Query(max_length=MAX_QUERY, description=f"At most {
 
 
 def get_site(request: Request) -> Site:
-    return request.app.state.site
+    return app_state(request.app).site
 
 
 SiteDep = Annotated[Site, Depends(get_site)]
@@ -32,7 +33,7 @@ SiteDep = Annotated[Site, Depends(get_site)]
 
 
 def _prebuilt(request: Request, key: str) -> Response:
-    page = request.app.state.site.pages.get(key)
+    page = get_site(request).pages.get(key)
     if page is None:
         raise HTTPException(404, "No such page.")
     return page.respond(request)
@@ -42,13 +43,13 @@ def home(request: Request) -> Response:
     level = request.query_params.get("level")
     if level is not None and level not in LEVELS:
         # A person followed a bad link: the whole list, as a page, with a 422 saying the filter was bad.
-        return replace(request.app.state.site.pages["/"], status_code=422).respond(request)
+        return replace(get_site(request).pages["/"], status_code=422).respond(request)
     return _prebuilt(request, "/" if level is None else f"/?level={level}")
 
 
 def term_page(request: Request) -> Response:
     slug = request.path_params["slug"]
-    glossary = request.app.state.site.glossary
+    glossary = get_site(request).glossary
     # An alias ("GD") or another spelling of the slug ("LoRA", "DPO") leads to the one address.
     key = slugify(slug)
     canonical = (

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.app_state import app_state
 from app.ml.memory import WeightFormat, estimate
 
 router = APIRouter(prefix="/tools/memory-calculator", include_in_schema=False)
@@ -75,7 +76,7 @@ def plain_errors(errors: list[Any]) -> list[dict[str, str]]:
 
 def _render(request: Request, template: str, query: MemoryQuery) -> HTMLResponse:
     rows = {fmt: estimate(**(query.model_dump() | {"fmt": fmt})) for fmt in FORMATS}
-    html = request.app.state.site.render(template, query=query, rows=rows, presets=PRESETS, formats=FORMATS)
+    html = app_state(request.app).site.render(template, query=query, rows=rows, presets=PRESETS, formats=FORMATS)
     return HTMLResponse(html)
 
 
@@ -92,5 +93,5 @@ def result(request: Request) -> HTMLResponse:
         query = MemoryQuery.model_validate(dict(request.query_params))
     except ValidationError as error:
         errors = plain_errors(error.errors())
-        return HTMLResponse(request.app.state.site.render("partials/tools/memory-errors.html", errors=errors), 422)
+        return HTMLResponse(app_state(request.app).site.render("partials/tools/memory-errors.html", errors=errors), 422)
     return _render(request, "partials/tools/memory-result.html", query)

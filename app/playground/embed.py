@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from app.app_state import app_state
 from app.glossary.routes import SiteDep
 from app.playground.interface import StoredRun
 from app.playground.routes import DemoDep, EngineDep, find_run, run_json
@@ -27,20 +28,20 @@ def frame_ancestors(settings: Settings) -> str:
 
 
 def embed_page(request: Request, html: str) -> HTMLResponse:
-    policy = content_security_policy(frame_ancestors(request.app.state.settings))
+    policy = content_security_policy(frame_ancestors(app_state(request.app).settings))
     return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache"})
 
 
 @router.get("/embed/runs/{run_id}", response_class=HTMLResponse)
 async def embed_run(run_id: str, request: Request, site: SiteDep, engine: EngineDep) -> HTMLResponse:
     run = await find_run(engine, run_id)
-    demo = request.app.state.demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
+    demo = app_state(request.app).demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
     if demo is None:
         raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
-    panel = request.app.state.panel(demo.name, run_id=run_id)
+    panel = app_state(request.app).panel(demo.name, run_id=run_id)
     return embed_page(request, site.render("embed.html", demo=demo, panel=panel, run=run_json(engine, run)))
 
 
 @router.get("/embed/{name}", response_class=HTMLResponse)
 def embed_demo(demo: DemoDep, request: Request, site: SiteDep) -> HTMLResponse:
-    return embed_page(request, site.render("embed.html", demo=demo, panel=request.app.state.panel(demo.name)))
+    return embed_page(request, site.render("embed.html", demo=demo, panel=app_state(request.app).panel(demo.name)))

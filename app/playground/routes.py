@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
+from app.app_state import app_state
 from app.classes.access import joined_student
 from app.demos._own_text import MAX_CHARS
 from app.demos.base import Demo
@@ -27,6 +28,7 @@ from app.playground.interface import (
 )
 from app.playground.panel import demo_json
 from app.playground.rerun import rerun_url
+from app.settings import Settings
 from app.web import describe_errors
 
 router = APIRouter()
@@ -43,14 +45,14 @@ the POST of a run that withheld a text, on the path of that run's event stream a
 
 
 def get_engine(request: Request) -> RunEngine:
-    return request.app.state.engine
+    return app_state(request.app).engine
 
 
 EngineDep = Annotated[RunEngine, Depends(get_engine)]
 
 
 def get_demo(name: str, request: Request) -> Demo:
-    demo = request.app.state.demos.get(name)
+    demo = app_state(request.app).demos.get(name)
     if demo is None:
         raise HTTPException(404, f"No demo named '{name}'. GET /api/demos lists them.")
     return demo
@@ -81,7 +83,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     require_json(request)
     body = b""
     try:
-        async with asyncio.timeout(request.app.state.settings.client_timeout_seconds):
+        async with asyncio.timeout(app_state(request.app).settings.client_timeout_seconds):
             async for chunk in request.stream():
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
@@ -130,13 +132,16 @@ def run_json(engine: RunEngine, run: ActiveRun | StoredRun) -> dict[str, Any]:
 
 
 def client_address(request: Request) -> str:
-    """Who a run belongs to for the per-client limit: the peer's address or, when the peer is a
-    trusted reverse proxy, the right-most address in its X-Forwarded-For that is not a trusted
-    proxy. Each proxy appends the address it saw, so everything left of that one was written by
-    the client itself and proves nothing."""
-    settings = request.app.state.settings
-    address = request.client.host if request.client else ""
-    forwarded = request.headers.get("x-forwarded-for")
+    """Who a run belongs to for the per-client limit (see forwarded_client)."""
+    peer = request.client.host if request.client else ""
+    return forwarded_client(peer, request.headers.get("x-forwarded-for"), app_state(request.app).settings)
+
+
+def forwarded_client(peer: str, forwarded: str | None, settings: Settings) -> str:
+    """The peer's address or, when the peer is a trusted reverse proxy, the right-most address in
+    its X-Forwarded-For that is not a trusted proxy. Each proxy appends the address it saw, so
+    everything left of that one was written by the client itself and proves nothing."""
+    address = peer
     if not forwarded or not settings.is_trusted_proxy(address):
         return address
     for hop in reversed([hop.strip() for hop in forwarded.split(",") if hop.strip()]):
@@ -183,7 +188,7 @@ async def find_run(engine: RunEngine, run_id: str) -> ActiveRun | StoredRun:
 
 @router.get("/api/demos", tags=["playground"])
 def list_demos(request: Request) -> list[dict]:
-    return [demo_json(d) for d in request.app.state.demos.values()]
+    return [demo_json(d) for d in app_state(request.app).demos.values()]
 
 
 @router.get("/api/demos/{name}", tags=["playground"])
@@ -193,7 +198,7 @@ def get_demo_details(demo: DemoDep) -> dict:
 
 @router.post("/api/demos/{name}/runs", status_code=201, tags=["playground"])
 async def start_run(demo: DemoDep, request: Request, engine: EngineDep) -> JSONResponse:
-    settings = request.app.state.settings
+    settings = app_state(request.app).settings
     raw = await read_json_object(request)
     try:
         params = demo.parse(raw)
@@ -328,9 +333,9 @@ def playground_page(request: Request, site: SiteDep) -> Response:
 @router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
 async def run_page(run_id: str, site: SiteDep, engine: EngineDep, request: Request) -> HTMLResponse:
     run = await find_run(engine, run_id)
-    demo = request.app.state.demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
+    demo = app_state(request.app).demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
     if demo is None:
         raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
-    panel = request.app.state.panel(demo.name, run_id=run_id)
+    panel = app_state(request.app).panel(demo.name, run_id=run_id)
     again = rerun_url(demo, run.params, site.glossary.terms)
     return HTMLResponse(site.render("run.html", run=run_json(engine, run), demo=demo, panel=panel, rerun_url=again))

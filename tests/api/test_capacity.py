@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
-from types import SimpleNamespace
 
 from fastapi.testclient import TestClient
-from starlette.requests import Request
 
-from app.playground.routes import client_address
+from app.playground.routes import forwarded_client
 from app.settings import Settings
 from tests.conftest import auth, make_app, make_settings, read_events, running_app
 from tests.support.artifacts import BUILDS_LOG, FAIL_NEXT
@@ -73,9 +71,7 @@ def test_a_spoofed_forwarded_header_from_an_untrusted_peer_is_ignored(tmp_path) 
 
 def test_client_address_rules() -> None:
     def address(peer: str, forwarded: str | None, trusted: list[str]) -> str:
-        headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
-        app = SimpleNamespace(state=SimpleNamespace(settings=Settings(trusted_proxies=trusted)))
-        return client_address(Request({"type": "http", "client": (peer, 1), "headers": headers, "app": app}))
+        return forwarded_client(peer, forwarded, Settings(trusted_proxies=trusted))
 
     assert address("127.0.0.1", "1.2.3.4", []) == "127.0.0.1"
     assert address("127.0.0.1", "1.2.3.4, 127.0.0.1", ["127.0.0.1"]) == "1.2.3.4"
