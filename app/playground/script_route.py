@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
+from app.app_state import app_state
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.interface import ActiveRun, RunEngine, StoredRun
@@ -64,7 +65,7 @@ async def frames_so_far(engine: RunEngine, run: ActiveRun | StoredRun) -> list[b
 async def run_script(run_id: str, request: Request, engine: EngineDep) -> Response:
     """One Python file, needing only torch, that trains what the run trained and prints its points."""
     run = await find_run(engine, run_id)
-    demo = run.demo if isinstance(run.demo, Demo) else request.app.state.demos.get(run.demo)
+    demo = run.demo if isinstance(run.demo, Demo) else app_state(request.app).demos.get(run.demo)
     if demo is None:
         raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
     frames = await frames_so_far(engine, run)
@@ -94,7 +95,7 @@ async def run_script(run_id: str, request: Request, engine: EngineDep) -> Respon
 async def prepared_artifact(filename: str, request: Request, engine: EngineDep) -> FileResponse:
     """A prepared artifact (a base model, a teacher) by its file name, which holds its recipe's hash:
     a downloaded script fetches it with --server and checks its SHA-256."""
-    declared = {a.filename: a for demo in request.app.state.demos.values() for a in demo.artifacts}
+    declared = {a.filename: a for demo in app_state(request.app).demos.values() for a in demo.artifacts}
     artifact = declared.get(filename)
     store = artifact_store(engine.settings.artifacts_dir)
     if artifact is None or not await asyncio.to_thread(store.ready, artifact):
