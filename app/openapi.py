@@ -19,6 +19,7 @@ from app.demos.base import Demo
 START_PATH = "/api/demos/{name}/runs"
 RUN_PATH = "/api/runs/{run_id}"
 EVENTS_PATH = "/api/runs/{run_id}/events"
+SCRIPT_PATH = "/api/runs/{run_id}/script.py"
 
 FIELD_ERROR = {
     "title": "ValidationError",
@@ -143,6 +144,9 @@ def describe(schema: dict[str, Any], demos: Mapping[str, Demo]) -> dict[str, Any
     start = paths.pop(START_PATH)["post"]
     for demo in demos.values():
         paths[START_PATH.replace("{name}", demo.name)] = {"post": start_operation(start, demo, components)}
+    links = run_links(paths)
+    for demo in demos.values():
+        paths[START_PATH.replace("{name}", demo.name)]["post"]["responses"]["201"]["links"] = links
     patch = paths[RUN_PATH]["patch"]
     patch["requestBody"] = json_body(live_changes(demos.values()), "Live changes; at least one field.")
     answers(patch, 401, 403, 404, 408, 409, 413, 415, 422, 503)
@@ -194,6 +198,20 @@ def live_changes(demos: Any) -> dict[str, Any]:
             "step_once": {"enum": [True], "description": "While paused, take exactly one step."},
         },
     }
+
+
+def run_links(paths: dict[str, Any]) -> dict[str, Any]:
+    """What a started run's answer leads to (OpenAPI links: clients and stateful fuzzers follow
+    them): its status, a live change, its cancel and its script, by the id in the answer. PATCH
+    and DELETE also need the answer's control_token, as `Authorization: Bearer`."""
+    by_id = {"run_id": "$response.body#/id"}
+    targets = {
+        "GetRun": paths[RUN_PATH]["get"],
+        "ChangeRun": paths[RUN_PATH]["patch"],
+        "CancelRun": paths[RUN_PATH]["delete"],
+        "GetScript": paths[SCRIPT_PATH]["get"],
+    }
+    return {name: {"operationId": op["operationId"], "parameters": by_id} for name, op in targets.items()}
 
 
 def returns(operation: dict[str, Any], status: str, component: str) -> None:

@@ -47,3 +47,17 @@ def answer(data: dict) -> httpx.Response:
     response = httpx.Response(200, json=data, request=httpx.Request("GET", "http://testserver/api/runs/abc"))
     response.elapsed = timedelta(0)  # set by a transport; this answer had none
     return response
+
+
+def test_a_started_runs_answer_links_to_what_can_be_done_with_it(client) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    operations = {op["operationId"]: (path, method) for path, ops in paths.items() for method, op in ops.items()}
+    links = spec["paths"]["/api/demos/gradient-descent/runs"]["post"]["responses"]["201"]["links"]
+    assert {operations[link["operationId"]] for link in links.values()} == {
+        (RUN, "get"),
+        (RUN, "patch"),
+        (RUN, "delete"),
+        ("/api/runs/{run_id}/script.py", "get"),
+    }
+    assert all(link["parameters"] == {"run_id": "$response.body#/id"} for link in links.values())
