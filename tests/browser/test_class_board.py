@@ -68,6 +68,6 @@ def test_students_runs_appear_on_the_teachers_board_and_the_teacher_steers(page,
 def test_the_join_page_and_the_board_have_no_serious_axe_violations(axe, base_url) -> None:
     made = httpx.post(f"{base_url}/api/classes", json={"demo": DEMO}).raise_for_status().json()
     board = made["board_url"].removeprefix(base_url)  # the link sets the teacher's cookie, then the board
-    for path in (f"/join?class={made['code']}", board):
+    for path in (f"/join?class={made['code']}", f"/terms/gradient-descent?class={made['code']}", board):
         for theme in ("light", "dark"):
             assert axe(path, theme) == [], (path, theme)

@@ -42,6 +42,7 @@ def test_a_class_link_on_a_term_page_and_an_embed_joins_there_and_its_runs_count
 
     page.goto(f"/terms/{DEMO}?class={code.lower()}&steps=30&pace=0")
     assert "Join class" in page.locator(".class-offer").inner_text()
+    page.screenshot(path="/work/shots/class-offer.png")
     assert join_here(page, "Grace <b>") == "Grace <b>"  # markup stays text
     assert page.locator(".class-offer b").count() == 0
     assert "class=" not in page.url  # a link copied from the address bar offers nobody the class
