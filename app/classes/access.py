@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
+from app.app_state import app_state
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import ClassStore
 from app.classes.tokens import CODE, normal_code, split_student_token, token_hash, token_matches
@@ -27,7 +28,7 @@ def viewer_cookie(code: str) -> str:
 
 
 def class_store(request: Request) -> ClassStore:
-    return request.app.state.classes
+    return app_state(request.app).classes
 
 
 def bearer_token(request: Request) -> str:

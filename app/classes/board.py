@@ -120,7 +120,8 @@ class ClassFeed:
         and the live ones."""
         board = OpenBoard(hide_names)
         record = self.record
-        facts = {"code": record.code, "title": record.title, "demo": self.demo.name, "demo_title": self.demo.title}
+        facts: dict[str, Any] = {"code": record.code, "title": record.title, "demo": self.demo.name}
+        facts |= {"demo_title": self.demo.title}
         facts |= {"expires": record.expires, "ended": record.ended(time.time()), "params": scatter_params(self.demo)}
         board.out.put_nowait(("class", facts))
         for run in self.runs.values():

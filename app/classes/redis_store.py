@@ -117,8 +117,8 @@ class RedisClassStore:
         if "expires" not in fields:
             return None  # unknown, or being created this instant
         created, expires = float(fields["created"]), float(fields["expires"])
-        hashes = fields["teacher_hash"], fields["viewer_hash"]
-        return ClassRecord(code, fields["title"], fields["demo"], *hashes, created, expires)
+        title, demo, teacher, viewer = (str(fields[name]) for name in ("title", "demo", "teacher_hash", "viewer_hash"))
+        return ClassRecord(code, title, demo, teacher, viewer, created, expires)
 
     async def add_student(self, code: str, student: Student) -> None:
         key = self._key(code, "students")
@@ -142,7 +142,8 @@ class RedisClassStore:
         return [ClassRun(**json.loads(r)) for r in await self.redis.lrange(self._key(code, "runs"), 0, -1)]
 
     async def steering(self, code: str) -> str | None:
-        return await self.redis.get(self._key(code, "steering"))
+        found = await self.redis.get(self._key(code, "steering"))
+        return None if found is None else str(found)  # str already (decode_responses); typed as bytes | str
 
     async def set_steering(self, code: str, steering: str) -> None:
         key = self._key(code, "steering")

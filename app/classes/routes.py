@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 
+from app.app_state import app_state
 from app.classes.access import (
     STUDENT_COOKIE,
     bearer_token,
@@ -19,7 +20,6 @@ from app.classes.access import (
     teacher_cookie,
     viewer_cookie,
 )
-from app.classes.board import ClassFeeds
 from app.classes.models import ClassCreated, NewClass, NewStudent, StudentJoined
 from app.classes.records import ClassRecord, Student
 from app.classes.store import KEEP_ENDED_SECONDS
@@ -51,7 +51,7 @@ def parse_body(model: type[M], raw: dict) -> M:
 
 def require_creator(request: Request) -> None:
     """MODELTERMS_CLASSES=token: only who holds MODELTERMS_ADMIN_TOKEN creates classes."""
-    settings = request.app.state.settings
+    settings = app_state(request.app).settings
     if settings.classes == "open":
         return
     token = bearer_token(request)
@@ -61,7 +61,8 @@ def require_creator(request: Request) -> None:
             "Authorization: this site creates classes for its operators: send 'Bearer <MODELTERMS_ADMIN_TOKEN>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+    # The settings refuse MODELTERMS_CLASSES=token without an admin token; "" never matches a sent one.
+    if not hmac.compare_digest(token.encode(), (settings.admin_token or "").encode()):
         raise HTTPException(403, "Authorization: this is not the site's admin token.")
 
 
@@ -70,14 +71,14 @@ def site_url(request: Request, path: str) -> str:
 
 
 @router.post("/api/classes", status_code=201, response_model=ClassCreated)
-async def create_class(request: Request, _: Annotated[None, Depends(require_creator)]) -> JSONResponse:
+async def create_class(request: Request, creator: Annotated[None, Depends(require_creator)]) -> JSONResponse:
     body = parse_body(NewClass, await read_json_object(request))
-    demos = request.app.state.demos
+    demos = app_state(request.app).demos
     demo = body.demo or (DEFAULT_DEMO if DEFAULT_DEMO in demos else next(iter(demos)))
     if demo not in demos:
         msg = f"no demo named '{demo}'; GET /api/demos lists them"
         raise unprocessable([{"loc": ("demo",), "msg": msg, "type": "value_error"}])
-    settings = request.app.state.settings
+    settings = app_state(request.app).settings
     teacher, viewer, now = new_token(), new_token(), time.time()
     expires = now + settings.class_hours * 3600
     hashes = token_hash(teacher), token_hash(viewer)
@@ -153,7 +154,7 @@ async def board_page(
     except HTTPException as refused:  # a person at a browser gets a page that says what to do
         page = site.render("class_locked.html", code=code[:12])
         return HTMLResponse(page, refused.status_code, headers={"Cache-Control": "no-store"})
-    demo = request.app.state.demos[record.demo]
+    demo = app_state(request.app).demos[record.demo]
     ended = record.ended(time.time())
     page = site.render("class_board.html", record=record, demo=demo, ended=ended, teacher=as_teacher)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
@@ -163,7 +164,7 @@ async def remember_link(code: str, request: Request, teacher: str, projector: st
     record = await class_store(request).get(code) if CODE.fullmatch(code) else None
     link, token, cookie = ("teacher", teacher, teacher_cookie) if teacher else ("projector", projector, viewer_cookie)
     stored = "" if record is None else record.teacher_hash if teacher else record.viewer_hash
-    if not stored or not token_matches(token, stored):
+    if record is None or not token_matches(token, stored):
         raise HTTPException(403, f"{link}: this is not the {link} token of a class '{code}'.")
     moved = RedirectResponse(f"/classes/{code}/board", 303, headers={"Cache-Control": "no-store"})
     expires = int(record.expires - time.time()) + KEEP_ENDED_SECONDS  # the board stays readable after the class
@@ -182,7 +183,7 @@ async def board_events(
     class, each run of its demo that a student starts, their thinned points, and their ends."""
     record, as_teacher = await board_class(code, request)
     hide = not (names and as_teacher)
-    feeds: ClassFeeds = request.app.state.class_feeds
-    frames = feeds.frames(record, request.app.state.demos[record.demo], class_store(request), engine, hide)
+    state = app_state(request.app)
+    frames = state.class_feeds.frames(record, state.demos[record.demo], class_store(request), engine, hide)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(frames, media_type="text/event-stream", headers=headers)

@@ -51,6 +51,12 @@ class SqliteClassStore:
             self._db.close()
             self._db = None
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the class store is not open")
+        return self._db
+
     async def _call(self, work, *args: Any) -> Any:
         def locked() -> Any:
             with self._lock:
@@ -60,16 +66,16 @@ class SqliteClassStore:
 
     def _forget_old_classes(self) -> None:
         cutoff = time.time() - KEEP_ENDED_SECONDS
-        with self._db:
+        with self.db:
             old = "SELECT code FROM classes WHERE expires < ?"
             for table in ("class_runs", "students", "steering"):
-                self._db.execute(f"DELETE FROM {table} WHERE code IN ({old})", (cutoff,))
-            self._db.execute("DELETE FROM classes WHERE expires < ?", (cutoff,))
+                self.db.execute(f"DELETE FROM {table} WHERE code IN ({old})", (cutoff,))
+            self.db.execute("DELETE FROM classes WHERE expires < ?", (cutoff,))
 
     async def create(self, record: ClassRecord) -> bool:
         def insert() -> bool:
             try:
-                self._db.execute("INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?, ?)", astuple(record))
+                self.db.execute("INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?, ?)", astuple(record))
             except sqlite3.IntegrityError:
                 return False
             return True
@@ -78,19 +84,19 @@ class SqliteClassStore:
 
     async def get(self, code: str) -> ClassRecord | None:
         def read() -> ClassRecord | None:
-            row = self._db.execute("SELECT * FROM classes WHERE code = ?", (code,)).fetchone()
+            row = self.db.execute("SELECT * FROM classes WHERE code = ?", (code,)).fetchone()
             return ClassRecord(*row) if row else None
 
         return await self._call(read)
 
     async def add_student(self, code: str, student: Student) -> None:
         sql = "INSERT INTO students (code, id, name, token_hash, joined) VALUES (?, ?, ?, ?, ?)"
-        await self._call(self._db.execute, sql, (code, *astuple(student)))
+        await self._call(self.db.execute, sql, (code, *astuple(student)))
 
     async def student(self, code: str, token_hash: str) -> Student | None:
         def read() -> Student | None:
             sql = "SELECT id, name, token_hash, joined FROM students WHERE code = ? AND token_hash = ?"
-            row = self._db.execute(sql, (code, token_hash)).fetchone()
+            row = self.db.execute(sql, (code, token_hash)).fetchone()
             return Student(*row) if row else None
 
         return await self._call(read)
@@ -98,28 +104,28 @@ class SqliteClassStore:
     async def students(self, code: str) -> list[Student]:
         def read() -> list[Student]:
             sql = "SELECT id, name, token_hash, joined FROM students WHERE code = ? ORDER BY joined"
-            return [Student(*row) for row in self._db.execute(sql, (code,))]
+            return [Student(*row) for row in self.db.execute(sql, (code,))]
 
         return await self._call(read)
 
     async def add_run(self, code: str, run: ClassRun) -> None:
         sql = "INSERT OR IGNORE INTO class_runs (code, run_id, student_id, demo, created) VALUES (?, ?, ?, ?, ?)"
-        await self._call(self._db.execute, sql, (code, *astuple(run)))
+        await self._call(self.db.execute, sql, (code, *astuple(run)))
 
     async def runs(self, code: str) -> list[ClassRun]:
         def read() -> list[ClassRun]:
             sql = "SELECT run_id, student_id, demo, created FROM class_runs WHERE code = ? ORDER BY created, rowid"
-            return [ClassRun(*row) for row in self._db.execute(sql, (code,))]
+            return [ClassRun(*row) for row in self.db.execute(sql, (code,))]
 
         return await self._call(read)
 
     async def steering(self, code: str) -> str | None:
         def read() -> str | None:
-            row = self._db.execute("SELECT data FROM steering WHERE code = ?", (code,)).fetchone()
+            row = self.db.execute("SELECT data FROM steering WHERE code = ?", (code,)).fetchone()
             return row[0] if row else None
 
         return await self._call(read)
 
     async def set_steering(self, code: str, steering: str) -> None:
         sql = "INSERT INTO steering VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET data = excluded.data"
-        await self._call(self._db.execute, sql, (code, steering))
+        await self._call(self.db.execute, sql, (code, steering))

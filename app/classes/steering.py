@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
+from app.app_state import app_state
 from app.classes.access import class_store, joined_student, teacher_class
 from app.classes.models import NewPreset, PinnedReference, Preset, Steering
 from app.classes.records import ClassRecord
@@ -47,7 +48,7 @@ async def push_preset(record: TeacherClass, request: Request) -> dict:
     """Push an exercise to every student's panel: settings of the class's demo, a question, and an
     answer that stays hidden until POST .../preset/reveal."""
     body = parse_body(NewPreset, await read_json_object(request))
-    demo = request.app.state.demos[record.demo]
+    demo = app_state(request.app).demos[record.demo]
     try:
         demo.parse(body.params)
     except ValidationError as error:
@@ -125,7 +126,7 @@ async def student_page(code: str, request: Request, site: SiteDep) -> Response:
     if joined is None or joined.record.code != normal_code(code):
         return RedirectResponse(f"/join?class={normal_code(code)[:12]}", 303)
     record = joined.record
-    demo = request.app.state.demos[record.demo]
-    panel = request.app.state.panel(demo.name)
+    demo = app_state(request.app).demos[record.demo]
+    panel = app_state(request.app).panel(demo.name)
     page = site.render("class_student.html", record=record, demo=demo, student=joined.student, panel=panel)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
