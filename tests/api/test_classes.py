@@ -120,10 +120,10 @@ def curves_and_ends(events: list[dict]) -> tuple[dict, dict, list]:
     return runs, points, ends
 
 
-def test_two_boards_of_a_class_read_one_aggregation(tmp_path) -> None:
+def test_two_boards_of_a_class_read_one_aggregation(tmp_path, backend) -> None:
     """The teacher's board and one opened mid-run (the projector's, a reload) get the same runs,
     points and ends, from one following of each run: the engine is asked for a run's stream once."""
-    with running_app(tmp_path) as client:
+    with running_app(tmp_path, **backend) as client:
         engine = client.app.state.engine
         follows: list[str] = []
         engine_follow = engine.follow
