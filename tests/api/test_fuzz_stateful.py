@@ -54,7 +54,8 @@ def stateful_run(base: str, examples: int) -> tuple[Counter, list[str]]:
                 tokens[body["id"]] = body["control_token"]
 
         def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
-            if response.status_code >= 500 and len(failures) < 20:
+            # 501 is script.py's documented answer for a demo whose code cannot travel (the test demos).
+            if response.status_code >= 500 and response.status_code != 501 and len(failures) < 20:
                 failures.append(f"{case.method} {case.formatted_path}: {response.status_code} {response.content[:300]}")
             if response.status_code < 400:
                 case.operation.validate_response(response)
@@ -109,9 +110,17 @@ def record(examples: int) -> None:
     for backend in ("embedded", "redis"):
         with tempfile.TemporaryDirectory() as folder, server_on(backend, Path(folder)) as base:
             tally, failures = stateful_run(base, examples)
-        counts[backend] = {"calls": sum(tally.values()), "by_status": dict(sorted(tally.items())), "5xx": failures}
+        counts[backend] = {"calls": sum(tally.values()), "by_status": dict(sorted(tally.items())), "failures": failures}
         print(backend, counts[backend], flush=True)
     RECORD.write_text(json.dumps({"examples_per_backend": examples, "backends": counts}, indent=1) + "\n")
+
+
+def test_the_recorded_long_run_made_over_1000_calls_per_backend_and_no_5xx() -> None:
+    recorded = json.loads(RECORD.read_text())["backends"]
+    assert set(recorded) == {"embedded", "redis"}
+    for counts in recorded.values():
+        assert counts["calls"] >= 1000 and not counts["failures"], counts
+        assert not any(int(status) >= 500 and int(status) != 501 for status in counts["by_status"])
 
 
 if __name__ == "__main__":
