@@ -171,6 +171,7 @@ DEMO = Demo(
     blurb=(
         "Six character transformers of different widths train on the same text for the same number of tokens. "
         "On log-log axes their held-out losses against compute form a fan; its lower edge, the compute-efficient "
-        "frontier, is fitted with a power law L(C) = a·C^(−b) as the points arrive."
+        "frontier, is fitted with a power law L(C) = a·C^(−b) as the points arrive. Plan isoflop instead trains every "
+        "width on each compute budget with a schedule of its own and finds each budget's best size."
     ),
 )
