@@ -66,3 +66,15 @@ def test_the_exercises() -> None:
     assert f"Full fine-tuning ({control.facts['trainable_params']['full']} trainable parameters)" in text
     assert f"to a task-B loss of about {full['loss']:.2f} against {lora['loss']:.2f}" in text
     assert f"task A's loss ends at {full['loss_a']:.1f} against {lora['loss_a']:.1f} for LoRA" in text
+
+
+def test_other_ranks() -> None:
+    """Three default-length runs at ranks 1 and 16 (about 30 s)."""
+    text = page_figures.as_read("lora")
+    ends = {}
+    for name, params in {"1": {"rank": 1}, "16": {"rank": 16}, "rs": {"rank": 16, "use_rslora": True}}.items():
+        _, summary, control = run_inline(DEMO, Params(pace=0, **params))
+        ends[name] = (summary["final"]["lora"]["loss"], control.facts["trainable_fraction"])
+    assert abs(ends["1"][0] - 1.5) < 0.1 and abs(ends["16"][0] - 0.5) < 0.1
+    assert f"Rank 1 ({ends['1'][1]:.1%} trainable) ends near 1.5; rank 16 ({ends['16'][1]:.0%}) near 0.5, " in text
+    assert f"or {ends['rs'][0]:.2f} with **rsLoRA scaling** ticked" in text
