@@ -36,5 +36,7 @@ Pace = Annotated[
         le=MAX_PACE,
         title="Pace",
         description=f"Steps per second; 0 runs as fast as possible, otherwise at least {MIN_PACE}.",
+        # The gap between 0 and MIN_PACE, stated where a client or a fuzzer reads the bounds.
+        json_schema_extra={"anyOf": [{"const": 0}, {"minimum": MIN_PACE}]},
     ),
 ]
