@@ -55,7 +55,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/lint-imports
-	$(BIN)/mypy app/ml app/training app/demos app/glossary app/web.py app/server.py app/settings.py app/openapi.py app/playground/panel.py app/playground/calculator.py app/playground/rerun.py app/playground/reproduce app/playground/embed.py app/playground/script_route.py app/app_state.py app/classes
+	$(BIN)/mypy app
 
 check: $(INSTALLED)
 	$(BIN)/modelterms check

@@ -7,7 +7,7 @@ It stays a Starlette `State`, so `request.app.state.<name>` keeps working where 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -26,7 +26,7 @@ class AppState(State):
     # Declared for the type checker; the values live in State's own dictionary.
     settings: Settings
     site: Site
-    engine: RunEngine
+    engine: RunEngine[Any]
     classes: ClassStore
     class_feeds: ClassFeeds  # one aggregation per open class, shared by its boards
     demos: dict[str, Demo]
@@ -37,7 +37,7 @@ class AppState(State):
         *,
         settings: Settings,
         site: Site,
-        engine: RunEngine,
+        engine: RunEngine[Any],
         classes: ClassStore,
         class_feeds: ClassFeeds,
         demos: dict[str, Demo],

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -183,7 +184,7 @@ def readiness(health: dict, settings: Settings) -> list[str]:
     return []
 
 
-def make_engine(settings: Settings) -> RunEngine:
+def make_engine(settings: Settings) -> RunEngine[Any]:
     """The embedded engine by default; with a Redis URL, the stateless Redis backend."""
     if settings.redis_url:
         from app.playground.redis_engine import RedisEngine

@@ -13,8 +13,12 @@ KEEP_ENDED_SECONDS = 7 * 24 * 3600
 
 
 class ClassStore(Protocol):
-    wrong_codes: WrongCodeCounter
-    """Wrong codes per address, counted where the classes are, so every replica sees one count."""
+    # A read-only property, not a plain attribute: each store holds its own counter type, and a
+    # settable attribute in a protocol would have to accept any WrongCodeCounter.
+    @property
+    def wrong_codes(self) -> WrongCodeCounter:
+        """Wrong codes per address, counted where the classes are, so every replica sees one count."""
+        ...
 
     async def open(self) -> None: ...
 

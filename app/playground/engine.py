@@ -115,7 +115,7 @@ class Run:
 class Worker:
     process: multiprocessing.process.BaseProcess
     watchdog: Any  # shared doubles: [start of the current step (monotonic) or 0, its run's seq, heartbeat]
-    link: WorkerLink | None = None
+    link: WorkerLink = field(init=False)  # set right after: its callbacks name this worker
     device: str | None = None  # set when the worker reports ready
     runs: dict[int, Run] = field(default_factory=dict)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from app.demos.base import Demo
 from app.settings import Settings
@@ -178,7 +178,13 @@ class ActiveRun(Protocol):
     def event_count(self) -> int: ...
 
 
-class RunEngine(Protocol):
+RunT = TypeVar("RunT", bound=ActiveRun)
+"""A backend's own run type. Each engine takes back only the runs it handed out (by submit or
+get), so the protocol is generic over it; the app, which picks its backend at start-up, holds a
+RunEngine[Any]."""
+
+
+class RunEngine(Protocol[RunT]):
     settings: Settings
 
     async def start(self) -> None: ...
@@ -187,14 +193,14 @@ class RunEngine(Protocol):
 
     def health(self) -> dict[str, Any]: ...
 
-    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "", seat: Seat | None = None) -> ActiveRun:
+    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "", seat: Seat | None = None) -> RunT:
         """Admit a run or raise Refused (QueueFull, or the seat's refusal) or ShuttingDown. `seat`:
         whom the run counts against; by default `client` under runs_per_client."""
         ...
 
-    async def get(self, run_id: str) -> ActiveRun | StoredRun | None: ...
+    async def get(self, run_id: str) -> RunT | StoredRun | None: ...
 
-    async def change(self, run: ActiveRun, changes: dict[str, Any]) -> int:
+    async def change(self, run: RunT, changes: dict[str, Any]) -> int:
         """Send live changes; returns the step from which they apply. RunFinished if it ended."""
         ...
 
@@ -202,12 +208,12 @@ class RunEngine(Protocol):
         """Idempotent: a finished or unknown run is left as it is."""
         ...
 
-    def follow(self, run: ActiveRun | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
+    def follow(self, run: RunT | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
         """SSE frames after event `after`, then the live tail; None is a keep-alive tick. With
         `creator` (the follower showed the control token), an active run's frames hold what only
         its creator may read (Demo.creator_only); everyone else, and the store, get them without."""
         ...
 
-    def position(self, run: ActiveRun) -> int | None:
+    def position(self, run: RunT) -> int | None:
         """1-based place in the queue, None once it trains."""
         ...

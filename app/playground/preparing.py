@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import signal
 import time
@@ -18,8 +17,12 @@ import warnings
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.demos.artifacts import Artifact, ArtifactStore
+
+if TYPE_CHECKING:
+    from app.playground.worker import ProcessContext
 
 PROGRESS_SECONDS = 0.25  # progress reaches the runs at most four times a second
 BUILDER_NICENESS = 5
@@ -62,7 +65,7 @@ class Preparation:
         self,
         artifact: Artifact,
         artifacts_dir: Path,
-        context: multiprocessing.context.BaseContext,
+        context: ProcessContext,
         on_progress: Callable[[Preparation, int, int], None],
         on_end: Callable[[Preparation, str | None], None],
     ) -> None:

@@ -47,7 +47,17 @@ from app.playground.interface import (
     seconds_left,
     worker_stopped,
 )
-from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
+from app.playground.redis_schema import (
+    DISPATCH_MAXLEN,
+    GROUP,
+    SCRIPTS,
+    Keys,
+    ScriptArgs,
+    end_data,
+    hash_fields,
+    members,
+    stream_entries,
+)
 from app.playground.redis_tail import Tail, entry_number
 from app.settings import Settings
 
@@ -165,7 +175,7 @@ class RedisEngine:
         """Refresh /healthz, reap dead workers, cancel unwatched runs; never raises."""
         try:
             await self._ensure_group()
-            workers = await self.redis.hgetall(self.keys.workers)
+            workers = hash_fields(await self.redis.hgetall(self.keys.workers))
             async with self.redis.pipeline(transaction=False) as pipe:
                 for worker in workers:
                     pipe.exists(self.keys.alive(worker))
@@ -222,7 +232,7 @@ class RedisEngine:
         stop those runs: a worker that was only frozen drops them when it wakes, and joins again."""
         if not await self.redis.set(f"{self.keys.prefix}:reaping:{worker}", 1, nx=True, ex=REAP_LOCK_SECONDS):
             return  # another replica is at it
-        runs = await self.redis.smembers(self.keys.worker_runs(worker))
+        runs = members(await self.redis.smembers(self.keys.worker_runs(worker)))
         for run_id in runs:
             step = await self.redis.hget(self.keys.run(run_id), "step")
             await self._finish(run_id, "failed", WORKER_GONE, int(step or 0))
@@ -230,7 +240,7 @@ class RedisEngine:
         pending = await self.redis.xpending_range(self.keys.dispatch, GROUP, "-", "+", 1000, consumername=worker)
         for entry in pending:
             entry_id = entry["message_id"]
-            found = await self.redis.xrange(self.keys.dispatch, entry_id, entry_id)
+            found = stream_entries(await self.redis.xrange(self.keys.dispatch, entry_id, entry_id))
             run_id = found[0][1]["run"] if found else ""  # trimmed away: the entry is only acknowledged
             await self.scripts["requeue"](keys=[], args=[self.keys.prefix, entry_id, run_id, DISPATCH_MAXLEN, GROUP])
         await self.redis.xgroup_delconsumer(self.keys.dispatch, GROUP, worker)
@@ -244,7 +254,7 @@ class RedisEngine:
 
     async def _cancel_unwatched(self) -> None:
         """A run nobody has followed for idle_cancel_seconds frees its slot (a closed tab)."""
-        active = list(await self.redis.smembers(self.keys.active))
+        active = list(members(await self.redis.smembers(self.keys.active)))
         async with self.redis.pipeline(transaction=False) as pipe:
             for run_id in active:
                 pipe.exists(self.keys.watched(run_id))
@@ -255,7 +265,7 @@ class RedisEngine:
 
     async def _finish(self, run_id: str, status: str, message: str, step: int) -> None:
         _, end = encode_data(end_data(status, message, step, {}))
-        args = [self.keys.prefix, run_id, status, end, "{}", time.time(), *self._keep]
+        args: ScriptArgs = [self.keys.prefix, run_id, status, end, "{}", time.time(), *self._keep]
         await self.scripts["finish"](keys=[], args=args)
 
     # --- admission -----------------------------------------------------------------------
@@ -266,12 +276,17 @@ class RedisEngine:
         shown, withheld = demo.private_split(params)  # the withheld part is deleted when a worker claims the run
         params_raw = json.dumps(shown)
         seat = seat or Seat(client, self.settings.runs_per_client)
-        fields = {"demo": demo.name, "params": params_raw, "client": seat.holder, "token": token}
+        fields: dict[str, str | float] = {
+            "demo": demo.name,
+            "params": params_raw,
+            "client": seat.holder,
+            "token": token,
+        }
         fields["created"] = time.time()
         if withheld:
             fields["withheld"] = json.dumps(withheld)
         settings = self.settings
-        args = [self.keys.prefix, run_id, seat.holder, settings.queue_size, seat.limit, self._idle_ms]
+        args: ScriptArgs = [self.keys.prefix, run_id, seat.holder, settings.queue_size, seat.limit, self._idle_ms]
         args += [DISPATCH_MAXLEN, seat.group, seat.group_limit, *(x for pair in fields.items() for x in pair)]
         with _reachable():
             outcome, number = await self.scripts["admit"](keys=[], args=args)
@@ -288,7 +303,7 @@ class RedisEngine:
         read_at, rows = self._active_read
         if time.monotonic() - read_at >= ESTIMATE_SECONDS:
             with _reachable():
-                active = list(await self.redis.smembers(self.keys.active))
+                active = list(members(await self.redis.smembers(self.keys.active)))
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for run_id in active:
                         pipe.hmget(self.keys.run(run_id), "params", "status", "step", "started", "client", "group")
@@ -360,7 +375,7 @@ class RedisEngine:
     async def _creator_frame(self, run_id: str, number: int, fields: dict[str, str]) -> bytes:
         """The creator's frame of event `number`, or the public one once the run has ended (its
         creator stream is gone)."""
-        found = await self.redis.xrange(self.keys.creator(run_id), f"{number}-0", f"{number}-0")
+        found = stream_entries(await self.redis.xrange(self.keys.creator(run_id), f"{number}-0", f"{number}-0"))
         return (found[0][1] if found else fields)["sse"].encode()
 
     async def _live(self, run_id: str, key: str, after: int) -> AsyncIterator[tuple[int, dict[str, str]] | None]:
@@ -399,7 +414,9 @@ class RedisEngine:
     async def _stored(self, key: str, after: int, until: int | None = None) -> AsyncIterator[tuple[int, dict]]:
         """(n, fields) of the stored entries after `after` (up to `until`), a page at a time."""
         while True:
-            page = await self.redis.xrange(key, f"{after + 1}-0", f"{until}-0" if until else "+", count=STORED_PAGE)
+            page = stream_entries(
+                await self.redis.xrange(key, f"{after + 1}-0", f"{until}-0" if until else "+", count=STORED_PAGE)
+            )
             for entry_id, fields in page:
                 after = entry_number(entry_id)
                 yield after, fields
@@ -440,7 +457,7 @@ class RedisEngine:
 
     async def cancel(self, run_id: str) -> None:
         _, end = encode_data(end_data("cancelled", "Cancelled before it started.", 0, {}))
-        args = [self.keys.prefix, run_id, end, time.time(), *self._keep]
+        args: ScriptArgs = [self.keys.prefix, run_id, end, time.time(), *self._keep]
         with _reachable():
             await self.scripts["cancel"](keys=[], args=args)
 

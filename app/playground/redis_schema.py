@@ -32,10 +32,44 @@ they need one Redis server (with replicas or Sentinel for failover), not Redis C
 
 from __future__ import annotations
 
+from typing import cast
+
+from redis.typing import EncodableT, KeyT, StreamIdT
+
 from app.playground.interface import ACTIVE
 
 GROUP = "workers"
 DISPATCH_MAXLEN = 100_000  # approximate: acknowledged entries are history only
+
+# Every client here is made with decode_responses=True (and the default RESP2), so each reply is
+# text; redis-py's types say `bytes | str` for any client. The names below say what a reply is.
+ScriptArgs = list[EncodableT]
+"""A script's ARGV, as redis-py takes it."""
+StreamReads = dict[KeyT, StreamIdT]
+"""XREAD's streams: key -> the entry id to read after (or `$`, `>`)."""
+StreamEntry = tuple[str, dict[str, str]]
+"""(entry id, fields), as XRANGE and XREAD answer each entry."""
+
+
+def stream_entries(answer: object) -> list[StreamEntry]:
+    """XRANGE's answer."""
+    return cast(list[StreamEntry], answer)
+
+
+def hash_fields(answer: object) -> dict[str, str]:
+    """HGETALL's answer."""
+    return cast(dict[str, str], answer)
+
+
+def members(answer: object) -> set[str]:
+    """SMEMBERS' answer."""
+    return cast(set[str], answer)
+
+
+def stream_batches(answer: object) -> list[tuple[str, list[StreamEntry]]]:
+    """XREAD's or XREADGROUP's answer as [stream key, its new entries] per stream with news
+    (an empty list when the read timed out: redis-py answers None then)."""
+    return cast(list[tuple[str, list[StreamEntry]]], answer or [])
 
 
 class Keys:

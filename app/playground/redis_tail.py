@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from app.playground.redis_schema import StreamReads, stream_batches
+
 log = logging.getLogger("modelterms.redis")
 
 BLOCK_MS = 5_000  # how long one XREAD waits for news: a joining stream wakes it sooner
@@ -79,10 +81,12 @@ class Tail:
                 await self._followed.wait()
                 continue
             asked = dict(self._read_from)
+            # "$": wake-ups from the moment this XREAD starts; one just before it is moot, since the
+            # stream that sent it is in `asked` already.
+            streams: StreamReads = {key: entry_id for key, entry_id in asked.items()}  # typed for xread
+            streams[self.wake_key] = "$"
             try:
-                # "$": wake-ups from the moment this XREAD starts; one just before it is moot,
-                # since the stream that sent it is in `asked` already.
-                answer = await self.redis.xread(asked | {self.wake_key: "$"}, count=1000, block=self.block_ms)
+                answer = await self.redis.xread(streams, count=1000, block=self.block_ms)
             except RedisError as error:
                 log.warning("reading the followed event streams failed: Redis %s", error)
                 for queues in self._followers.values():
@@ -90,7 +94,7 @@ class Tail:
                         queue.put_nowait(error)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            for key, entries in answer or ():
+            for key, entries in stream_batches(answer):
                 # A stream whose followers all left during the read, and were perhaps followed
                 # again from another point, is read again from that point instead.
                 if key in asked and self._read_from.get(key) == asked[key]:

@@ -40,7 +40,16 @@ from app.demos.base import Demo
 from app.playground.events import encode_data, for_creator
 from app.playground.interface import DEAD_AFTER_BEATS, worker_stopped
 from app.playground.redis_outbox import Command, Outbox
-from app.playground.redis_schema import DISPATCH_MAXLEN, GROUP, SCRIPTS, Keys, end_data
+from app.playground.redis_schema import (
+    DISPATCH_MAXLEN,
+    GROUP,
+    SCRIPTS,
+    Keys,
+    ScriptArgs,
+    StreamReads,
+    end_data,
+    stream_batches,
+)
 from app.playground.worker import Scheduler, warm_up
 from app.settings import Settings
 
@@ -172,13 +181,13 @@ class RedisConn:
     def _read_streams(self) -> None:
         with self.arrivals_lock:  # a run read but not yet claimed holds a slot: never read more than fit
             free = self.capacity - len(self.runs) - len(self.dispatched)
-        streams = {self.keys.control(self.id): ">"}
+        streams: StreamReads = {self.keys.control(self.id): ">"}
         block = FULL_READ_SECONDS  # full: nothing wakes this read when a slot frees, so look again soon
         if free > 0 and not self.exit_requested:
             streams[self.keys.dispatch] = ">"
             block = BLOCK_SECONDS
         answer = self.redis.xreadgroup(GROUP, self.id, streams, count=max(free, 1), block=int(block * 1000))
-        for stream, entries in answer or ():
+        for stream, entries in stream_batches(answer):
             with self.arrivals_lock:
                 (self.dispatched if stream == self.keys.dispatch else self.controls).extend(entries)
             self.arrived.set()
@@ -217,7 +226,7 @@ class RedisConn:
         with self.arrivals_lock:
             entries, self.dispatched = list(self.dispatched), deque()
         for entry_id, fields in entries:
-            args = [self.keys.prefix, entry_id, fields["run"], DISPATCH_MAXLEN, GROUP]
+            args: ScriptArgs = [self.keys.prefix, entry_id, fields["run"], DISPATCH_MAXLEN, GROUP]
             self.scripts["requeue"](keys=[], args=args)
 
     def _take(self, entry_id: str, run_id: str) -> None:
@@ -340,6 +349,7 @@ class RedisConn:
 
 def run_worker(settings: Settings, worker_id: str | None = None) -> int:
     """Train runs from Redis until SIGTERM or Ctrl+C. Returns the exit status."""
+    assert settings.redis_url, "a worker needs MODELTERMS_REDIS_URL (the CLI says so before it gets here)"
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
     import torch
 

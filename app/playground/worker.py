@@ -36,10 +36,10 @@ import time
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from app.demos import load_demos
 from app.demos.artifacts import Artifact, ArtifactDamaged, ArtifactStore
@@ -58,6 +58,17 @@ CATCH_UP_SECONDS = 0.25  # a paced run this late catches up (steps sooner); late
 WORKER_NICENESS = 5
 
 log = logging.getLogger("modelterms.worker")
+
+
+class MessageLink(Protocol):
+    """What the Scheduler reads its messages from and sends its own to: the pipe to the web
+    process (embedded), or the Redis worker's RedisConn."""
+
+    def poll(self, timeout: float | None = 0) -> bool: ...
+
+    def recv(self) -> Any: ...
+
+    def send(self, message: Any) -> None: ...
 
 
 def worker_main(
@@ -100,7 +111,11 @@ def import_training_code() -> None:
             importlib.import_module(f"{package.__name__}.{module.name}")
 
 
-def process_context() -> multiprocessing.context.BaseContext:
+ProcessContext = multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext
+"""The two ways worker and build processes may start (BaseContext itself has no `Process`)."""
+
+
+def process_context() -> ProcessContext:
     """How worker and build processes start. Where the platform has it, a forkserver that has
     imported the training code once (`app.playground.worker_preload`) forks each of them in a
     fraction of a second; `spawn` would import torch afresh in each (about 3.5 s of CPU). The web
@@ -160,7 +175,9 @@ class Run(InlineControl):
         self.pending: list[Point] = []
         self.flush_due = -math.inf  # when pending points go out; the first point goes out at once
         self.ticket = 0  # see Scheduler.schedule
-        self.steps: Iterator = demo.steps(params, self)
+        # Every demo's train function is a generator (its return value is the summary), so the run
+        # can be closed when it ends early; Demo.steps promises only an iterator.
+        self.steps = cast(Generator[Point | list[Point], None, dict[str, Any] | None], demo.steps(params, self))
 
     def artifact(self, artifact: Artifact) -> Path:
         return self._artifacts.checked(artifact)  # hashed at every load: a file may rot after it was checked
@@ -190,7 +207,7 @@ class Scheduler:
 
     def __init__(
         self,
-        conn: Connection,
+        conn: MessageLink,
         demos: dict[str, Demo],
         device: str,
         artifacts: ArtifactStore,
@@ -296,15 +313,15 @@ class Scheduler:
             if run.paused:
                 run.single_steps -= 1
             watchdog[0] = now
-            ended = None
+            ended: tuple[str, str, dict | None] | None = None  # status, message, summary
             try:
                 out = next(run.steps)
             except StopIteration as finished:
                 ended = ("done", "", finished.value or {})
             except ArtifactDamaged as error:  # the server's file, not a bug: say what happened
-                ended = ("failed", str(error))
+                ended = ("failed", str(error), None)
             except Exception as error:  # a bug in a demo ends its run, never the worker
-                ended = ("failed", _failure_message(run, error))
+                ended = ("failed", _failure_message(run, error), None)
             now = self.clock()
             # The step is over: what follows (sending its points) is watched by the heartbeat, so a
             # worker frozen there is seen in a few beats, not only after max_step_seconds.
@@ -457,9 +474,9 @@ def _failure_message(run: Run | None, error: Exception) -> str:
     return f"The demo failed{where} because of an error on the server (error id {error_id})."
 
 
-_STOPPED = {
-    "cancelled": ("cancelled", "Cancelled."),
-    "timeout": ("timeout", "Stopped: the run reached its wall-time limit."),
+_STOPPED: dict[str, tuple[str, str, dict | None, str | None]] = {
+    "cancelled": ("cancelled", "Cancelled.", None, None),
+    "timeout": ("timeout", "Stopped: the run reached its wall-time limit.", None, None),
     SERVER_STOPPED: ("cancelled", SERVER_STOPPED_MESSAGE, None, SERVER_STOPPED),
 }
 """A stop's `why` -> how the run ends: status, message[, summary, reason]."""
