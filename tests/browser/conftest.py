@@ -103,7 +103,9 @@ def base_url(tmp_path_factory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and a later test that calls asyncio.run() would fail if it outlived the browser tests.
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Chromium]:
     from playwright.sync_api import sync_playwright
 

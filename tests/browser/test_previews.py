@@ -7,9 +7,22 @@ def prose_link(page, slug: str = "learning-rate"):
     return page.locator(f".prose a[href='/terms/{slug}']").first
 
 
+def settled_height(page) -> int:
+    """The page's height once it stops changing: fonts, the playground panel and its charts are
+    laid out after the load event, and a height read at once may still grow by a line."""
+    page.evaluate("document.fonts.ready.then(() => true)")
+    last, height = -1, page.evaluate("document.documentElement.scrollHeight")
+    for _ in range(50):
+        if height == last:
+            break
+        page.wait_for_timeout(200)
+        last, height = height, page.evaluate("document.documentElement.scrollHeight")
+    return height
+
+
 def test_preview_on_hover_then_escape(page) -> None:
     page.goto("/terms/gradient-descent")
-    before = page.evaluate("document.documentElement.scrollHeight")
+    before = settled_height(page)
     link = prose_link(page)
     link.hover()
     card = page.locator("#term-preview")
