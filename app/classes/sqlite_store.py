@@ -47,9 +47,14 @@ class SqliteClassStore:
         await self._call(self._forget_old_classes)
 
     async def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        # Under the lock: closing the connection while another thread steps a query on it crashes the process
+        # (CPython's sqlite3 frees the statement under the reader; seen as a segfault in CI at shutdown).
+        def close_now() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await self._call(close_now)
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -55,3 +55,26 @@ def test_thinning_keeps_one_point_a_stride_and_the_last() -> None:
 
 def test_the_scatter_offers_the_numeric_params() -> None:
     assert scatter_params(COUNTER) == ["steps", "lr", "pace", "block_at", "spin_ms", "fail_at", "pad"]
+
+
+def test_closing_the_class_store_waits_for_a_read_in_flight(tmp_path) -> None:
+    """Closing the connection under a reading thread crashed CI's pytest with a segfault at an app's shutdown;
+    now a close waits its turn, and a read after it is refused by name."""
+    from app.classes.records import ClassRun
+    from app.classes.sqlite_store import SqliteClassStore
+
+    async def scenario() -> list[object]:
+        store = SqliteClassStore(tmp_path / "classes.sqlite")
+        await store.open()
+        for i in range(2_000):
+            await store.add_run("ABCDEF", ClassRun(f"r{i}", "s1", "counter", float(i)))
+        reads = [asyncio.ensure_future(store.runs("ABCDEF")) for _ in range(8)]
+        await asyncio.sleep(0)
+        await store.close()
+        return await asyncio.gather(*reads, return_exceptions=True)
+
+    for outcome in asyncio.run(scenario()):
+        if isinstance(outcome, BaseException):
+            assert isinstance(outcome, RuntimeError) and "not open" in str(outcome), repr(outcome)
+        else:
+            assert len(outcome) == 2_000
