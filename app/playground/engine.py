@@ -278,9 +278,9 @@ class Engine:
         run = worker.runs.get(message[1])
         if run is None:
             return
-        if kind == "points":
-            run.step = message[2][-1]["step"]
-            run.log.append("metrics", {"points": message[2]}, run.hidden)
+        if kind == "points":  # encoded by the worker: only framed here
+            run.step = message[2]
+            run.log.relay("metrics", message[3], message[4])
         elif kind == "start":
             run.log.append(
                 "start",
@@ -374,7 +374,7 @@ class Engine:
         run.started_at = time.monotonic()
         cpu_budget = self.settings.max_run_seconds
         trained = run.demo.trained(run.params, run.withheld)
-        worker.link.send(("run", run.seq, run.demo.name, trained, self.settings.max_steps, cpu_budget))
+        worker.link.send(("run", run.seq, run.demo.name, trained, self.settings.max_steps, cpu_budget, run.hidden))
         run.withheld = {}
         loop = asyncio.get_running_loop()
         run.deadline = loop.call_later(self.settings.max_run_wall_seconds, self._on_wall_deadline, run)

@@ -16,27 +16,28 @@ KEEPALIVE_SECONDS = 15.0
 class Event:
     id: int
     type: str
-    data: dict[str, Any]
     sse: bytes
-    """The event as a Server-Sent Events frame, encoded once however many clients follow."""
+    """The event as a Server-Sent Events frame, encoded once however many clients follow: what
+    everyone but the run's creator reads, and what is stored."""
     creator_sse: bytes | None = None
     """The frame for the run's creator alone, when it holds more than `sse` (see `for_creator`)."""
 
     @classmethod
     def create(cls, id_: int, type_: str, data: dict[str, Any], hidden: frozenset[str] = frozenset()) -> Event:
         """`hidden`: the keys that go to the run's creator only (`Demo.creator_only`, on a run whose
-        text is withheld); `data` and `sse` are what everyone else reads, and what is stored."""
-        public, full = for_creator(type_, data, hidden)
-        public, payload = encode_data(public)
-        creator_sse = frame(id_, type_, encode_data(full)[1]) if full is not None else None
-        return cls(id_, type_, public, frame(id_, type_, payload), creator_sse)
+        text is withheld)."""
+        return cls.relayed(id_, type_, *encode_event(type_, data, hidden))
+
+    @classmethod
+    def relayed(cls, id_: int, type_: str, payload: bytes, creator_payload: bytes | None = None) -> Event:
+        """An event whose data was encoded elsewhere (a worker's points: `encode_event` there): only
+        framed here, never decoded."""
+        creator_sse = frame(id_, type_, creator_payload) if creator_payload is not None else None
+        return cls(id_, type_, frame(id_, type_, payload), creator_sse)
 
     def forgotten(self) -> Event:
         """This event without its creator's frame: what outlives the run."""
         return replace(self, creator_sse=None) if self.creator_sse is not None else self
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "event": self.type, "data": self.data}
 
 
 class EventLog:
@@ -48,9 +49,13 @@ class EventLog:
         self._changed = asyncio.Event()
 
     def append(self, type_: str, data: dict[str, Any], hidden: frozenset[str] = frozenset()) -> Event:
+        return self.relay(type_, *encode_event(type_, data, hidden))
+
+    def relay(self, type_: str, payload: bytes, creator_payload: bytes | None = None) -> Event:
+        """Append an event whose data is encoded already (`Event.relayed`)."""
         if self.closed:
             raise RuntimeError("the event log of a finished run is closed")
-        event = Event.create(len(self.events) + 1, type_, data, hidden)
+        event = Event.relayed(len(self.events) + 1, type_, payload, creator_payload)
         self.events.append(event)
         if type_ == "end":
             self.closed = True
@@ -79,8 +84,15 @@ class EventLog:
                 yield None
 
 
-def frame(id_: int, type_: str, payload: str) -> bytes:
-    return f"id: {id_}\nevent: {type_}\ndata: {payload}\n\n".encode()
+def frame(id_: int, type_: str, payload: bytes) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (id_, type_.encode(), payload)
+
+
+def encode_event(type_: str, data: dict[str, Any], hidden: frozenset[str] = frozenset()) -> tuple[bytes, bytes | None]:
+    """An event's data as everyone reads it and, when it holds more, as its creator does: compact
+    JSON, encoded once. A worker calls this for its points, so the web process only frames them."""
+    public, full = for_creator(type_, data, hidden)
+    return encode_data(public)[1].encode(), encode_data(full)[1].encode() if full is not None else None
 
 
 def for_creator(type_: str, data: dict[str, Any], hidden: frozenset[str]) -> tuple[dict[str, Any], dict | None]:

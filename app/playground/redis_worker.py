@@ -37,7 +37,7 @@ from redis.exceptions import ResponseError
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
-from app.playground.events import encode_data, for_creator
+from app.playground.events import encode_data, encode_event
 from app.playground.interface import DEAD_AFTER_BEATS, worker_stopped
 from app.playground.redis_outbox import Command, Outbox
 from app.playground.redis_schema import (
@@ -248,7 +248,7 @@ class RedisConn:
         self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic(), hidden=hidden)
         self.seqs[run_id] = self._seq
         settings = self.settings
-        self.inbox.append(("run", self._seq, demo, params, settings.max_steps, settings.max_run_seconds))
+        self.inbox.append(("run", self._seq, demo, params, settings.max_steps, settings.max_run_seconds, hidden))
 
     def _on_control(self, fields: dict[str, str]) -> None:
         seq = self.seqs.get(fields["run"])
@@ -273,9 +273,9 @@ class RedisConn:
         run = self.runs.get(seq)
         if run is None:
             return
-        if kind == "points":
-            run.step = message[2][-1]["step"]
-            self._emit(run, "metrics", {"points": message[2]}, "step", run.step)
+        if kind == "points":  # encoded by the Scheduler: only handed on
+            run.step = message[2]
+            self._queue_emit(run, "metrics", message[3], message[4], "step", run.step)
         elif kind == "start":
             self._emit(run, "start", {"demo": run.demo, "params": run.params, "device": self.device, **message[2]})
         elif kind == "control":
@@ -295,9 +295,10 @@ class RedisConn:
             self.outgoing.append(("expire", (ack, ACK_TTL_SECONDS)))
 
     def _emit(self, run: Claimed, kind: str, data: dict[str, Any], *fields: Any) -> None:
-        public, full = for_creator(kind, data, run.hidden)
-        creator_payload = encode_data(full)[1] if full is not None else ""
-        self._queue_script("emit", self.keys.prefix, run.id, kind, encode_data(public)[1], creator_payload, *fields)
+        self._queue_emit(run, kind, *encode_event(kind, data, run.hidden), *fields)
+
+    def _queue_emit(self, run: Claimed, kind: str, payload: bytes, creator: bytes | None, *fields: Any) -> None:
+        self._queue_script("emit", self.keys.prefix, run.id, kind, payload, creator or b"", *fields)
 
     def _queue_script(self, name: str, *args: Any) -> None:
         """By its hash: a pipeline given Script objects asks SCRIPT EXISTS on every execute."""

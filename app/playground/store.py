@@ -208,7 +208,7 @@ class RunStore:
         for row in rows.fetchall():
             raw = json.loads(gzip.decompress(row[7]))
             events = [Event.create(e["id"], e["event"], e["data"]) for e in raw]
-            step = next((e.data.get("step") for e in reversed(events) if e.type == "end"), None)
+            step = next((e["data"].get("step") for e in reversed(raw) if e["event"] == "end"), None)
             record = StoredRun(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5], row[6], step, 0)
             self.finish(record, events)
             moved += 1

@@ -8,13 +8,16 @@ resumed or asked for a single step. A run is charged for the CPU time of its own
 the time it waits for its turn.
 
 Messages from the engine (tuples over a Pipe), `seq` naming the run:
-  ("run", seq, demo_name, params, max_steps, cpu_budget)   start a run
+  ("run", seq, demo_name, params, max_steps, cpu_budget, hidden)   start a run; hidden: the keys
+                                its events show the run's creator alone (Demo.hidden_outputs)
   ("control", seq, changes)     live params and/or "paused": bool and/or "step_once": n
   ("stop", seq, why)            end now: why is 'cancelled' (the reader), 'timeout' or SERVER_STOPPED
   None                          end every run as stopped by the server and exit
 Messages to the engine:
-  ("ready", device) once; then per run ("start", seq, facts), ("points", seq, [...]),
-  ("control", seq, step, changes), ("end", seq, status, message, summary[, reason]).
+  ("ready", device) once; then per run ("start", seq, facts), ("points", seq, last step, payload,
+  creator payload or None), ("control", seq, step, changes), ("end", seq, status, message,
+  summary[, reason]). A points message carries its `metrics` event's data encoded here, once
+  (events.encode_event): the web process or Redis only frames it, whoever follows the run.
 
 While a step runs, `watchdog[0]` holds its start (time.monotonic, shared by every process on the
 host) and `watchdog[1]` its run's seq, so the engine can see a step that hangs and kill us.
@@ -45,6 +48,7 @@ from app.demos import load_demos
 from app.demos.artifacts import Artifact, ArtifactDamaged, ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 from app.demos.divergence import diverged
+from app.playground.events import encode_event
 from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
@@ -158,10 +162,12 @@ class Run(InlineControl):
         artifacts: ArtifactStore,
         max_steps: int,
         cpu_budget: float,
+        hidden: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(params, device, artifacts)
         self.seq = seq
         self.demo = demo
+        self.hidden = hidden
         self.max_steps = max_steps
         self.cpu_budget = cpu_budget
         self.cpu_seconds = 0.0
@@ -395,7 +401,8 @@ class Scheduler:
 
     def flush(self, run: Run) -> None:
         if run.pending:
-            self.conn.send(("points", run.seq, run.pending))
+            payload, creator_payload = encode_event("metrics", {"points": run.pending}, run.hidden)
+            self.conn.send(("points", run.seq, run.pending[-1]["step"], payload, creator_payload))
             run.pending = []
         run.flush_due = self.clock() + self.flush_seconds  # once a flush, not once a step
 
@@ -422,11 +429,19 @@ class Scheduler:
             if (run.runnable, run.pace) != before:
                 self.schedule(run)  # resumed, paused, stepped once or re-paced: a new place in line
 
-    def start(self, seq: int, demo_name: str, params: dict, max_steps: int, cpu_budget: float) -> None:
+    def start(
+        self,
+        seq: int,
+        demo_name: str,
+        params: dict,
+        max_steps: int,
+        cpu_budget: float,
+        hidden: frozenset[str] = frozenset(),
+    ) -> None:
         demo = self.demos[demo_name]
         cpu_start = self.cpu_clock()
         try:
-            run = Run(seq, demo, demo.parse(params), self.device, self.artifacts, max_steps, cpu_budget)
+            run = Run(seq, demo, demo.parse(params), self.device, self.artifacts, max_steps, cpu_budget, hidden)
         except Exception as error:
             self.conn.send(("start", seq, {}))
             self.conn.send(("end", seq, "failed", _failure_message(None, error), {}))

@@ -28,9 +28,8 @@ def test_nothing_hidden_means_one_frame_for_all() -> None:
     assert for_creator("start", {"prompt": "Dear "}, frozenset()) == ({"prompt": "Dear "}, None)
 
 
-def test_an_event_keeps_the_public_frame_as_its_data_and_the_full_one_apart() -> None:
+def test_an_event_keeps_the_public_frame_for_all_and_the_full_one_apart() -> None:
     event = Event.create(7, "metrics", {"points": [{"step": 6, "sample": "Dear diary"}]}, HIDDEN)
-    assert event.data == {"points": [{"step": 6}]}
     assert event.sse == b'id: 7\nevent: metrics\ndata: {"points":[{"step":6}]}\n\n'
     assert event.creator_sse == b'id: 7\nevent: metrics\ndata: {"points":[{"step":6,"sample":"Dear diary"}]}\n\n'
     assert event.forgotten().creator_sse is None and event.forgotten().sse == event.sse

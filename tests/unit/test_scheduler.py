@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -80,9 +81,14 @@ def drive(scheduler: Scheduler, clock: FakeClock, seconds: float) -> None:
             clock.now = min(scheduler.paced[0][0], until) if scheduler.paced else until
 
 
+def points_of(message: tuple) -> list[dict]:
+    """The points of a ("points", seq, last step, payload, creator payload) message, as sent."""
+    return json.loads(message[3])["points"]
+
+
 def steps_by_run(conn: FakeConn) -> Counter:
     return Counter({seq: 0 for kind, seq, *_ in conn.sent if kind == "start"}) + Counter(
-        seq for kind, seq, *rest in conn.sent if kind == "points" for _ in rest[0]
+        m[1] for m in conn.sent if m[0] == "points" for _ in points_of(m)
     )
 
 
@@ -170,7 +176,7 @@ def test_a_live_change_applies_from_the_step_its_acknowledgement_names() -> None
     drive(scheduler, clock, 0.1)
     scheduler.flush_all()
     applies_from = next(m[2] for m in conn.sent if m[0] == "control")
-    points = [p for m in conn.sent if m[0] == "points" for p in m[2]]
+    points = [p for m in conn.sent if m[0] == "points" for p in points_of(m)]
     assert [p["lr"] for p in points] == [0.1] * applies_from + [0.5] * (len(points) - applies_from)
 
 

@@ -17,12 +17,21 @@ def record(run_id: str, status: str = "queued", created: float = 1.0) -> StoredR
     return StoredRun(run_id, "counter", status, {"lr": 0.1}, {}, created, None, None, 0)
 
 
-def events(n: int) -> list[Event]:
-    made = [Event.create(1, "start", {"params": {"lr": 0.1}})]
+def event_data(n: int) -> list[dict]:
+    """A run of n events as the first layout stored them (id, event, data)."""
+    made = [{"id": 1, "event": "start", "data": {"params": {"lr": 0.1}}}]
     made += [
-        Event.create(i, "metrics", {"points": [{"step": i - 2, "loss": 1 / i, "note": "a\nb"}]}) for i in range(2, n)
+        {"id": i, "event": "metrics", "data": {"points": [{"step": i - 2, "loss": 1 / i, "note": "a\nb"}]}}
+        for i in range(2, n)
     ]
-    return [*made, Event.create(n, "end", {"status": "done", "message": "", "step": n - 3, "summary": {"x": 1}})]
+    return [
+        *made,
+        {"id": n, "event": "end", "data": {"status": "done", "message": "", "step": n - 3, "summary": {"x": 1}}},
+    ]
+
+
+def events(n: int) -> list[Event]:
+    return [Event.create(e["id"], e["event"], e["data"]) for e in event_data(n)]
 
 
 def test_an_accepted_run_is_visible_before_it_ends(tmp_path: Path) -> None:
@@ -79,16 +88,16 @@ def test_retention_keeps_the_runs_that_ended_last_and_every_active_one(tmp_path:
 
 def test_a_store_of_the_first_layout_is_moved_to_the_new_one(tmp_path: Path) -> None:
     path = tmp_path / "runs.sqlite3"
-    log = events(6)
+    log = event_data(6)
     with sqlite3.connect(path) as db:
         db.execute(
             "CREATE TABLE runs (id TEXT PRIMARY KEY, demo TEXT, status TEXT, params TEXT, summary TEXT, "
             "created REAL, finished REAL, events BLOB)"
         )
-        blob = gzip.compress(json.dumps([e.to_json() for e in log]).encode())
+        blob = gzip.compress(json.dumps(log).encode())
         db.execute("INSERT INTO runs VALUES ('old', 'counter', 'done', '{}', '{}', 1.0, 2.0, ?)", (blob,))
     store = RunStore(path, keep=10)
-    assert store.status("old").step == 3 and store.replay("old") == [e.sse for e in log]
+    assert store.status("old").step == 3 and store.replay("old") == [e.sse for e in events(6)]
 
 
 def test_a_data_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
