@@ -73,10 +73,15 @@ async def run_script(run_id: str, request: Request, engine: EngineDep) -> Respon
     # reader's withheld text (on the embedded backend) until its `start` event says otherwise.
     record = record_from_frames(run.id, demo.name, run.status, demo.shown(run.params), frames)
     store = artifact_store(engine.settings.artifacts_dir)
-    # Hashing a file is blocking work: off the event loop (the store caches what it has checked).
-    checksums = await asyncio.to_thread(lambda: {a.filename: store.checksum(a) for a in demo.artifacts})
+
+    def script_of_run() -> str:
+        # Hashing files and reading the carried modules' sources is blocking work (a second for
+        # a demo's first script): off the event loop. The store caches what it has checked.
+        checksums = {a.filename: store.checksum(a) for a in demo.artifacts}
+        return build_script(demo, record, checksums)
+
     try:
-        script = build_script(demo, record, checksums)
+        script = await asyncio.to_thread(script_of_run)
     except Conflict as error:
         raise HTTPException(501, f"This demo cannot be turned into a script yet: {error}") from None
     headers = {"Content-Disposition": f'inline; filename="{script_name(run.id)}"'}

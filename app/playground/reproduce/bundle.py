@@ -60,7 +60,8 @@ def _type_checking_only(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def imports_of(module: str) -> list[str]:
+@cache  # a module's source does not change under a running server, and parsing it is most of a script's cost
+def imports_of(module: str) -> tuple[str, ...]:
     """The modules `module` imports anywhere in its source (inside functions too), but not
     under `if TYPE_CHECKING:`; `from app.ml import charlm` imports app.ml.charlm."""
     found: list[str] = []
@@ -76,7 +77,7 @@ def imports_of(module: str) -> list[str]:
                 f"{node.module}.{a.name}" if _is_module(f"{node.module}.{a.name}") else node.module for a in node.names
             ]
         pending.extend(ast.iter_child_nodes(node))
-    return found
+    return tuple(found)
 
 
 def carried_modules(roots: list[str]) -> list[str]:
