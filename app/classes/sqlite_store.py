@@ -14,6 +14,7 @@ from typing import Any
 from app.classes.attempts import WrongCodes
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import KEEP_ENDED_SECONDS
+from app.sqlite_file import open_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS classes (
@@ -41,8 +42,7 @@ class SqliteClassStore:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_private(self.path)  # no -shm mapping to die of (SIGBUS) when the disk fails
         self._db.executescript(SCHEMA)
         await self._call(self._forget_old_classes)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app.playground.events import Event, finite_json
 from app.playground.interface import ACTIVE, StoredRun
+from app.sqlite_file import FileInUse, open_private
 
 log = logging.getLogger("modelterms.store")
 
@@ -55,8 +56,7 @@ class RunStore:
         self._cache: OrderedDict[str, list[bytes]] = OrderedDict()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db = open_private(path)  # no -shm mapping to die of (SIGBUS) when the disk fails
             # A file damaged past its header opens fine and fails at the first read of a bad page,
             # mid-start or mid-stream: checked here, it is one clear refusal instead.
             verdict = self._db.execute("PRAGMA quick_check").fetchone()[0]
@@ -68,6 +68,8 @@ class RunStore:
             self._db.executescript(SCHEMA)
             self._migrate_version_2()  # first: moving version 1's runs writes the client column
             self._migrate_version_1()
+        except FileInUse as error:
+            raise StoreError(f"cannot open the run store: {error}; stop it first") from None
         except sqlite3.DatabaseError as error:
             raise StoreError(
                 f"the run store {path} is damaged or not a run store ({error}); move it aside to start with an "

@@ -168,8 +168,11 @@ def test_a_replica_back_in_touch_with_redis_gives_silent_workers_three_beats_to_
 
 def test_a_store_that_cannot_grow_is_reported_and_health_recovers_when_it_can(tmp_path) -> None:
     """The real server with its file size limit (RLIMIT_FSIZE, set from outside) at one byte: no
-    write to the run store can land, as on a full disk. Then the limit is lifted."""
-    with serving() as (server, _data):
+    write to the run store can land, as on a full disk. Then the limit is lifted.
+
+    The stores keep no shared-memory file (-shm) beside them: one cut short under the server (as a
+    failing disk can) was a SIGBUS that killed it (tests/unit/test_store.py shows that death)."""
+    with serving() as (server, data):
         pid, (_, hard) = server.process.pid, resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE)
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, hard))
         try:
@@ -181,6 +184,9 @@ def test_a_store_that_cannot_grow_is_reported_and_health_recovers_when_it_can(tm
             resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
         assert run_to_end(server).get("saved") is not False
         assert httpx.get(f"{server.base}/healthz", timeout=5).json()["status"] == "ok"
+        files = sorted(path.name for path in data.iterdir())
+        assert {"runs.sqlite3", "classes.sqlite3"} <= set(files), files
+        assert not [name for name in files if name.endswith("-shm")], files
 
 
 def run_to_end(server) -> dict:

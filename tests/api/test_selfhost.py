@@ -540,14 +540,6 @@ def stored_status(data_dir: Path, run_id: str) -> str | None:
     return row[0] if row else None
 
 
-def wait_stored(data_dir: Path, run_id: str, timeout: float = 5) -> str | None:
-    """The store is written just after the `end` event goes out (off the event loop)."""
-    deadline = time.monotonic() + timeout
-    while (status := stored_status(data_dir, run_id)) is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return status
-
-
 def test_the_container_command_serves_and_trains_with_a_read_only_app_and_content() -> None:
     image = read_image()
     prefix, user = as_nobody()
@@ -586,14 +578,12 @@ def test_the_container_command_serves_and_trains_with_a_read_only_app_and_conten
                 events = list(iter_events(response, time.monotonic() + 30))
             assert events[-1]["event"] == "end", events[-1]
             assert events[-1]["data"]["status"] == "done", events[-1]["data"]
-            assert wait_stored(data, run_id) == "done"
-            written = {p.name for p in data.iterdir()}
-            assert "runs.sqlite3" in written
         finally:
             server.process.send_signal(signal.SIGTERM)
             with suppress(subprocess.TimeoutExpired):
                 server.process.wait(15)
             server.stop()
+        assert stored_status(data, run_id) == "done"  # read once the server let go of the file (it holds it alone)
         assert not list(content.rglob("__pycache__"))
 
 

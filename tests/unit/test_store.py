@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from app.playground.events import Event
 from app.playground.store import RunStore, StoredRun, StoreError
+from app.settings import ROOT
+from app.sqlite_file import FileInUse, open_private
 
 
 def record(run_id: str, status: str = "queued", created: float = 1.0) -> StoredRun:
@@ -128,3 +133,52 @@ def test_a_store_from_before_clients_gains_the_column_and_keeps_its_runs(tmp_pat
     store = RunStore(path, keep=10, keep_per_client=1)
     store.finish(StoredRun("b", "counter", "done", {}, {}, 2.0, 2.0, 1, 0), events(3), client="x")
     assert store.status("a").status == "done" and store.status("b").status == "done"
+
+
+# Writes a WAL database, cuts its shared index file (-shm) to nothing, as a full or failing disk
+# can, and writes again. Run as its own process: the failure it shows is that process's death.
+CUT_SHORT = """
+import os, sqlite3, sys
+from pathlib import Path
+from app.sqlite_file import open_private
+path = Path(sys.argv[1])
+db = open_private(path) if sys.argv[2] == "private" else sqlite3.connect(path, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("CREATE TABLE t (a)")
+db.execute("INSERT INTO t VALUES (1)")
+shm = Path(f"{path}-shm")
+print(shm.exists(), flush=True)
+if shm.exists():
+    os.truncate(shm, 0)
+db.execute("INSERT INTO t VALUES (2)")
+print(db.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+
+
+@pytest.mark.parametrize("opening", ["shared", "private"])
+def test_a_wal_index_cut_short_kills_its_process_unless_it_is_private_as_the_stores_open_theirs(
+    tmp_path: Path, opening: str
+) -> None:
+    """A plain WAL connection maps the -shm file and dies of SIGBUS when it shrinks (the server died
+    so, the whole site with it); the stores' connection keeps the index in memory and has no file."""
+    done = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT, str(tmp_path / "runs.sqlite3"), opening],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        check=False,
+    )
+    if opening == "shared":
+        assert done.returncode == -signal.SIGBUS and done.stdout.split() == ["True"], done
+    else:
+        assert done.returncode == 0 and done.stdout.split() == ["False", "2"], done
+
+
+def test_a_store_another_server_holds_is_refused_saying_so(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    store.accept(record("a"))
+    with pytest.raises(FileInUse, match="open in another process"):
+        open_private(tmp_path / "runs.sqlite3", wait=0.05)
+    store.close()
+    open_private(tmp_path / "runs.sqlite3", wait=0.05).close()  # free once the first let go
