@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         description="Of the kept runs, at most this many of one client (an address, or a student of a class): "
         "its own oldest go first, so one client cannot push everyone else's runs out.",
     )
+    save_progress_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="How often a running run's new events are saved (embedded backend), so a server that crashes "
+        "keeps its curve up to then.",
+    )
     extra_demo_modules: list[str] = Field(default_factory=list, description="Extra demo modules (tests).")
     embed_origins: list[str] = Field(
         default_factory=list,

@@ -1,6 +1,11 @@
 """Runs in SQLite: stored when accepted, completed when they end, so a shared link still works
 after a restart and a run in flight when the server died is reported, not lost.
 
+While a run lasts, its new events are saved every few seconds as a chunk of frames of their own
+(`run_progress`): each save costs what is new, not the whole run again. A run that ends is
+written whole and its chunks go; a run the server died under is ended at the next start from its
+chunks, so its link replays the curve up to the last save and then says what happened.
+
 What a status answer needs (status, params, summary, step, event count) are columns; the events
 are kept as their encoded Server-Sent Events frames (gzip), so a replay is decompress-and-split,
 with no JSON parsing, and the frames of recently replayed runs are cached. Every method blocks:
@@ -15,7 +20,10 @@ import logging
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from app.playground.events import Event, finite_json
 from app.playground.interface import ACTIVE, StoredRun
@@ -38,6 +46,12 @@ CREATE TABLE IF NOT EXISTS run_records (
     client TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS run_records_created ON run_records (created);
+CREATE TABLE IF NOT EXISTS run_progress (
+    id TEXT NOT NULL,
+    first INTEGER NOT NULL,
+    frames BLOB NOT NULL,
+    PRIMARY KEY (id, first)
+);
 """
 CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS run_records_client ON run_records (client)"
 REPLAY_CACHE_RUNS = 16
@@ -105,52 +119,89 @@ class RunStore:
             client,
             run.id,
         )
-        with self._lock:
-            try:
-                self._db.execute("BEGIN")
-                cursor = self._db.execute(
-                    "UPDATE run_records SET demo=?, status=?, params=?, summary=?, created=?, finished=?, step=?, "
-                    "event_count=?, frames=?, client=? WHERE id=?",
+        with self._lock, self._transaction():
+            cursor = self._db.execute(
+                "UPDATE run_records SET demo=?, status=?, params=?, summary=?, created=?, finished=?, step=?, "
+                "event_count=?, frames=?, client=? WHERE id=?",
+                row,
+            )
+            if cursor.rowcount == 0:
+                self._db.execute(
+                    "INSERT INTO run_records (demo, status, params, summary, created, finished, step, "
+                    "event_count, frames, client, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
-                if cursor.rowcount == 0:
+            self._db.execute("DELETE FROM run_progress WHERE id = ?", (run.id,))  # the whole run is in frames
+            ended = f"status NOT IN ({','.join('?' * len(ACTIVE))})"
+            mine = f"client = ? AND {ended}"
+            self._db.execute(
+                f"DELETE FROM run_records WHERE {mine} AND id NOT IN "
+                f"(SELECT id FROM run_records WHERE {mine} ORDER BY COALESCE(finished, created) DESC LIMIT ?)",
+                (client, *ACTIVE, client, *ACTIVE, self._keep_per_client),
+            )
+            self._db.execute(
+                f"DELETE FROM run_records WHERE {ended} AND id NOT IN "
+                f"(SELECT id FROM run_records WHERE {ended} ORDER BY COALESCE(finished, created) DESC LIMIT ?)",
+                (*ACTIVE, *ACTIVE, self._keep),
+            )
+
+    def save_progress(self, runs: list[tuple[StoredRun, int, list[Event]]]) -> None:
+        """Active runs' new events, each (record, id of its first new event, the events), in one
+        transaction. A run that has ended since is left as its end wrote it."""
+        active = f"status IN ({','.join('?' * len(ACTIVE))})"
+        with self._lock, self._transaction():
+            for run, first, events in runs:
+                saved = self._db.execute(
+                    f"UPDATE run_records SET status=?, step=?, event_count=? WHERE id=? AND {active}",
+                    (run.status, run.step, first + len(events) - 1, run.id, *ACTIVE),
+                )
+                if saved.rowcount:
                     self._db.execute(
-                        "INSERT INTO run_records (demo, status, params, summary, created, finished, step, "
-                        "event_count, frames, client, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        row,
+                        "INSERT OR REPLACE INTO run_progress (id, first, frames) VALUES (?, ?, ?)",
+                        (run.id, first, gzip.compress(b"".join(e.sse for e in events), 5)),
                     )
-                ended = f"status NOT IN ({','.join('?' * len(ACTIVE))})"
-                mine = f"client = ? AND {ended}"
-                self._db.execute(
-                    f"DELETE FROM run_records WHERE {mine} AND id NOT IN "
-                    f"(SELECT id FROM run_records WHERE {mine} ORDER BY COALESCE(finished, created) DESC LIMIT ?)",
-                    (client, *ACTIVE, client, *ACTIVE, self._keep_per_client),
-                )
-                self._db.execute(
-                    f"DELETE FROM run_records WHERE {ended} AND id NOT IN "
-                    f"(SELECT id FROM run_records WHERE {ended} ORDER BY COALESCE(finished, created) DESC LIMIT ?)",
-                    (*ACTIVE, *ACTIVE, self._keep),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
 
     def fail_interrupted(self, message: str) -> int:
-        """At start-up: runs stored as active were cut off when the server stopped; end them."""
+        """At start-up: runs stored as active were cut off when the server stopped. Each ends as
+        failed after the events saved while it ran (up to the first gap: a save that failed)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id FROM run_records WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE
+                f"SELECT id, step FROM run_records WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE
             ).fetchall()
-        for (run_id,) in rows:
-            end = Event.create(1, "end", {"status": "failed", "message": message, "step": None, "summary": {}})
-            self._write(
-                "UPDATE run_records SET status='failed', event_count=1, frames=?, "
-                "finished=strftime('%s','now') WHERE id=?",
-                (gzip.compress(end.sse), run_id),
-            )
+        for run_id, step in rows:
+            with self._lock:
+                chunks = self._db.execute(
+                    "SELECT first, frames FROM run_progress WHERE id = ? ORDER BY first", (run_id,)
+                ).fetchall()
+            kept: list[bytes] = []
+            count = 0
+            for first, chunk in chunks:
+                if first != count + 1:
+                    break
+                kept.append(gzip.decompress(chunk))
+                count += kept[-1].count(FRAME_END)
+            end: dict[str, Any] = {"status": "failed", "message": message, "step": step if count else None}
+            kept.append(Event.create(count + 1, "end", end | {"summary": {}}).sse)
+            with self._lock, self._transaction():
+                self._db.execute(
+                    "UPDATE run_records SET status='failed', event_count=?, frames=?, "
+                    "finished=strftime('%s','now') WHERE id=?",
+                    (count + 1, gzip.compress(b"".join(kept), 5), run_id),
+                )
+                self._db.execute("DELETE FROM run_progress WHERE id = ?", (run_id,))
         return len(rows)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT, rolled back on any error; the caller holds the lock."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _write(self, sql: str, args: tuple) -> None:
         with self._lock:

@@ -8,6 +8,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,48 @@ def test_a_store_another_server_holds_is_refused_saying_so(tmp_path: Path) -> No
         open_private(tmp_path / "runs.sqlite3", wait=0.05)
     store.close()
     open_private(tmp_path / "runs.sqlite3", wait=0.05).close()  # free once the first let go
+
+
+def metrics(first: int, count: int) -> list[Event]:
+    return [
+        Event.create(i, "metrics", {"points": [{"step": i - 1, "loss": 1 / i}]}) for i in range(first, first + count)
+    ]
+
+
+def test_a_run_cut_off_keeps_the_events_saved_while_it_ran_and_ends_after_them(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    store.accept(record("a"))
+    running = record("a", "running")
+    store.save_progress([(running, 1, metrics(1, 3))])
+    store.save_progress([(replace(running, step=5), 4, metrics(4, 3))])
+    assert store.status("a").event_count == 6 and store.status("a").step == 5
+    store.close()
+    again = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    assert again.fail_interrupted("The server stopped during this run.") == 1
+    *kept, end = again.replay("a")
+    assert kept == [e.sse for e in metrics(1, 6)]
+    assert end.startswith(b"id: 7\nevent: end\n") and b'"step":5' in end and b"The server stopped" in end
+    assert again.status("a").status == "failed" and again.status("a").event_count == 7
+
+
+def test_a_save_that_was_lost_ends_the_kept_curve_before_its_gap(tmp_path: Path) -> None:
+    """Events 4-6 were never saved (the disk was full then): 7-9 cannot follow 3, so they go too."""
+    store = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    store.accept(record("a"))
+    store.save_progress([(record("a", "running"), 1, metrics(1, 3)), (record("a", "running"), 7, metrics(7, 3))])
+    store.fail_interrupted("cut")
+    *kept, end = store.replay("a")
+    assert kept == [e.sse for e in metrics(1, 3)] and end.startswith(b"id: 4\nevent: end\n")
+
+
+def test_a_run_that_ended_is_stored_whole_and_later_progress_does_not_touch_it(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3", keep=10)
+    store.accept(record("a"))
+    store.save_progress([(record("a", "running"), 1, metrics(1, 3))])
+    store.finish(StoredRun("a", "counter", "done", {}, {}, 1.0, 2.0, 3, 0), events(5))
+    store.save_progress([(record("a", "running"), 4, metrics(4, 3))])  # queued before the end was known
+    assert store.status("a").status == "done" and store.replay("a") == [e.sse for e in events(5)]
+    assert store.fail_interrupted("cut") == 0
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "runs.sqlite3")) as db:  # read once the store let go of the file
+        assert db.execute("SELECT COUNT(*) FROM run_progress").fetchone() == (0,)  # the chunks went
