@@ -17,7 +17,16 @@ import httpx
 
 from app.playground.engine import Engine
 from app.settings import ROOT
-from tests.api.test_selfhost import BIN, Server, free_port, scratch_dir, serving, sigterm_and_time_exit, start_run
+from tests.api.test_selfhost import (
+    BIN,
+    Server,
+    free_port,
+    iter_events,
+    scratch_dir,
+    serving,
+    sigterm_and_time_exit,
+    start_run,
+)
 from tests.conftest import auth, make_settings, read_events, running_app
 
 ENV_BASE = {"PATH": f"{BIN}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT)}
@@ -139,16 +148,21 @@ def test_a_damaged_run_store_is_a_one_line_refusal_that_says_what_to_do(tmp_path
     assert "damaged" in lines[0] and "move it aside" in lines[0]
 
 
-def test_runs_in_flight_when_the_server_is_killed_are_failed_at_the_next_start() -> None:
+def test_a_run_in_flight_when_the_server_is_killed_keeps_its_saved_curve_and_ends_failed() -> None:
+    """kill -9 of the server mid-run: at the next start the run's link replays its points up to the
+    last save (every 0.2 s here), in order with none missing, then an end that says what happened."""
     with scratch_dir() as scratch:
         env = os.environ | ENV_BASE | {"MODELTERMS_DATA_DIR": str(scratch / "data"), "MODELTERMS_WORKERS": "1"}
+        env |= {"MODELTERMS_SAVE_PROGRESS_SECONDS": "0.2"}
         command = [str(BIN / "modelterms"), "serve", "--port", str(port := free_port())]
         server = Server(command, env, port, scratch / "first.log")
         try:
             server.wait_ready()
             run_id = start_run(server, "gradient-descent", steps=5000, pace=20)
-            time.sleep(0.5)
-            assert httpx.get(f"{server.base}/api/runs/{run_id}", timeout=5).json()["status"] == "running"
+            time.sleep(1)
+            live = httpx.get(f"{server.base}/api/runs/{run_id}", timeout=5).json()
+            assert live["status"] == "running" and live["step"] >= 5, live
+            time.sleep(0.5)  # two saves or more since that step
         finally:
             server.stop()  # SIGKILL to the server and its workers: nothing could end the run
         again = Server(command, env, port, scratch / "second.log")
@@ -157,10 +171,16 @@ def test_runs_in_flight_when_the_server_is_killed_are_failed_at_the_next_start()
             run = httpx.get(f"{again.base}/api/runs/{run_id}", timeout=5).json()
             assert run["status"] == "failed"
             with httpx.stream("GET", f"{again.base}/api/runs/{run_id}/events", timeout=10) as response:
-                body = response.read().decode()
-            assert "event: end" in body and "The server stopped during this run" in body
+                events = list(iter_events(response, time.monotonic() + 10))
         finally:
             again.stop()
+    assert [int(e["id"]) for e in events] == list(range(1, len(events) + 1))
+    steps = [p["step"] for e in events if e["event"] == "metrics" for p in e["data"]["points"]]
+    assert steps == list(range(len(steps))) and steps[-1] >= live["step"], steps
+    end = events[-1]
+    assert end["event"] == "end" and end["data"]["status"] == "failed", end
+    assert end["data"]["step"] == steps[-1] and "The server stopped during this run" in end["data"]["message"]
+    assert run["events"] == len(events) and run["step"] == steps[-1], run
 
 
 def test_sigterm_ends_everything_even_with_a_flood_of_changes_to_a_busy_worker() -> None:
