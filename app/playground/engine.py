@@ -6,9 +6,8 @@ never imports torch; the workers (app.playground.worker) do the training. Each w
 read and written by two small threads (`WorkerLink`) with blocking calls, and what they receive is
 handed to the loop: a worker busy inside a long step can never block the loop, and the pipe is
 never switched to non-blocking mode (uvloop's `add_reader` does that, and a message bigger than
-the pipe's buffer then fails half-read). What is sent is bounded: per run at most one batch of
-live changes is in flight, and changes that arrive meanwhile collapse into the next batch (the
-latest value of each field wins).
+the pipe's buffer then fails half-read). Live changes go to the worker as they come; the worker
+applies those of a run that wait together as one batch (`interface.collapse`), as on Redis.
 """
 
 from __future__ import annotations
@@ -78,18 +77,14 @@ class Run:
     summary: dict[str, Any] = field(default_factory=dict)
     deadline: asyncio.TimerHandle | None = None
     waiting_for: set[str] = field(default_factory=set)  # artifacts still being prepared
-    # Live control: changes not yet sent (collapsed), and the PATCHes waiting on each batch.
-    outbox: dict[str, Any] = field(default_factory=dict)
-    outbox_waiters: list[asyncio.Future] = field(default_factory=list)
-    inflight_waiters: list[asyncio.Future] | None = None  # None: no batch in flight
+    acks: deque[asyncio.Future] = field(default_factory=deque)
+    """The PATCHes sent to the worker and not yet answered, in the order they went."""
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     """Given to the run's creator only; PATCH and DELETE need it (the permalink is read-only)."""
     withheld: dict[str, Any] = field(default_factory=dict)
     """What only the worker may have (Demo.private_split); handed over and forgotten when it starts."""
     hidden: frozenset[str] = frozenset()
     """Event keys for the creator's eyes only (Demo.hidden_outputs); forgotten when the run ends."""
-    saved_events: int = 0
-    """How many of its events the store has while it runs (`_save_progress`)."""
 
     @property
     def finished(self) -> bool:
@@ -157,7 +152,6 @@ class Engine:
         self._tasks = [
             asyncio.create_task(self._every(self._idle_cancel_period(), self._cancel_unwatched)),
             asyncio.create_task(self._every(WATCHDOG_SECONDS, self._check_hung_steps)),
-            asyncio.create_task(self._every(self.settings.save_progress_seconds, self._save_progress)),
         ]
         self.accepting = True
 
@@ -291,7 +285,7 @@ class Engine:
                 run.hidden,
             )
         elif kind == "control":
-            self._on_control(run, message[2], message[3])
+            self._on_control(run, *message[2:])
         elif kind == "end":
             self._end(run, *message[2:])
             self._dispatch()
@@ -446,36 +440,26 @@ class Engine:
             run.params = run.params | changes
             run.log.append("control", {"step": 0, "changes": changes})
             return 0
+        if run.worker is None:
+            raise RunFinished
         future = asyncio.get_running_loop().create_future()
-        step_once = run.outbox.get("step_once", 0) + (1 if changes.get("step_once") else 0)
-        run.outbox |= {k: v for k, v in changes.items() if k != "step_once"}
-        if step_once:
-            run.outbox["step_once"] = step_once
-        run.outbox_waiters.append(future)
-        self._send_controls(run)
+        run.acks.append(future)
+        run.worker.link.send(("control", run.seq, changes))
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.settings.control_ack_seconds)
         except TimeoutError:
             return run.step + 1
 
-    def _send_controls(self, run: Run) -> None:
-        """Send the collapsed changes as one batch, unless a batch is still in flight."""
-        if run.inflight_waiters is not None or not run.outbox or run.worker is None:
-            return
-        run.worker.link.send(("control", run.seq, run.outbox))
-        run.inflight_waiters, run.outbox_waiters, run.outbox = run.outbox_waiters, [], {}
-
-    def _on_control(self, run: Run, step: int, changes: dict[str, Any]) -> None:
+    def _on_control(self, run: Run, step: int, changes: dict[str, Any], count: int) -> None:
+        """The worker applied a batch from `step`: it answers the `count` oldest PATCHes waiting."""
         if "paused" in changes:
             run.status = "paused" if changes["paused"] else "running"
         run.params = run.params | {k: v for k, v in changes.items() if k in run.params}
-        shown = changes | ({"step_once": True} if changes.get("step_once") else {})
-        run.log.append("control", {"step": step, "changes": shown})
-        for future in run.inflight_waiters or ():
+        run.log.append("control", {"step": step, "changes": changes})
+        for _ in range(min(count, len(run.acks))):
+            future = run.acks.popleft()
             if not future.done():
                 future.set_result(step)
-        run.inflight_waiters = None
-        self._send_controls(run)
 
     async def cancel(self, run_id: str) -> None:
         self._cancel(run_id)
@@ -503,7 +487,7 @@ class Engine:
         if run.worker is not None:
             run.worker.runs.pop(run.seq, None)
         run.status, run.summary, run.worker = status, summary, None
-        for future in [*(run.inflight_waiters or ()), *run.outbox_waiters]:
+        for future in run.acks:
             if not future.done():
                 future.set_exception(RunFinished())
         self.runs.pop(run.id, None)
@@ -533,19 +517,6 @@ class Engine:
                 getattr(self.store, method)(*args)
 
         return call
-
-    def _save_progress(self) -> None:
-        """Every active run's events since the last save, in one store write, so a crash keeps
-        each curve up to here (the store ends those runs at the next start). A save costs what is
-        new: the events themselves are never written twice while a run lasts."""
-        batch = []
-        for run in self.runs.values():
-            count = len(run.log.events)
-            if count > run.saved_events:
-                batch.append((run.record(), run.saved_events + 1, run.log.events[run.saved_events : count]))
-                run.saved_events = count
-        if batch:
-            self._write(self._store_call("save_progress", batch))
 
     def _write(self, call: Callable[[], None]) -> asyncio.Future:
         """A store write in the one writer thread; a failure is logged and reported by /healthz."""

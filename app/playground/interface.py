@@ -22,6 +22,26 @@ DEAD_AFTER_BEATS = 3
 backends: its runs end `failed` and it is replaced (embedded) or reaped (Redis)."""
 
 
+def collapse(batches: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Live changes to one run that wait together, as one batch, on both backends (the worker
+    applies what it finds waiting at once, and answers it with one `control` event): the latest
+    value of each field wins, and the single steps asked for add up (`step_once`: how many)."""
+    collapsed: dict[str, Any] = {}
+    single_steps = 0
+    for changes in batches:
+        single_steps += int(changes.get("step_once") or 0)  # a PATCH's True is one step
+        collapsed |= {k: v for k, v in changes.items() if k != "step_once"}
+    if single_steps:
+        collapsed["step_once"] = single_steps
+    return collapsed
+
+
+def shown_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A batch as its `control` event tells it: `step_once` as a PATCH says it (true), however
+    many single steps the batch asked for."""
+    return {**changes, "step_once": True} if changes.get("step_once") else dict(changes)
+
+
 class Refused(Exception):
     """A run that cannot be admitted now; `retry_after` in seconds; `limit`: which limit, as the
     429's machine-readable field names it."""

@@ -279,19 +279,22 @@ class RedisConn:
         elif kind == "start":
             self._emit(run, "start", {"demo": run.demo, "params": run.params, "device": self.device, **message[2]})
         elif kind == "control":
-            self._on_applied(run, message[2], message[3])
+            self._on_applied(run, *message[2:])
         elif kind == "end":
             self.end(seq, *message[2:])
 
-    def _on_applied(self, run: Claimed, step: int, changes: dict[str, Any]) -> None:
+    def _on_applied(self, run: Claimed, step: int, changes: dict[str, Any], count: int) -> None:
+        """The Scheduler applied a batch from `step`: one event, and the `count` oldest PATCHes
+        waiting hear of it."""
         run.params |= {k: v for k, v in changes.items() if k in run.params}
         run.paused = bool(changes.get("paused", run.paused))
         status = "paused" if run.paused else "running"
         fields = ("params", json.dumps(run.params), "status", status)
         self._emit(run, "control", {"step": step, "changes": changes}, *fields)
-        if run.acks:  # the PATCH waiting on this change hears from which step it applies
+        answer = json.dumps({"step": step, "status": status, "params": run.params})
+        for _ in range(min(count, len(run.acks))):  # each PATCH hears from which step it applies
             ack = self.keys.ack(run.acks.popleft())
-            self.outgoing.append(("rpush", (ack, json.dumps({"step": step, "status": status, "params": run.params}))))
+            self.outgoing.append(("rpush", (ack, answer)))
             self.outgoing.append(("expire", (ack, ACK_TTL_SECONDS)))
 
     def _emit(self, run: Claimed, kind: str, data: dict[str, Any], *fields: Any) -> None:

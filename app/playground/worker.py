@@ -10,12 +10,14 @@ the time it waits for its turn.
 Messages from the engine (tuples over a Pipe), `seq` naming the run:
   ("run", seq, demo_name, params, max_steps, cpu_budget, hidden)   start a run; hidden: the keys
                                 its events show the run's creator alone (Demo.hidden_outputs)
-  ("control", seq, changes)     live params and/or "paused": bool and/or "step_once": n
+  ("control", seq, changes)     live params and/or "paused": bool and/or "step_once": true; those
+                                of one run that wait together apply as one batch (`collapse`)
   ("stop", seq, why)            end now: why is 'cancelled' (the reader), 'timeout' or SERVER_STOPPED
   None                          end every run as stopped by the server and exit
 Messages to the engine:
   ("ready", device) once; then per run ("start", seq, facts), ("points", seq, last step, payload,
-  creator payload or None), ("control", seq, step, changes), ("end", seq, status, message,
+  creator payload or None), ("control", seq, step, changes, count): a batch applied from `step`,
+  answering `count` control messages in the order they came; ("end", seq, status, message,
   summary[, reason]). A points message carries its `metrics` event's data encoded here, once
   (events.encode_event): the web process or Redis only frames it, whoever follows the run.
 
@@ -49,7 +51,7 @@ from app.demos.artifacts import Artifact, ArtifactDamaged, ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 from app.demos.divergence import diverged
 from app.playground.events import encode_event
-from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
+from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
 # ... and at most this many a second per worker in all: with many runs each run's points go out
@@ -253,8 +255,13 @@ class Scheduler:
         if not force and now - self.last_poll < POLL_SECONDS:
             return
         self.last_poll = now
+        waiting: list[tuple | None] = []  # all that has come, so that live changes go as one batch
         while not self.exiting and self.conn.poll():
-            self.handle(self.conn.recv())
+            waiting.append(self.conn.recv())
+            if waiting[-1] is None:
+                break  # exit: nothing after it is read
+        for message in batched(waiting):
+            self.handle(message)
 
     def wait(self) -> None:
         """Nothing is due: sleep until the next paced step or a message.
@@ -421,11 +428,11 @@ class Scheduler:
         if kind == "stop":
             self.finish(run, *_STOPPED[message[2]])
         elif kind == "control":
-            changes = message[2]
+            changes, count = message[2], message[3]
             before = (run.runnable, run.pace)
             run.apply(changes)
             self.flush(run)  # the points before a change must precede its control event
-            self.conn.send(("control", seq, run.next_step, changes))
+            self.conn.send(("control", seq, run.next_step, shown_changes(changes), count))
             if (run.runnable, run.pace) != before:
                 self.schedule(run)  # resumed, paused, stepped once or re-paced: a new place in line
 
@@ -462,6 +469,25 @@ class Scheduler:
         self.ensure_started(run)
         self.flush(run)
         self.conn.send(("end", run.seq, status, message, summary or {}, reason))
+
+
+def batched(messages: list[tuple | None]) -> list[tuple | None]:
+    """The messages as the scheduler acts on them: each run's live changes that arrived together
+    become one ("control", seq, collapsed changes, count) where the first of them came."""
+    acted: list[tuple | None] = []
+    batches: dict[int, list[dict[str, Any]]] = {}  # seq -> its changes waiting, in the order they came
+    for message in messages:
+        if message is None or message[0] != "control":
+            acted.append(message)
+            continue
+        if message[1] not in batches:
+            batches[message[1]] = []
+            acted.append(message)  # the batch's place: filled in below
+        batches[message[1]].append(message[2])
+    return [
+        ("control", m[1], collapse(batches[m[1]]), len(batches[m[1]])) if m is not None and m[0] == "control" else m
+        for m in acted
+    ]
 
 
 def _pace(params: DemoParams) -> float:

@@ -114,6 +114,20 @@ def test_pause_single_step_and_resume(engine_client) -> None:
     assert changes == [{"paused": True}, {"step_once": True}, {"paused": False}]
 
 
+def test_live_changes_sent_during_one_step_apply_as_one_batch(tmp_path, backend) -> None:
+    """The same burst of PATCHes gives the same control events on both backends: sent while the
+    worker is inside a long step, they wait together and apply after it as one batch, one event
+    (the latest value of each field). A PATCH answers once its ack is overdue (here 0.05 s)."""
+    with running_app(tmp_path, **backend, workers=1, control_ack_seconds=0.05) as client:
+        run = start(client, steps=2, spin_ms=1000)  # each step burns a second of CPU
+        head = read_events(client, run["id"], limit=2)  # start and step 0's point: step 1 has begun
+        for change in ({"lr": 0.2}, {"lr": 0.3, "pace": 100}, {"lr": 0.4}):
+            assert client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=change).status_code == 200
+        events = head + read_events(client, run["id"], after=head[-1]["id"])
+    assert [e["data"] for e in events if e["event"] == "control"] == [{"step": 2, "changes": {"lr": 0.4, "pace": 100}}]
+    assert [p["lr"] for p in points_of(events)] == [0.1, 0.1] and events[-1]["data"]["status"] == "done"
+
+
 def stepped_by_hand(client) -> list[tuple[int, str, dict]]:
     """A run at the slowest pace (a step every 2 s) paused after its first step, stepped twice
     by hand around a live change, then cancelled: its events, every one of them fixed by the

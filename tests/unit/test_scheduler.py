@@ -12,7 +12,7 @@ from pydantic import Field
 
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Control, Demo, DemoParams
-from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
+from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
 from app.playground.worker import FLUSHES_PER_SECOND, TURN_SECONDS, Scheduler
 
 STEP_COST = 0.001  # seconds each step takes on the fake clock
@@ -229,3 +229,32 @@ def test_many_runs_send_their_points_in_fewer_bigger_batches() -> None:
     assert batches <= 2 * FLUSHES_PER_SECOND + runs  # each run's first point goes out at once
     scheduler.flush_all()
     assert all(count == pytest.approx(60, abs=1) for count in steps_by_run(conn).values())  # no point lost
+
+
+def test_changes_collapse_to_the_latest_value_of_each_field_and_the_sum_of_single_steps() -> None:
+    waiting = [{"lr": 0.1, "step_once": True}, {"lr": 0.2, "paused": True}, {"step_once": True}, {"paused": False}]
+    assert collapse(waiting) == {"lr": 0.2, "paused": False, "step_once": 2}
+    assert collapse([{"lr": 0.3}]) == {"lr": 0.3} and collapse([]) == {}
+    assert shown_changes({"paused": True, "step_once": 2}) == {"paused": True, "step_once": True}
+
+
+def test_live_changes_that_wait_together_apply_as_one_batch_answering_each() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, pace=100)
+    start(conn, 2, pace=100)
+    drive(scheduler, clock, 0.1)
+    burst = [{"lr": 0.2}, {"lr": 0.3, "pace": 50}, {"paused": True}, {"step_once": True}, {"step_once": True}]
+    conn.inbox += [("control", 1, changes) for changes in burst[:3]]
+    conn.inbox.append(("control", 2, {"lr": 0.5}))  # another run's change is its own batch
+    conn.inbox += [("control", 1, changes) for changes in burst[3:]]
+    scheduler.poll_messages(force=True)
+    scheduler.flush_all()
+    stepped = steps_by_run(conn)[1]
+    acks = [m for m in conn.sent if m[0] == "control"]
+    assert [(seq, changes, count) for _, seq, _, changes, count in acks] == [
+        (1, {"lr": 0.3, "pace": 50, "paused": True, "step_once": True}, 5),
+        (2, {"lr": 0.5}, 1),
+    ]
+    drive(scheduler, clock, 1.0)
+    scheduler.flush_all()
+    assert steps_by_run(conn)[1] == stepped + 2  # paused, then the two single steps asked for
