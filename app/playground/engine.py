@@ -85,6 +85,8 @@ class Run:
     """What only the worker may have (Demo.private_split); handed over and forgotten when it starts."""
     hidden: frozenset[str] = frozenset()
     """Event keys for the creator's eyes only (Demo.hidden_outputs); forgotten when the run ends."""
+    saved_events: int = 0
+    """How many of its events the store has while it runs (`_save_progress`)."""
 
     @property
     def finished(self) -> bool:
@@ -152,6 +154,7 @@ class Engine:
         self._tasks = [
             asyncio.create_task(self._every(self._idle_cancel_period(), self._cancel_unwatched)),
             asyncio.create_task(self._every(WATCHDOG_SECONDS, self._check_hung_steps)),
+            asyncio.create_task(self._every(self.settings.save_progress_seconds, self._save_progress)),
         ]
         self.accepting = True
 
@@ -517,6 +520,19 @@ class Engine:
                 getattr(self.store, method)(*args)
 
         return call
+
+    def _save_progress(self) -> None:
+        """Every active run's events since the last save, in one store write, so a crash keeps
+        each curve up to here (the store ends those runs at the next start). A save costs what is
+        new: the events themselves are never written twice while a run lasts."""
+        batch = []
+        for run in self.runs.values():
+            count = len(run.log.events)
+            if count > run.saved_events:
+                batch.append((run.record(), run.saved_events + 1, run.log.events[run.saved_events : count]))
+                run.saved_events = count
+        if batch:
+            self._write(self._store_call("save_progress", batch))
 
     def _write(self, call: Callable[[], None]) -> asyncio.Future:
         """A store write in the one writer thread; a failure is logged and reported by /healthz."""
