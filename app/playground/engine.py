@@ -35,6 +35,7 @@ from app.playground.interface import (
     DEAD_AFTER_BEATS,
     SERVER_STOPPED,
     SERVER_STOPPED_MESSAGE,
+    Budget,
     QueueFull,
     RunFinished,
     Seat,
@@ -85,6 +86,8 @@ class Run:
     """What only the worker may have (Demo.private_split); handed over and forgotten when it starts."""
     hidden: frozenset[str] = frozenset()
     """Event keys for the creator's eyes only (Demo.hidden_outputs); forgotten when the run ends."""
+    budget: Budget = field(kw_only=True)
+    """Its limits, stamped at admission: what the watchdog, the deadline and the worker apply."""
     saved_events: int = 0
     """How many of its events the store has while it runs (`_save_progress`)."""
 
@@ -297,18 +300,14 @@ class Engine:
         """A step that runs past the limit never gives control back: kill its worker. Between
         steps, a worker whose loop has not come round for DEAD_AFTER_BEATS heartbeats is frozen
         (stopped, or starved): kill it too, or its runs would stay `running` and take new ones."""
-        limit = min(self.settings.max_step_seconds, self.settings.max_run_seconds)
         silent_limit = DEAD_AFTER_BEATS * self.settings.heartbeat_seconds
         now = time.monotonic()
         for worker in list(self.workers):
             started, seq, beat = worker.watchdog[0], int(worker.watchdog[1]), worker.watchdog[2]
-            if started and now - started > limit:
-                hung = worker.runs.get(seq)
-                self._replace(
-                    worker,
-                    hung,
-                    f"one step of a run took longer than {limit:g} s and never gave control back, so it was stopped.",
-                )
+            stepping = worker.runs.get(seq)
+            budget = stepping.budget if stepping else Budget.of(self.settings)  # a run that has just ended
+            if started and now - started > budget.hung_after:
+                self._replace(worker, stepping, budget.hung_message())
             elif not started and worker.device is not None and now - beat > silent_limit:
                 self._replace(worker, why=f"it did not answer for over {silent_limit:g} s (frozen or stopped).")
         self._dispatch()
@@ -338,6 +337,7 @@ class Engine:
             self._seq,
             withheld=withheld,
             hidden=demo.hidden_outputs(withheld),
+            budget=Budget.of(self.settings),
         )
         self.runs[run.id] = run
         self._write(self._store_call("accept", run.record()))
@@ -372,12 +372,11 @@ class Engine:
         worker.runs[run.seq], run.worker = run, worker
         run.status = "running"
         run.started_at = time.monotonic()
-        cpu_budget = self.settings.max_run_seconds
-        trained = run.demo.trained(run.params, run.withheld)
-        worker.link.send(("run", run.seq, run.demo.name, trained, self.settings.max_steps, cpu_budget, run.hidden))
+        budget, trained = run.budget, run.demo.trained(run.params, run.withheld)
+        worker.link.send(("run", run.seq, run.demo.name, trained, budget.max_steps, budget.cpu_seconds, run.hidden))
         run.withheld = {}
         loop = asyncio.get_running_loop()
-        run.deadline = loop.call_later(self.settings.max_run_wall_seconds, self._on_wall_deadline, run)
+        run.deadline = loop.call_later(budget.wall_seconds, self._on_wall_deadline, run)
 
     def _on_wall_deadline(self, run: Run) -> None:
         if not run.finished and run.worker is not None:
@@ -582,7 +581,7 @@ class Engine:
         """Cancel runs nobody has watched for `idle_cancel_seconds`: a closed tab frees its slot."""
         now = time.monotonic()
         for run in list(self.runs.values()):
-            if run.clients == 0 and now - run.last_watched > self.settings.idle_cancel_seconds:
+            if run.clients == 0 and now - run.last_watched > run.budget.idle_seconds:
                 self._cancel(run.id)
 
 

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
 from app.demos.base import Demo
@@ -115,6 +116,47 @@ class Seat:
         if over_group:
             return ClassQuota.of(self.group_limit, retry_after)
         return (StudentLimit if self.student else ClientLimit).of(self.limit, retry_after)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The limits one run is held to, stamped into it when it is admitted, from the settings of
+    the process that admits it. Every process that handles the run later (the worker that trains
+    it, a replica that follows it) applies these, never its own settings: a replica and a worker
+    configured apart cannot disagree about a run."""
+
+    max_steps: int  # MODELTERMS_MAX_STEPS
+    cpu_seconds: float  # MODELTERMS_MAX_RUN_SECONDS: compute of its own steps
+    wall_seconds: float  # MODELTERMS_MAX_RUN_WALL_SECONDS, paused time included
+    step_seconds: float  # MODELTERMS_MAX_STEP_SECONDS: one step longer is hung
+    idle_seconds: float  # MODELTERMS_IDLE_CANCEL_SECONDS: unwatched this long, cancelled
+
+    @classmethod
+    def of(cls, settings: Settings) -> Budget:
+        return cls(
+            settings.max_steps,
+            settings.max_run_seconds,
+            settings.max_run_wall_seconds,
+            settings.max_step_seconds,
+            settings.idle_cancel_seconds,
+        )
+
+    @property
+    def hung_after(self) -> float:
+        """A step running longer than this never gives control back: its worker is stopped."""
+        return min(self.step_seconds, self.cpu_seconds)
+
+    def hung_message(self) -> str:
+        return (
+            f"one step of a run took longer than {self.hung_after:g} s and never gave control back, so it was stopped."
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Budget:
+        return cls(**json.loads(text))
 
 
 def seconds_left(

@@ -37,6 +37,7 @@ from app.playground.interface import (
     ACTIVE,
     CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
+    Budget,
     QueueFull,
     RunFinished,
     Seat,
@@ -67,6 +68,9 @@ REAP_LOCK_SECONDS = 10
 STORED_PAGE = 1000  # entries per XRANGE when a follower catches up
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # as submit makes them; anything else would name other keys
 WORKER_GONE = worker_stopped("it went silent (its host went away, or it was stopped or killed).")
+WAKE_SECONDS = 1.0
+"""A follower wakes at least this often (sooner for a run with a short idle budget): to keep its
+run marked as watched, and to notice that this replica stops."""
 LATE_WATCHES = 2
 """A watch that comes this many periods late (Redis frozen, the loop starved) starts contact anew."""
 
@@ -87,6 +91,7 @@ class RedisRun:
     control_token: str
     events: int
     queue_position: int | None
+    budget: Budget  # stamped at admission (the hash's `budget`): its idle limit is what followers keep
 
     @property
     def finished(self) -> bool:
@@ -106,9 +111,6 @@ class RedisEngine:
         self.redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
         self.scripts = {name: self.redis.register_script(source) for name, source in SCRIPTS.items()}
         self.accepting = False
-        self._idle_ms = max(1, int(settings.idle_cancel_seconds * 1000))
-        # Followers wake at least this often: to keep their run marked as watched, and to notice a stop.
-        self._wake_seconds = min(1.0, settings.idle_cancel_seconds / 4)
         self._stopping = asyncio.Event()
         self._followers = 0
         self._tail = Tail(self.redis, self.keys.wake(uuid.uuid4().hex[:12]))
@@ -137,7 +139,7 @@ class RedisEngine:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
-        deadline = time.monotonic() + self._wake_seconds + 1
+        deadline = time.monotonic() + WAKE_SECONDS + 1
         while self._followers and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         await self._tail.close()
@@ -285,8 +287,10 @@ class RedisEngine:
         fields["created"] = time.time()
         if withheld:
             fields["withheld"] = json.dumps(withheld)
-        settings = self.settings
-        args: ScriptArgs = [self.keys.prefix, run_id, seat.holder, settings.queue_size, seat.limit, self._idle_ms]
+        settings, budget = self.settings, Budget.of(self.settings)
+        fields["budget"] = budget.to_json()
+        idle_ms = _milliseconds(budget.idle_seconds)
+        args: ScriptArgs = [self.keys.prefix, run_id, seat.holder, settings.queue_size, seat.limit, idle_ms]
         args += [DISPATCH_MAXLEN, seat.group, seat.group_limit, *(x for pair in fields.items() for x in pair)]
         with _reachable():
             outcome, number = await self.scripts["admit"](keys=[], args=args)
@@ -295,7 +299,7 @@ class RedisEngine:
             raise seat.refusal(over_group, await self._retry_after(seat.group if over_group else seat.holder))
         if outcome == "full":
             raise QueueFull.of(number, settings.queue_size, await self._retry_after(None, ahead_of=number))
-        return RedisRun(run_id, demo, shown, params_raw, "queued", 0, {}, token, 0, number)
+        return RedisRun(run_id, demo, shown, params_raw, "queued", 0, {}, token, 0, number, budget)
 
     async def _retry_after(self, client: str | None, ahead_of: int = 0) -> int:
         """Retry-After from when the active runs (those of a seat's holder or group, or all of them
@@ -338,8 +342,20 @@ class RedisEngine:
             created = float(fields["created"])
             return StoredRun(run_id, fields["demo"], fields["status"], params, summary, created, finished, step, events)
         position = rank + 1 if rank is not None else None
+        # A run admitted by a replica older than budgets in the run record has none: ours, then.
+        budget = Budget.from_json(fields["budget"]) if "budget" in fields else Budget.of(self.settings)
         return RedisRun(
-            run_id, demo, params, fields["params"], fields["status"], step, summary, fields["token"], events, position
+            run_id,
+            demo,
+            params,
+            fields["params"],
+            fields["status"],
+            step,
+            summary,
+            fields["token"],
+            events,
+            position,
+            budget,
         )
 
     async def follow(self, run: RedisRun | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
@@ -356,7 +372,7 @@ class RedisEngine:
             return
         self._followers += 1
         try:
-            async for entry in self._live(run.id, key, after):
+            async for entry in self._live(run.id, key, after, run.budget.idle_seconds):
                 if entry is None:
                     yield None  # a keep-alive
                     continue
@@ -378,9 +394,13 @@ class RedisEngine:
         found = stream_entries(await self.redis.xrange(self.keys.creator(run_id), f"{number}-0", f"{number}-0"))
         return (found[0][1] if found else fields)["sse"].encode()
 
-    async def _live(self, run_id: str, key: str, after: int) -> AsyncIterator[tuple[int, dict[str, str]] | None]:
+    async def _live(
+        self, run_id: str, key: str, after: int, idle_seconds: float
+    ) -> AsyncIterator[tuple[int, dict[str, str]] | None]:
         """A running run's entries (n, fields) after `after`, each once and in order, and None when
-        a keep-alive is due. Marks the run as watched while it is followed."""
+        a keep-alive is due. Marks the run as watched while it is followed, for `idle_seconds` (its
+        budget's) at a time."""
+        idle_ms, wake_seconds = _milliseconds(idle_seconds), min(WAKE_SECONDS, idle_seconds / 4)
         last = after
         async for number, fields in self._stored(key, after):
             last = number
@@ -392,11 +412,11 @@ class RedisEngine:
                     yield number, fields
             quiet_since, watched_at = time.monotonic(), 0.0
             while not self._stopping.is_set():
-                if time.monotonic() - watched_at >= self._wake_seconds:
-                    await self.redis.set(self.keys.watched(run_id), 1, px=self._idle_ms)
+                if time.monotonic() - watched_at >= wake_seconds:
+                    await self.redis.set(self.keys.watched(run_id), 1, px=idle_ms)
                     watched_at = time.monotonic()
                 try:
-                    entries = await asyncio.wait_for(news.get(), self._wake_seconds)
+                    entries = await asyncio.wait_for(news.get(), wake_seconds)
                 except TimeoutError:
                     entries = []
                 if isinstance(entries, RedisError):
@@ -460,6 +480,11 @@ class RedisEngine:
         args: ScriptArgs = [self.keys.prefix, run_id, end, time.time(), *self._keep]
         with _reachable():
             await self.scripts["cancel"](keys=[], args=args)
+
+
+def _milliseconds(seconds: float) -> int:
+    """A TTL for Redis: whole milliseconds, at least one."""
+    return max(1, int(seconds * 1000))
 
 
 @contextlib.contextmanager

@@ -4,7 +4,8 @@ replicas and workers (Redis runs one script at a time).
 
 Keys, under the prefix `p` (setting `redis_prefix`):
   p:run:<id>            hash: demo, params (JSON), client, token, status, step, events (count),
-                        summary (JSON), created, finished, worker, order
+                        summary (JSON), created, finished, worker, order, budget (JSON: the
+                        run's limits, stamped at admission, interface.Budget)
   p:run:<id>:events     stream of the run's events, entry id `<n>-0` for event n: fields `type`
                         and `sse` (the encoded frame), so `Last-Event-ID: n` is `XREAD ... n-0`
   p:run:<id>:creator    stream of the frames for the run's creator alone (Demo.creator_only): entry
@@ -210,7 +211,7 @@ return {'ok', redis.call('ZRANK', prefix .. ':queued', id) + 1}
 """
 
 # ARGV: prefix, id, worker, now. The one place a run changes hands: a run is claimed at most once.
-# Returns {demo, params} or false (cancelled or ended before a worker got to it).
+# Returns {demo, params, withheld, budget} or false (cancelled or ended before a worker got to it).
 CLAIM = """
 local id, worker = ARGV[2], ARGV[3]
 local key = run_key(id)
@@ -218,7 +219,7 @@ if redis.call('HGET', key, 'status') ~= 'queued' then return false end
 redis.call('HSET', key, 'status', 'running', 'worker', worker, 'started', ARGV[4])
 redis.call('ZREM', prefix .. ':queued', id)
 redis.call('SADD', prefix .. ':worker:' .. worker .. ':runs', id)
-local claimed = redis.call('HMGET', key, 'demo', 'params', 'withheld')
+local claimed = redis.call('HMGET', key, 'demo', 'params', 'withheld', 'budget')
 redis.call('HDEL', key, 'withheld')
 return claimed
 """

@@ -38,7 +38,7 @@ from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.events import encode_data, encode_event
-from app.playground.interface import DEAD_AFTER_BEATS, worker_stopped
+from app.playground.interface import DEAD_AFTER_BEATS, Budget, worker_stopped
 from app.playground.redis_outbox import Command, Outbox
 from app.playground.redis_schema import (
     DISPATCH_MAXLEN,
@@ -71,6 +71,7 @@ class Claimed:
     demo: str
     params: dict[str, Any]  # as shown (Demo.shown): the scheduler has the ones it trains on
     started: float  # monotonic, for the wall-time limit
+    budget: Budget  # stamped by the replica that admitted it: applied here, whatever our settings say
     step: int = 0
     paused: bool = False
     stopping: bool = False  # a timeout stop has been asked for
@@ -234,7 +235,7 @@ class RedisConn:
         self.redis.xack(self.keys.dispatch, GROUP, entry_id)
         if not claimed:
             return  # cancelled while queued, or already taken after a reclaim
-        demo, shown_raw, withheld_raw = claimed
+        demo, shown_raw, withheld_raw, budget_raw = claimed
         if demo not in self.demos:  # a web replica of another version: say so, never crash
             message = f"The worker that took this run has no demo '{demo}' (it runs another version)."
             _, end = encode_data(end_data("failed", message, 0, {}))
@@ -245,10 +246,11 @@ class RedisConn:
         withheld = json.loads(withheld_raw or "{}")
         params = self.demos[demo].trained(shown, withheld)
         hidden = self.demos[demo].hidden_outputs(withheld)
-        self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic(), hidden=hidden)
+        # A run admitted by a replica older than budgets in the run record has none: ours, then.
+        budget = Budget.from_json(budget_raw) if budget_raw else Budget.of(self.settings)
+        self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic(), budget, hidden=hidden)
         self.seqs[run_id] = self._seq
-        settings = self.settings
-        self.inbox.append(("run", self._seq, demo, params, settings.max_steps, settings.max_run_seconds, hidden))
+        self.inbox.append(("run", self._seq, demo, params, budget.max_steps, budget.cpu_seconds, hidden))
 
     def _on_control(self, fields: dict[str, str]) -> None:
         seq = self.seqs.get(fields["run"])
@@ -261,9 +263,9 @@ class RedisConn:
             self.inbox.append(("control", seq, json.loads(fields["changes"])))
 
     def _check_deadlines(self) -> None:
-        limit = time.monotonic() - self.settings.max_run_wall_seconds
+        now = time.monotonic()
         for seq, run in self.runs.items():
-            if run.started < limit and not run.stopping:
+            if now - run.started > run.budget.wall_seconds and not run.stopping:
                 run.stopping = True
                 self.inbox.append(("stop", seq, "timeout"))
 
@@ -326,11 +328,12 @@ class RedisConn:
 
     def _check_hung(self) -> None:
         """From the heartbeat thread: a step past the limit will never give control back."""
-        limit = min(self.settings.max_step_seconds, self.settings.max_run_seconds)
         started, seq = self.watchdog[0], int(self.watchdog[1])
-        if not started or time.monotonic() - started <= limit:
+        stepping = self.runs.get(seq)
+        budget = stepping.budget if stepping else Budget.of(self.settings)  # a run that has just ended
+        if not started or time.monotonic() - started <= budget.hung_after:
             return
-        why = f"one step of a run took longer than {limit:g} s and never gave control back, so it was stopped."
+        why = budget.hung_message()
         self.outgoing = []  # what the stuck main thread had queued is dropped
         for other in list(self.runs):
             status, message = ("timeout", why) if other == seq else ("failed", worker_stopped(why))

@@ -11,10 +11,11 @@ import redis
 from fastapi.testclient import TestClient
 
 from app.playground.engine import Engine
+from app.playground.interface import Budget
 from app.playground.redis_engine import RedisEngine
 from app.playground.redis_schema import GROUP, SCRIPTS, Keys
 from app.playground.redis_worker import HUNG_EXIT_CODE, RedisConn
-from tests.conftest import make_app, make_settings, read_events
+from tests.conftest import make_app, make_settings, points_of, read_events
 from tests.support import cluster
 
 
@@ -60,8 +61,10 @@ def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_
         # The doomed worker reads both from the queue, claims the first, and dies before the second.
         read = sync.xreadgroup(GROUP, "doomed", {keys.dispatch: ">"}, count=2)
         assert [fields["run"] for _, fields in read[0][1]] == [first.id, second.id]
-        # demo, params and what is withheld from the run's record (nothing here)
-        assert claim(keys=[], args=[keys.prefix, first.id, "doomed", 0]) == ["counter", '{"steps": 5}', None]
+        # demo, params, what is withheld from the run's record (nothing here), the budget stamped at admission
+        claimed = claim(keys=[], args=[keys.prefix, first.id, "doomed", 0])
+        assert claimed[:3] == ["counter", '{"steps": 5}', None]
+        assert Budget.from_json(claimed[3]) == Budget.of(settings)
         assert claim(keys=[], args=[keys.prefix, first.id, "other", 0]) is None  # never twice
         cluster.wait_until(lambda: not sync.exists(keys.alive("doomed")), 5, "the heartbeat to expire")
         for _ in range(100):  # a replica reaps once it has heard Redis for three beats without a break
@@ -122,9 +125,26 @@ def test_a_worker_rides_out_a_redis_restart(tmp_path, redis_url) -> None:
             training.close()  # its SIGTERM while Redis is up, so it deregisters
 
 
+def test_a_worker_applies_the_budget_the_admitting_replica_stamped_not_its_own(tmp_path, redis_url) -> None:
+    """Budgets are stamped into the run when it is admitted: a worker whose own settings say 5
+    steps and half an hour applies the admitting replica's 25 steps and 1 s of wall time."""
+    replica = make_settings(tmp_path, redis_url=redis_url, max_steps=25, max_run_wall_seconds=1.0)
+    worker = make_settings(tmp_path, redis_url=redis_url, max_steps=5)
+    with cluster.forked_workers(worker, 1), TestClient(make_app(replica)) as client:
+        capped = client.post("/api/demos/counter/runs", json={"steps": 1000}).json()
+        events = read_events(client, capped["id"])
+        assert len(points_of(events)) == 25 and "budget of 25 steps" in events[-1]["data"]["message"]
+        slow = client.post("/api/demos/counter/runs", json={"steps": 20, "pace": 10}).json()  # 2 s at its pace
+        end = read_events(client, slow["id"])[-1]["data"]
+        assert end["status"] == "timeout" and "wall-time limit" in end["message"] and 5 <= end["step"] < 19
+
+
 def test_a_hung_step_times_out_its_run_fails_its_neighbours_and_the_worker_exits(tmp_path, redis_url) -> None:
+    """The hung-step limit is the run's own, stamped by the replica (1.5 s of compute), not the
+    worker's (its default, 120 s)."""
     settings = make_settings(tmp_path, redis_url=redis_url, max_run_seconds=1.5)
-    with cluster.forked_workers(settings, 1) as (worker,), TestClient(make_app(settings)) as client:
+    worker_settings = make_settings(tmp_path, redis_url=redis_url)
+    with cluster.forked_workers(worker_settings, 1) as (worker,), TestClient(make_app(settings)) as client:
         neighbour = client.post("/api/demos/counter/runs", json={"steps": 100_000, "pace": 20}).json()
         read_events(client, neighbour["id"], limit=1)
         hung = client.post("/api/demos/counter/runs", json={"steps": 100, "block_at": 3}).json()
