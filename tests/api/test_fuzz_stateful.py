@@ -133,10 +133,14 @@ def test_a_thousand_stateful_calls_make_no_5xx_and_fit_the_schema(backend: str, 
     assert not failures, "\n".join(failures)
     assert sum(tally.values()) >= 1000, dict(tally)
     # The calls do what a reader does: runs start, change live, are read, cancelled and scripted.
-    # (Live changes succeed least: most reach a run still queued, which takes no pause, or one
-    # that ended; 10 to 34 of them were answered 200 a run.)
-    for done in (("POST start", 201), ("PATCH run", 200), ("GET run", 200), ("DELETE run", 200), ("GET script", 200)):
+    for done in (("POST start", 201), ("GET run", 200), ("DELETE run", 200), ("GET script", 200)):
         assert tally[done] >= 5, (done, dict(tally))
+    # A live change that passes validation and the token reaches its run, which takes it (200) or
+    # refuses it for the state it is in (409: ended, or queued and asked to pause). Which of the
+    # two depends on how far the run got, so on the machine's load: 4 to 34 of the same sequences
+    # were answered 200 (4 in a CI run at load 2), 17 to 60 answered 409. Together they show the
+    # fuzzer gets past the checks into the run's own state, whatever the timing.
+    assert tally["PATCH run", 200] + tally["PATCH run", 409] >= 5, dict(tally)
 
 
 def main(sequences: int) -> None:
