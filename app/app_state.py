@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from app.classes.store import ClassStore
     from app.demos.base import Demo
     from app.glossary.site import Site
-    from app.playground.interface import RunEngine
-    from app.playground.panel import PanelRenderer
+    from app.playground.core.interface import RunEngine
+    from app.playground.http.panel import PanelRenderer
     from app.settings import Settings
 
 

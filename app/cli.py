@@ -30,7 +30,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from app.app_state import app_state
     from app.main import ContentError, create_app
-    from app.playground.store import RunStore, StoreError
+    from app.playground.embedded.store import RunStore, StoreError
     from app.server import LOG_CONFIG, connection_limit, guarded_http
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
@@ -129,7 +129,7 @@ def worker(args: argparse.Namespace) -> int:
         return 2
     if prepare(args) != 0:
         return 1
-    from app.playground.redis_worker import run_worker
+    from app.playground.redis.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return run_worker(settings, args.id)

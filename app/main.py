@@ -27,13 +27,13 @@ from app.glossary.previews import router as previews_router
 from app.glossary.routes import not_found_page
 from app.glossary.routes import router as glossary_router
 from app.glossary.site import Site, build_site
+from app.glossary.tools.calculator import router as calculator_router
 from app.openapi import schema_builder
-from app.playground.calculator import router as calculator_router
-from app.playground.embed import router as embed_router
-from app.playground.interface import RunEngine, Unavailable
-from app.playground.panel import PanelRenderer, panel_renderer
-from app.playground.routes import router as playground_router
-from app.playground.script_route import router as script_router
+from app.playground.core.interface import RunEngine, Unavailable
+from app.playground.http.embed import router as embed_router
+from app.playground.http.panel import PanelRenderer, panel_renderer
+from app.playground.http.routes import router as playground_router
+from app.playground.http.script_route import router as script_router
 from app.settings import Settings, get_settings
 from app.web import (
     STATIC,
@@ -187,10 +187,10 @@ def readiness(health: dict, settings: Settings) -> list[str]:
 def make_engine(settings: Settings) -> RunEngine[Any]:
     """The embedded engine by default; with a Redis URL, the stateless Redis backend."""
     if settings.redis_url:
-        from app.playground.redis_engine import RedisEngine
+        from app.playground.redis.engine import RedisEngine
 
         return RedisEngine(settings)
-    from app.playground.engine import Engine
+    from app.playground.embedded.engine import Engine
 
     return Engine(settings)
 

@@ -11,7 +11,7 @@ or its connections without doing anything. `GuardedHttp` bounds all three:
   (the client's window is shut: an event stream nobody reads), is dropped, which ends the
   stream and frees its buffers.
 
-Request bodies have their own deadline where they are read (app.playground.routes), since a
+Request bodies have their own deadline where they are read (app.playground.http.routes), since a
 body is read by the app, not by the protocol.
 """
 

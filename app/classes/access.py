@@ -13,7 +13,7 @@ from app.app_state import app_state
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import ClassStore
 from app.classes.tokens import CODE, normal_code, split_student_token, token_hash, token_matches
-from app.playground.interface import Seat
+from app.playground.core.interface import Seat
 
 STUDENT_HEADER = "X-ModelTerms-Student"
 STUDENT_COOKIE = "modelterms_student"

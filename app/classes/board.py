@@ -25,8 +25,8 @@ from typing import Any
 from app.classes.records import ClassRecord, ClassRun
 from app.classes.store import ClassStore
 from app.demos.base import Demo
-from app.playground.events import KEEPALIVE_SECONDS, encode_data
-from app.playground.interface import RunEngine
+from app.playground.core.events import KEEPALIVE_SECONDS, encode_data
+from app.playground.core.interface import RunEngine
 
 POINTS_PER_RUN = 200
 """About as many points as a board's chart shows a run with: a 10,000-step run sends every 50th."""

@@ -28,7 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from app.classes.attempts import WINDOW_SECONDS, WRONG_CODES
 from app.classes.records import ClassRecord, ClassRun, Student
 from app.classes.store import KEEP_ENDED_SECONDS
-from app.playground.interface import Unavailable
+from app.playground.core.interface import Unavailable
 
 log = logging.getLogger("modelterms.classes")
 

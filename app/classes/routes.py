@@ -34,7 +34,7 @@ from app.classes.tokens import (
     token_matches,
 )
 from app.glossary.routes import SiteDep
-from app.playground.routes import EngineDep, client_address, read_json_object, unprocessable
+from app.playground.http.routes import EngineDep, client_address, read_json_object, unprocessable
 
 router = APIRouter(tags=["classes"])
 M = TypeVar("M", bound=BaseModel)

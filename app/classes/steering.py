@@ -19,9 +19,9 @@ from app.classes.records import ClassRecord
 from app.classes.routes import parse_body
 from app.classes.tokens import normal_code
 from app.glossary.routes import SiteDep
-from app.playground.events import KEEPALIVE_SECONDS, encode_data
-from app.playground.interface import StoredRun
-from app.playground.routes import EngineDep, read_json_object, unprocessable
+from app.playground.core.events import KEEPALIVE_SECONDS, encode_data
+from app.playground.core.interface import StoredRun
+from app.playground.http.routes import EngineDep, read_json_object, unprocessable
 
 router = APIRouter(tags=["classes"])
 POLL_SECONDS = 1.0  # how soon a student's panel sees what the teacher set (read from the store)

@@ -19,7 +19,7 @@ from app.ml.own_text import PLACEHOLDER, SAME_AS
 MIN_CHARS = 500
 MAX_CHARS = 16_000
 """The limit on a POST's body is sized for the longest text in its longest form, every character
-escaped as JSON may escape it (app.playground.routes.MAX_BODY_BYTES)."""
+escaped as JSON may escape it (app.playground.http.routes.MAX_BODY_BYTES)."""
 MAX_DISTINCT_CHARS = 500
 """Each character is a row of the model's input and output layers: 3,000 of them (Chinese, say)
 make a default pretraining run take 25 s of CPU instead of 11 s; 500 keep it near 13 s."""

@@ -7,7 +7,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from app.playground.routes import forwarded_client
+from app.playground.http.routes import forwarded_client
 from app.settings import Settings
 from tests.conftest import auth, make_app, make_settings, read_events, running_app
 from tests.support.artifacts import BUILDS_LOG, FAIL_NEXT

@@ -15,7 +15,7 @@ from contextlib import closing
 
 import httpx
 
-from app.playground.engine import Engine
+from app.playground.embedded.engine import Engine
 from app.settings import ROOT
 from tests.api.test_selfhost import (
     BIN,

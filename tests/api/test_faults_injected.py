@@ -18,8 +18,8 @@ import httpx
 import redis
 from fastapi.testclient import TestClient
 
-from app.playground.redis_engine import RedisEngine
-from app.playground.redis_schema import Keys
+from app.playground.redis.engine import RedisEngine
+from app.playground.redis.schema import Keys
 from tests.api.test_selfhost import iter_events, serving, start_run
 from tests.conftest import make_app, make_settings, points_of, read_events, running_app
 from tests.support import cluster

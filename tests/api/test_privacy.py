@@ -9,7 +9,7 @@ import json
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
-from app.playground.routes import CREATOR_COOKIE
+from app.playground.http.routes import CREATOR_COOKIE
 from tests.api.test_own_text import POEM, redis_values
 from tests.conftest import auth, parse_sse, read_events
 

@@ -10,11 +10,11 @@ import time
 import redis
 from fastapi.testclient import TestClient
 
-from app.playground.engine import Engine
-from app.playground.interface import Budget
-from app.playground.redis_engine import RedisEngine
-from app.playground.redis_schema import GROUP, SCRIPTS, Keys
-from app.playground.redis_worker import HUNG_EXIT_CODE, RedisConn
+from app.playground.core.interface import Budget
+from app.playground.embedded.engine import Engine
+from app.playground.redis.engine import RedisEngine
+from app.playground.redis.schema import GROUP, SCRIPTS, Keys
+from app.playground.redis.worker import HUNG_EXIT_CODE, RedisConn
 from tests.conftest import make_app, make_settings, points_of, read_events
 from tests.support import cluster
 

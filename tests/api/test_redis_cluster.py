@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 
-from app.playground.redis_schema import Keys
+from app.playground.redis.schema import Keys
 from app.settings import Settings
 from tests.conftest import auth, make_settings, parse_sse, points_of, read_events
 from tests.support import cluster

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
+from app.playground.core.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE
 from tests.conftest import auth, points_of, read_events, running_app
 
 

@@ -592,7 +592,7 @@ def serve_as_another_user(data: Path, stderr: Path) -> tuple[int, int]:
     (root writes any folder): (its uid, its exit status). A fork reads no code from disk once what
     it imports is imported here (the virtual environment may live in root's home, closed to nobody)."""
     uid = NOBODY if os.geteuid() == 0 else os.geteuid()
-    for module in ("uvicorn", "app.server", "app.playground.store"):  # `serve` imports them when it runs
+    for module in ("uvicorn", "app.server", "app.playground.embedded.store"):  # `serve` imports them when it runs
         importlib.import_module(module)
     child = os.fork()
     if child == 0:  # pragma: no cover - the child reports through its exit status and stderr

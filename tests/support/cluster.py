@@ -20,9 +20,9 @@ from pathlib import Path
 
 import redis
 
-from app.playground.redis_schema import Keys
-from app.playground.redis_worker import run_worker
-from app.playground.worker import process_context
+from app.playground.core.scheduler import process_context
+from app.playground.redis.schema import Keys
+from app.playground.redis.worker import run_worker
 from app.settings import ROOT, Settings
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"

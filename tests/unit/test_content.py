@@ -9,7 +9,7 @@ import pytest
 
 from app.demos import load_demos
 from app.glossary.content import load_glossary
-from app.playground.panel import controls
+from app.playground.http.panel import controls
 from app.settings import ROOT
 from tests.support.content import write_category, write_term
 

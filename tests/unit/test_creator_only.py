@@ -4,7 +4,7 @@ the event written out by hand."""
 from __future__ import annotations
 
 from app.demos import load_demos
-from app.playground.events import Event, for_creator
+from app.playground.core.events import Event, for_creator
 
 HIDDEN = frozenset({"prompt", "sample"})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from app.playground.events import Event, EventLog, encode_event
+from app.playground.core.events import Event, EventLog, encode_event
 
 HIDDEN = frozenset({"sample"})
 POINTS = [

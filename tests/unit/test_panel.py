@@ -6,7 +6,7 @@ import pytest
 
 from app.demos import load_demos
 from app.demos.base import Chart
-from app.playground.panel import controls, demo_json, help_text
+from app.playground.http.panel import controls, demo_json, help_text
 
 
 def by_name(demo: str) -> dict:

@@ -44,7 +44,7 @@ def test_every_demo_builds_a_script_that_compiles_and_carries_the_run(name: str)
     assert replay["machine_metrics"] == sorted(demo.machine_metrics)
     modules = assignment_keys(script, "MODULES")
     assert demo.train.partition(":")[0] in modules and "app.playground.reproduce.runtime" in modules
-    assert not any(m.startswith(("app.glossary", "app.playground.routes")) for m in modules)
+    assert not any(m.startswith(("app.glossary", "app.playground.http.routes")) for m in modules)
     header = ast.get_docstring(ast.parse(script))
     for artifact in demo.artifacts:
         assert artifact.filename in header and SERVER_SHA256 in header

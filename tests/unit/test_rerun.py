@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.demos import load_demos
-from app.playground.rerun import rerun_url, share_value
+from app.playground.http.rerun import rerun_url, share_value
 
 
 def test_values_are_written_as_the_share_link_writes_them() -> None:

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Control, Demo, DemoParams
-from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
-from app.playground.worker import FLUSHES_PER_SECOND, TURN_SECONDS, Scheduler
+from app.playground.core.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
+from app.playground.core.scheduler import FLUSHES_PER_SECOND, TURN_SECONDS, Scheduler
 
 STEP_COST = 0.001  # seconds each step takes on the fake clock
 

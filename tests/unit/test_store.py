@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.playground.events import Event
-from app.playground.store import RunStore, StoredRun, StoreError
+from app.playground.core.events import Event
+from app.playground.embedded.store import RunStore, StoredRun, StoreError
 from app.settings import ROOT
 from app.sqlite_file import FileInUse, open_private
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.demos.base import Demo
-from app.playground.interface import CONTROL_FIELDS  # live changes that steer the engine, not the training
+from app.playground.core.interface import CONTROL_FIELDS  # live changes that steer the engine, not the training
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-// What an embed page's URL asks for (see app/playground/embed.py): `hide=steps,seed` hides those
+// What an embed page's URL asks for (see app/playground/http/embed.py): `hide=steps,seed` hides those
 // controls, `controls=lr` shows only those, `autoplay=1` starts a run at once. Pure, no DOM.
 
 const list = (text) => (text || "").split(",").map((s) => s.trim()).filter(Boolean);

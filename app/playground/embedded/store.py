@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.playground.events import Event, finite_json
-from app.playground.interface import ACTIVE, StoredRun
+from app.playground.core.events import Event, finite_json
+from app.playground.core.interface import ACTIVE, StoredRun
 from app.sqlite_file import FileInUse, open_private
 
 log = logging.getLogger("modelterms.store")

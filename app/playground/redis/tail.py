@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from app.playground.redis_schema import StreamReads, stream_batches
+from app.playground.redis.schema import StreamReads, stream_batches
 
 log = logging.getLogger("modelterms.redis")
 
@@ -28,7 +28,7 @@ RETRY_SECONDS = 0.5  # after a failed XREAD (Redis unreachable): the followers a
 
 
 def entry_number(entry_id: str) -> int:
-    """Event n is entry `n-0` (see redis_schema)."""
+    """Event n is entry `n-0` (see app.playground.redis.schema)."""
     return int(entry_id.partition("-")[0])
 
 

@@ -17,7 +17,7 @@ from app.classes.access import joined_student
 from app.demos._own_text import MAX_CHARS
 from app.demos.base import Demo
 from app.glossary.routes import SiteDep
-from app.playground.interface import (
+from app.playground.core.interface import (
     CONTROL_FIELDS,
     ActiveRun,
     Refused,
@@ -26,8 +26,8 @@ from app.playground.interface import (
     ShuttingDown,
     StoredRun,
 )
-from app.playground.panel import demo_json
-from app.playground.rerun import rerun_url
+from app.playground.http.panel import demo_json
+from app.playground.http.rerun import rerun_url
 from app.settings import Settings
 from app.web import describe_errors
 

@@ -14,10 +14,10 @@ from fastapi.responses import FileResponse, Response
 from app.app_state import app_state
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
-from app.playground.interface import ActiveRun, RunEngine, StoredRun
+from app.playground.core.interface import ActiveRun, RunEngine, StoredRun
+from app.playground.http.routes import EngineDep, find_run
 from app.playground.reproduce.bundle import Conflict, build_script, script_name
 from app.playground.reproduce.record import record_from_frames
-from app.playground.routes import EngineDep, find_run
 
 router = APIRouter()
 

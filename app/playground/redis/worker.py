@@ -1,10 +1,10 @@
 """`modelterms worker`: the Redis backend's training process, on any host, CPU or GPU.
 
-It runs the embedded engine's own `Scheduler` (app.playground.worker: many runs, their steps
+It runs the embedded engine's own `Scheduler` (app.playground.core.scheduler: many runs, their steps
 interleaved) and gives it, in place of the engine's Pipe, a `RedisConn` that speaks the same tuple
 messages: dispatch and control stream entries become the Scheduler's incoming messages; its
 outgoing messages become events (one script each, so numbering stays atomic) and hash updates,
-queued once per poll for a sender thread (app.playground.redis_outbox), and a reader thread blocks
+queued once per poll for a sender thread (app.playground.redis.outbox), and a reader thread blocks
 on the streams: the steps never wait on Redis. The blocking redis client lives here; the web uses
 the asyncio one.
 
@@ -37,10 +37,11 @@ from redis.exceptions import ResponseError
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
-from app.playground.events import encode_data, encode_event
-from app.playground.interface import DEAD_AFTER_BEATS, Budget, worker_stopped
-from app.playground.redis_outbox import Command, Outbox
-from app.playground.redis_schema import (
+from app.playground.core.events import encode_data, encode_event
+from app.playground.core.interface import DEAD_AFTER_BEATS, Budget, worker_stopped
+from app.playground.core.scheduler import Scheduler, warm_up
+from app.playground.redis.outbox import Command, Outbox
+from app.playground.redis.schema import (
     DISPATCH_MAXLEN,
     GROUP,
     SCRIPTS,
@@ -50,7 +51,6 @@ from app.playground.redis_schema import (
     end_data,
     stream_batches,
 )
-from app.playground.worker import Scheduler, warm_up
 from app.settings import Settings
 
 BLOCK_SECONDS = 0.5  # the longest one read or wait blocks: a SIGTERM is noticed this soon

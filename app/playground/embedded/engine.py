@@ -2,7 +2,7 @@
 prepared artifacts, event logs and storage.
 
 Everything here runs on the web server's event loop (every state change happens there) and
-never imports torch; the workers (app.playground.worker) do the training. Each worker's pipe is
+never imports torch; the workers (app.playground.core.scheduler) do the training. Each worker's pipe is
 read and written by two small threads (`WorkerLink`) with blocking calls, and what they receive is
 handed to the loop: a worker busy inside a long step can never block the loop, and the pipe is
 never switched to non-blocking mode (uvloop's `add_reader` does that, and a message bigger than
@@ -28,8 +28,8 @@ from typing import Any
 
 from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
-from app.playground.events import Event, EventLog
-from app.playground.interface import (
+from app.playground.core.events import Event, EventLog
+from app.playground.core.interface import (
     ACTIVE,
     CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
@@ -45,10 +45,10 @@ from app.playground.interface import (
     seconds_left,
     worker_stopped,
 )
-from app.playground.link import WorkerLink
-from app.playground.preparing import Preparation
-from app.playground.store import RunStore
-from app.playground.worker import process_context, worker_main
+from app.playground.core.scheduler import process_context, worker_main
+from app.playground.embedded.link import WorkerLink
+from app.playground.embedded.preparing import Preparation
+from app.playground.embedded.store import RunStore
 from app.settings import Settings
 
 WATCHDOG_SECONDS = 0.25

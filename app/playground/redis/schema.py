@@ -37,7 +37,7 @@ from typing import cast
 
 from redis.typing import EncodableT, KeyT, StreamIdT
 
-from app.playground.interface import ACTIVE
+from app.playground.core.interface import ACTIVE
 
 GROUP = "workers"
 DISPATCH_MAXLEN = 100_000  # approximate: acknowledged entries are history only
@@ -180,7 +180,7 @@ end
 
 # ARGV: prefix, id, client, queue_size, per_client, idle_ms, dispatch maxlen, group, per_group,
 # then the run hash's field/value pairs. `client` is the seat's holder (an address or a student),
-# `group` its class or '' (Seat in app.playground.interface); both count in p:clients.
+# `group` its class or '' (Seat in app.playground.core.interface); both count in p:clients.
 # Capacity is the sum over live workers, read here so that no replica admits on a stale view.
 # Returns {'ok', position} or {'client', n} or {'group', n} or {'full', capacity}.
 ADMIT = """

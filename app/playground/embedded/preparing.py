@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from app.demos.artifacts import Artifact, ArtifactStore
 
 if TYPE_CHECKING:
-    from app.playground.worker import ProcessContext
+    from app.playground.core.scheduler import ProcessContext
 
 PROGRESS_SECONDS = 0.25  # progress reaches the runs at most four times a second
 BUILDER_NICENESS = 5

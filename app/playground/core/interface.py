@@ -1,6 +1,6 @@
 """What the HTTP layer needs from a run engine. Two backends satisfy it: the embedded engine
-(app.playground.engine: worker processes on this machine, SQLite) and the Redis backend
-(app.playground.redis_engine: stateless web replicas, `modelterms worker` processes on any host).
+(app.playground.embedded.engine: worker processes on this machine, SQLite) and the Redis backend
+(app.playground.redis.engine: stateless web replicas, `modelterms worker` processes on any host).
 """
 
 from __future__ import annotations

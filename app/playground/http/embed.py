@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse
 
 from app.app_state import app_state
 from app.glossary.routes import SiteDep
-from app.playground.interface import StoredRun
-from app.playground.routes import DemoDep, EngineDep, find_run, run_json
+from app.playground.core.interface import StoredRun
+from app.playground.http.routes import DemoDep, EngineDep, find_run, run_json
 from app.settings import Settings
 from app.web import content_security_policy
 

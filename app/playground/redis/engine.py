@@ -3,7 +3,7 @@ atomic across replicas), reads any run's state from its hash, follows any run's 
 (stored entries by XRANGE, then one blocking XREAD for all followed streams, so `Last-Event-ID`
 resumes on any replica), and sends live changes and cancels to the worker training the run
 through that worker's control stream. `modelterms worker` processes
-(app.playground.redis_worker) do the training; the layout is in app.playground.redis_schema.
+(app.playground.redis.worker) do the training; the layout is in app.playground.redis.schema.
 
 Every replica also keeps watch, once a period: a worker whose heartbeat has expired is reaped
 (its runs end `failed`, saying why; runs it had taken from the queue but not yet claimed go back
@@ -32,8 +32,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.demos import load_demos
 from app.demos.base import Demo
-from app.playground.events import KEEPALIVE_SECONDS, encode_data
-from app.playground.interface import (
+from app.playground.core.events import KEEPALIVE_SECONDS, encode_data
+from app.playground.core.interface import (
     ACTIVE,
     CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
@@ -48,7 +48,7 @@ from app.playground.interface import (
     seconds_left,
     worker_stopped,
 )
-from app.playground.redis_schema import (
+from app.playground.redis.schema import (
     DISPATCH_MAXLEN,
     GROUP,
     SCRIPTS,
@@ -59,7 +59,7 @@ from app.playground.redis_schema import (
     members,
     stream_entries,
 )
-from app.playground.redis_tail import Tail, entry_number
+from app.playground.redis.tail import Tail, entry_number
 from app.settings import Settings
 
 ESTIMATE_SECONDS = 1.0
@@ -360,7 +360,7 @@ class RedisEngine:
 
     async def follow(self, run: RedisRun | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
         """Event n is stream entry n-0: everything stored after `after` (XRANGE), then the live
-        tail through this replica's one XREAD for all followed streams (app.playground.redis_tail).
+        tail through this replica's one XREAD for all followed streams (app.playground.redis.tail).
         Ends at the run's `end` event, or without it when this replica stops or Redis is lost
         (the client reconnects with Last-Event-ID, to any replica). `creator`: an entry marked
         `creator` is read from the run's creator stream instead, while the run lasts."""

@@ -50,8 +50,8 @@ from app.demos import load_demos
 from app.demos.artifacts import Artifact, ArtifactDamaged, ArtifactStore
 from app.demos.base import Demo, DemoParams, InlineControl, Point
 from app.demos.divergence import diverged
-from app.playground.events import encode_event
-from app.playground.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
+from app.playground.core.events import encode_event
+from app.playground.core.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
 # ... and at most this many a second per worker in all: with many runs each run's points go out
@@ -123,13 +123,13 @@ ProcessContext = multiprocessing.context.SpawnContext | multiprocessing.context.
 
 def process_context() -> ProcessContext:
     """How worker and build processes start. Where the platform has it, a forkserver that has
-    imported the training code once (`app.playground.worker_preload`) forks each of them in a
+    imported the training code once (`app.playground.core.worker_preload`) forks each of them in a
     fraction of a second; `spawn` would import torch afresh in each (about 3.5 s of CPU). The web
     process itself never imports torch either way."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["app.playground.worker_preload"])
+    context.set_forkserver_preload(["app.playground.core.worker_preload"])
     return context
 
 
