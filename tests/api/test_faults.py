@@ -235,6 +235,16 @@ def test_retry_after_comes_from_when_running_runs_are_expected_to_end(tmp_path, 
         assert 1 <= int(refused.headers["retry-after"]) <= 6  # slack for a loaded machine's slower steps
 
 
+def test_retry_after_never_promises_past_the_wall_time_limit_a_run_was_admitted_with(tmp_path, backend) -> None:
+    """A run at 2 steps/s for 1,000 steps would take 500 s, but its budget (stamped when it was
+    admitted) stops it 4 s after its start: a refused reader is told to come back within that."""
+    with running_app(tmp_path, **backend, workers=1, runs_per_worker=1, queue_size=0, max_run_wall_seconds=4) as client:
+        slow = start(client, steps=1000, pace=2)
+        read_events(client, slow["id"], limit=2)  # started
+        refused = client.post("/api/demos/counter/runs", json={})
+        assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 4
+
+
 def test_a_background_job_survives_its_own_errors(tmp_path) -> None:
     calls = []
 

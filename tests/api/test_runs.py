@@ -120,7 +120,12 @@ def test_live_changes_sent_during_one_step_apply_as_one_batch(tmp_path, backend)
     (the latest value of each field). A PATCH answers once its ack is overdue (here 0.05 s)."""
     with running_app(tmp_path, **backend, workers=1, control_ack_seconds=0.05) as client:
         run = start(client, steps=2, spin_ms=1000)  # each step burns a second of CPU
-        head = read_events(client, run["id"], limit=2)  # start and step 0's point: step 1 has begun
+        head = read_events(client, run["id"], limit=2)  # start and step 0's point
+        # The worker goes from step 0's point to step 1 in microseconds, unless the kernel hands
+        # the core to the point's reader at that moment: then a PATCH sent at once could come
+        # before step 1 and apply at it (4 runs in 5 at load 4). A step burns a second of CPU, so
+        # after 0.3 s step 1 has begun unless the worker was kept off both cores for that long.
+        time.sleep(0.3)
         for change in ({"lr": 0.2}, {"lr": 0.3, "pace": 100}, {"lr": 0.4}):
             assert client.patch(f"/api/runs/{run['id']}", headers=auth(run), json=change).status_code == 200
         events = head + read_events(client, run["id"], after=head[-1]["id"])

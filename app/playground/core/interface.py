@@ -160,18 +160,21 @@ class Budget:
 
 
 def seconds_left(
-    params: Mapping[str, Any], status: str, step: int, started: float | None, now: float, settings: Settings
+    params: Mapping[str, Any], status: str, step: int, started: float | None, now: float, budget: Budget
 ) -> float:
-    """How long a run is likely to go on: its steps left at the rate it has stepped so far, or
-    at its pace before it has stepped. `started`: when it started (None if queued), on the
-    clock `now` reads."""
-    total = min(params.get("steps") or settings.max_steps, settings.max_steps)
+    """How long a run is likely to go on, under the budget it was admitted with: its steps left at
+    the rate it has stepped so far, or at its pace before it has stepped, and never past its
+    wall-time limit. `started`: when it started (None if queued), on the clock `now` reads."""
+    wall_left = budget.wall_seconds - (now - started) if started is not None else budget.wall_seconds
+    total = min(params.get("steps") or budget.max_steps, budget.max_steps)
     pace = params.get("pace") or 0
     if status == "paused":
-        return settings.idle_cancel_seconds  # may be long; a guess that does not promise much
-    if started is not None and step > 0:
-        return (total - step) / (step / max(now - started, 1e-3))
-    return total / pace if pace else min(settings.max_run_seconds, 30.0)
+        expected = budget.idle_seconds  # may be long; a guess that does not promise much
+    elif started is not None and step > 0:
+        expected = (total - step) / (step / max(now - started, 1e-3))
+    else:
+        expected = total / pace if pace else min(budget.cpu_seconds, 30.0)
+    return max(min(expected, wall_left), 0.0)
 
 
 def retry_after(seconds_left: Iterable[float], ahead: int) -> int:

@@ -352,7 +352,7 @@ class Engine:
 
     def _retry_after(self, runs: list[Run], ahead: int) -> int:
         now = time.monotonic()
-        left = [seconds_left(r.params, r.status, r.step, r.started_at, now, self.settings) for r in runs]
+        left = [seconds_left(r.params, r.status, r.step, r.started_at, now, r.budget) for r in runs]
         return retry_after(left, ahead)
 
     def position(self, run: Run) -> int | None:

@@ -309,16 +309,25 @@ class RedisEngine:
             with _reachable():
                 active = list(members(await self.redis.smembers(self.keys.active)))
                 async with self.redis.pipeline(transaction=False) as pipe:
+                    fields = ("params", "status", "step", "started", "client", "group", "budget")
                     for run_id in active:
-                        pipe.hmget(self.keys.run(run_id), "params", "status", "step", "started", "client", "group")
+                        pipe.hmget(self.keys.run(run_id), *fields)
                     rows = await pipe.execute()
             self._active_read = (time.monotonic(), rows)
         now, left = time.time(), []
-        for params, status, step, started, owner, group in rows:
+        for params, status, step, started, owner, group, budget in rows:
             if status in ACTIVE and (client is None or client in (owner, group)):
                 started_at = float(started) if started else None
-                left.append(seconds_left(json.loads(params), status, int(step or 0), started_at, now, self.settings))
+                expected = seconds_left(
+                    json.loads(params), status, int(step or 0), started_at, now, self._budget(budget)
+                )
+                left.append(expected)
         return retry_after(left, len(left) - ahead_of if client is None else 0)
+
+    def _budget(self, stamped: str | None) -> Budget:
+        """A run's budget from its hash; a run admitted by a replica older than budgets in the run
+        record has none: this replica's, then."""
+        return Budget.from_json(stamped) if stamped else Budget.of(self.settings)
 
     def position(self, run: RedisRun) -> int | None:
         return run.queue_position
@@ -342,8 +351,7 @@ class RedisEngine:
             created = float(fields["created"])
             return StoredRun(run_id, fields["demo"], fields["status"], params, summary, created, finished, step, events)
         position = rank + 1 if rank is not None else None
-        # A run admitted by a replica older than budgets in the run record has none: ours, then.
-        budget = Budget.from_json(fields["budget"]) if "budget" in fields else Budget.of(self.settings)
+        budget = self._budget(fields.get("budget"))
         return RedisRun(
             run_id,
             demo,
