@@ -60,9 +60,13 @@ lint: $(INSTALLED)
 check: $(INSTALLED)
 	$(BIN)/modelterms check
 
-# The slowest tests are listed at the end, so a slower suite says where its time went.
+# The slowest tests are listed at the end, so a slower suite says where its time went. Two test
+# processes (TEST_PROCESSES=1 for one), each with its own servers, redis-server and browser: most
+# of the suite's time is spent waiting on them, not computing. worksteal: the slow tests (seed
+# studies, artifact builds) do not end up queued behind each other on one process.
+TEST_PROCESSES ?= 2
 test: setup lint check jstest
-	$(BIN)/python -m pytest -q --durations=20
+	$(BIN)/python -m pytest -q --durations=20 -n $(TEST_PROCESSES) --dist worksteal
 
 # The playground's pure modules (state, run session bookkeeping) under Node's own test runner.
 jstest: $(INSTALLED)
