@@ -20,7 +20,7 @@ from app.classes.routes import parse_body
 from app.classes.tokens import normal_code
 from app.glossary.routes import SiteDep
 from app.playground.core.events import KEEPALIVE_SECONDS, encode_data
-from app.playground.core.interface import StoredRun
+from app.playground.core.interface import demo_name
 from app.playground.http.routes import EngineDep, read_json_object, unprocessable
 
 router = APIRouter(tags=["classes"])
@@ -77,7 +77,7 @@ async def pin_reference(record: TeacherClass, request: Request, engine: EngineDe
     body = parse_body(PinnedReference, await read_json_object(request))
     if body.run_id is not None:
         run = await engine.get(body.run_id)
-        demo = None if run is None else run.demo if isinstance(run, StoredRun) else run.demo.name
+        demo = None if run is None else demo_name(run)
         if demo != record.demo:
             msg = f"no run '{body.run_id}' of the class's demo '{record.demo}'"
             raise unprocessable([{"loc": ("run_id",), "msg": msg, "type": "value_error"}])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 from app.glossary.routes import NOT_FOUND_WORDS, not_found_query
+from tests.api.test_runs import start
+from tests.conftest import read_events, running_app
 
 
 def test_a_mistyped_slug_is_searched_for() -> None:
@@ -45,3 +47,15 @@ def test_only_terms_found_by_a_name_are_suggested(client) -> None:
     assert nope.status_code == 404 and "Perhaps you meant" not in nope.text and "Scaling Laws" not in nope.text
     assert "Gradient Descent" in client.get("/terms/gradient-desent").text
     assert "LoRA" in client.get("/terms/lora-adapter").text
+
+
+def test_a_run_whose_demo_the_server_no_longer_has_is_a_404_on_its_page_and_embed(tmp_path) -> None:
+    """A run of a demo that a restart dropped (a test demo here): its page and its embed are the
+    site's 404 page, not a failure."""
+    with running_app(tmp_path) as client:
+        run = start(client, steps=3)
+        read_events(client, run["id"])
+    with running_app(tmp_path, extra_demo_modules=[]) as client:
+        for path in (f"/runs/{run['id']}", f"/embed/runs/{run['id']}"):
+            response = client.get(path)
+            assert response.status_code == 404 and "<!doctype html>" in response.text, path

@@ -243,6 +243,11 @@ class ActiveRun(Protocol):
     def event_count(self) -> int: ...
 
 
+def demo_name(run: ActiveRun | StoredRun) -> str:
+    """The name of a run's demo, whether the run is active (it holds its Demo) or stored (a name)."""
+    return run.demo if isinstance(run, StoredRun) else run.demo.name
+
+
 RunT = TypeVar("RunT", bound=ActiveRun)
 """A backend's own run type. Each engine takes back only the runs it handed out (by submit or
 get), so the protocol is generic over it; the app, which picks its backend at start-up, holds a

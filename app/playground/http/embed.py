@@ -10,13 +10,12 @@ the origins the host allows in MODELTERMS_EMBED_ORIGINS (none by default).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.app_state import app_state
 from app.glossary.routes import SiteDep
-from app.playground.core.interface import StoredRun
-from app.playground.http.routes import DemoDep, EngineDep, find_run, run_json
+from app.playground.http.routes import DemoDep, EngineDep, find_run_and_demo, run_json
 from app.settings import Settings
 from app.web import content_security_policy
 
@@ -34,10 +33,7 @@ def embed_page(request: Request, html: str) -> HTMLResponse:
 
 @router.get("/embed/runs/{run_id}", response_class=HTMLResponse)
 async def embed_run(run_id: str, request: Request, site: SiteDep, engine: EngineDep) -> HTMLResponse:
-    run = await find_run(engine, run_id)
-    demo = app_state(request.app).demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
-    if demo is None:
-        raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
+    run, demo = await find_run_and_demo(engine, run_id, request)
     panel = app_state(request.app).panel(demo.name, run_id=run_id)
     return embed_page(request, site.render("embed.html", demo=demo, panel=panel, run=run_json(engine, run)))
 

@@ -25,6 +25,7 @@ from app.playground.core.interface import (
     RunFinished,
     ShuttingDown,
     StoredRun,
+    demo_name,
 )
 from app.playground.http.panel import demo_json
 from app.playground.http.rerun import rerun_url
@@ -186,6 +187,15 @@ async def find_run(engine: RunEngine, run_id: str) -> ActiveRun | StoredRun:
     return run
 
 
+async def find_run_and_demo(engine: RunEngine, run_id: str, request: Request) -> tuple[ActiveRun | StoredRun, Demo]:
+    """A run for its page (or embed), with its demo; 404 for an unknown run or a demo gone."""
+    run = await find_run(engine, run_id)
+    demo = app_state(request.app).demos.get(demo_name(run))
+    if demo is None:
+        raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
+    return run, demo
+
+
 @router.get("/api/demos", tags=["playground"])
 def list_demos(request: Request) -> list[dict]:
     return [demo_json(d) for d in app_state(request.app).demos.values()]
@@ -332,10 +342,7 @@ def playground_page(request: Request, site: SiteDep) -> Response:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
 async def run_page(run_id: str, site: SiteDep, engine: EngineDep, request: Request) -> HTMLResponse:
-    run = await find_run(engine, run_id)
-    demo = app_state(request.app).demos.get(run.demo if isinstance(run, StoredRun) else run.demo.name)
-    if demo is None:
-        raise HTTPException(404, f"Run '{run_id}' belongs to a demo this server no longer has.")
+    run, demo = await find_run_and_demo(engine, run_id, request)
     panel = app_state(request.app).panel(demo.name, run_id=run_id)
     again = rerun_url(demo, run.params, site.glossary.terms)
     return HTMLResponse(site.render("run.html", run=run_json(engine, run), demo=demo, panel=panel, rerun_url=again))
