@@ -110,6 +110,32 @@ def test_a_leaving_worker_hands_back_the_runs_it_read_but_never_claimed(tmp_path
     sync.close()
 
 
+def test_a_replica_stops_even_when_a_cancel_is_lost_inside_a_redis_call(tmp_path, redis_url, monkeypatch) -> None:
+    """`stop` cancels the replica's watch and its XREAD; a cancel that lands inside a Redis call
+    can be lost there (a CI run's test app then waited for ever to shut down, its watch still
+    running every second). Both loops also end on the flag `stop` sets, so stop returns."""
+    settings = make_settings(tmp_path, redis_url=redis_url, heartbeat_seconds=0.05)
+
+    async def losing_the_cancel(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)
+
+    async def scenario() -> None:
+        engine = RedisEngine(settings)
+        await engine.start()
+        monkeypatch.setattr(RedisEngine, "_keep_watch", losing_the_cancel)
+        await engine.submit(engine.demos["counter"], {"steps": 5}, "c")
+        await asyncio.sleep(0.2)  # the watch is inside the call that will lose the cancel
+        await asyncio.wait_for(engine.stop(), timeout=5)
+
+    # Not asyncio.run: on failure it would wait for ever for the watch that lost its cancel.
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+
+
 def test_a_worker_rides_out_a_redis_restart(tmp_path, redis_url) -> None:
     port = cluster.free_port()
     settings = make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{port}/0")

@@ -137,8 +137,7 @@ class RedisEngine:
         self._stopping.set()
         if self._watch_task:
             self._watch_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch_task
+            await asyncio.wait([self._watch_task])  # not `await task`: a cancel of stop itself still counts
         deadline = time.monotonic() + WAKE_SECONDS + 1
         while self._followers and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
@@ -169,7 +168,10 @@ class RedisEngine:
         return now - self._heard_since >= DEAD_AFTER_BEATS * self.settings.heartbeat_seconds
 
     async def _every(self, seconds: float) -> None:
-        while True:
+        # Not `while True`: `stop` cancels this task, but a cancel that lands inside a Redis call
+        # can be lost there (seen once: the watch went on every second and shutdown waited for it
+        # for ever), so the loop also ends on the flag that `stop` sets first.
+        while not self._stopping.is_set():
             await asyncio.sleep(seconds)
             await self._keep_watch()
 

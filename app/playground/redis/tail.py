@@ -41,6 +41,7 @@ class Tail:
         self._read_from: dict[str, str] = {}  # the entry id each stream's next XREAD reads after
         self._followed = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._closing = False
 
     @contextlib.asynccontextmanager
     async def follow(self, key: str, after: int) -> AsyncIterator[tuple[asyncio.Queue, int]]:
@@ -67,15 +68,16 @@ class Tail:
                 del self._followers[key], self._read_from[key]
 
     async def close(self) -> None:
+        self._closing = True  # as the engine's watch: a cancel lost inside XREAD still ends the loop
+        self._followed.set()
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task])
         with contextlib.suppress(RedisError):
             await self.redis.delete(self.wake_key)
 
     async def _read(self) -> None:
-        while True:
+        while not self._closing:
             if not self._followers:
                 self._followed.clear()
                 await self._followed.wait()
