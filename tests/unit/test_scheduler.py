@@ -13,6 +13,7 @@ from pydantic import Field
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Control, Demo, DemoParams
 from app.playground.core.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
+from app.playground.core.messages import Applied, Change, Ended, Points, Started, StartRun, StopRun
 from app.playground.core.scheduler import FLUSHES_PER_SECOND, TURN_SECONDS, Scheduler
 
 STEP_COST = 0.001  # seconds each step takes on the fake clock
@@ -69,7 +70,7 @@ def make_scheduler(trace: list[int] | None = None) -> tuple[Scheduler, FakeConn,
 
 
 def start(conn: FakeConn, seq: int, cpu_budget: float = 1e9, max_steps: int = 10**9, **params) -> None:
-    conn.inbox.append(("run", seq, "tick", params, max_steps, cpu_budget))
+    conn.inbox.append(StartRun(seq, "tick", params, max_steps, cpu_budget))
 
 
 def drive(scheduler: Scheduler, clock: FakeClock, seconds: float) -> None:
@@ -81,19 +82,19 @@ def drive(scheduler: Scheduler, clock: FakeClock, seconds: float) -> None:
             clock.now = min(scheduler.paced[0][0], until) if scheduler.paced else until
 
 
-def points_of(message: tuple) -> list[dict]:
-    """The points of a ("points", seq, last step, payload, creator payload) message, as sent."""
-    return json.loads(message[3])["points"]
+def points_of(message: Points) -> list[dict]:
+    """The points of a Points message, as sent."""
+    return json.loads(message.payload)["points"]
 
 
 def steps_by_run(conn: FakeConn) -> Counter:
-    return Counter({seq: 0 for kind, seq, *_ in conn.sent if kind == "start"}) + Counter(
-        m[1] for m in conn.sent if m[0] == "points" for _ in points_of(m)
+    return Counter({m.seq: 0 for m in conn.sent if isinstance(m, Started)}) + Counter(
+        m.seq for m in conn.sent if isinstance(m, Points) for _ in points_of(m)
     )
 
 
 def ends(conn: FakeConn) -> dict[int, tuple]:
-    return {m[1]: m[2:] for m in conn.sent if m[0] == "end"}
+    return {m.seq: (m.status, m.message, m.summary, m.reason) for m in conn.sent if isinstance(m, Ended)}
 
 
 def test_paced_runs_keep_their_pace() -> None:
@@ -151,19 +152,19 @@ def test_pause_and_single_step() -> None:
     start(conn, 1, pace=50)
     start(conn, 2, pace=50)
     drive(scheduler, clock, 0.2)
-    conn.inbox.append(("control", 1, {"paused": True}))
+    conn.inbox.append(Change(1, {"paused": True}))
     drive(scheduler, clock, 0.01)
     paused_at = steps_by_run(conn)[1]
     drive(scheduler, clock, 1.0)
     assert steps_by_run(conn)[1] == paused_at  # paused: no steps, and the others go on
-    conn.inbox.append(("control", 1, {"step_once": 1}))
+    conn.inbox.append(Change(1, {"step_once": 1}))
     drive(scheduler, clock, 0.5)
     assert steps_by_run(conn)[1] == paused_at + 1  # exactly one, sent at once
-    conn.inbox.append(("control", 1, {"paused": False}))
+    conn.inbox.append(Change(1, {"paused": False}))
     drive(scheduler, clock, 1.0)
     scheduler.flush_all()
     assert steps_by_run(conn)[1] == pytest.approx(paused_at + 1 + 50, abs=1)
-    acks = [(m[2], m[3]) for m in conn.sent if m[0] == "control"]
+    acks = [(m.step, m.changes) for m in conn.sent if isinstance(m, Applied)]
     assert [changes for _, changes in acks] == [{"paused": True}, {"step_once": 1}, {"paused": False}]
     assert acks[1][0] == paused_at  # the single step is the next step after the pause
 
@@ -172,11 +173,11 @@ def test_a_live_change_applies_from_the_step_its_acknowledgement_names() -> None
     scheduler, conn, clock = make_scheduler()
     start(conn, 1, pace=100)
     drive(scheduler, clock, 0.1)
-    conn.inbox.append(("control", 1, {"lr": 0.5}))
+    conn.inbox.append(Change(1, {"lr": 0.5}))
     drive(scheduler, clock, 0.1)
     scheduler.flush_all()
-    applies_from = next(m[2] for m in conn.sent if m[0] == "control")
-    points = [p for m in conn.sent if m[0] == "points" for p in points_of(m)]
+    applies_from = next(m.step for m in conn.sent if isinstance(m, Applied))
+    points = [p for m in conn.sent if isinstance(m, Points) for p in points_of(m)]
     assert [p["lr"] for p in points] == [0.1] * applies_from + [0.5] * (len(points) - applies_from)
 
 
@@ -209,8 +210,8 @@ def test_stop_and_step_budget() -> None:
     start(conn, 2, pace=10)
     start(conn, 3, pace=10)
     drive(scheduler, clock, 0.5)
-    conn.inbox.append(("stop", 2, "cancelled"))
-    conn.inbox.append(("stop", 3, SERVER_STOPPED))
+    conn.inbox.append(StopRun(2, "cancelled"))
+    conn.inbox.append(StopRun(3, SERVER_STOPPED))
     drive(scheduler, clock, 0.1)
     finished = ends(conn)
     assert finished[1][0] == "done" and "budget of 7 steps" in finished[1][1]
@@ -225,7 +226,7 @@ def test_many_runs_send_their_points_in_fewer_bigger_batches() -> None:
     for seq in range(runs):
         start(conn, seq, pace=30)
     drive(scheduler, clock, 2.0)
-    batches = sum(kind == "points" for kind, *_ in conn.sent)
+    batches = sum(isinstance(m, Points) for m in conn.sent)
     assert batches <= 2 * FLUSHES_PER_SECOND + runs  # each run's first point goes out at once
     scheduler.flush_all()
     assert all(count == pytest.approx(60, abs=1) for count in steps_by_run(conn).values())  # no point lost
@@ -244,14 +245,14 @@ def test_live_changes_that_wait_together_apply_as_one_batch_answering_each() -> 
     start(conn, 2, pace=100)
     drive(scheduler, clock, 0.1)
     burst = [{"lr": 0.2}, {"lr": 0.3, "pace": 50}, {"paused": True}, {"step_once": True}, {"step_once": True}]
-    conn.inbox += [("control", 1, changes) for changes in burst[:3]]
-    conn.inbox.append(("control", 2, {"lr": 0.5}))  # another run's change is its own batch
-    conn.inbox += [("control", 1, changes) for changes in burst[3:]]
+    conn.inbox += [Change(1, changes) for changes in burst[:3]]
+    conn.inbox.append(Change(2, {"lr": 0.5}))  # another run's change is its own batch
+    conn.inbox += [Change(1, changes) for changes in burst[3:]]
     scheduler.poll_messages(force=True)
     scheduler.flush_all()
     stepped = steps_by_run(conn)[1]
-    acks = [m for m in conn.sent if m[0] == "control"]
-    assert [(seq, changes, count) for _, seq, _, changes, count in acks] == [
+    acks = [m for m in conn.sent if isinstance(m, Applied)]
+    assert [(m.seq, m.changes, m.patches) for m in acks] == [
         (1, {"lr": 0.3, "pace": 50, "paused": True, "step_once": True}, 5),
         (2, {"lr": 0.5}, 1),
     ]

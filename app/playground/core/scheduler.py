@@ -7,19 +7,13 @@ at least; a paced run that falls due ends the turn early). A paused run is in ne
 resumed or asked for a single step. A run is charged for the CPU time of its own steps, never for
 the time it waits for its turn.
 
-Messages from the engine (tuples over a Pipe), `seq` naming the run:
-  ("run", seq, demo_name, params, max_steps, cpu_budget, hidden)   start a run; hidden: the keys
-                                its events show the run's creator alone (Demo.hidden_outputs)
-  ("control", seq, changes)     live params and/or "paused": bool and/or "step_once": true; those
-                                of one run that wait together apply as one batch (`collapse`)
-  ("stop", seq, why)            end now: why is 'cancelled' (the reader), 'timeout' or SERVER_STOPPED
-  None                          end every run as stopped by the server and exit
-Messages to the engine:
-  ("ready", device) once; then per run ("start", seq, facts), ("points", seq, last step, payload,
-  creator payload or None), ("control", seq, step, changes, count): a batch applied from `step`,
-  answering `count` control messages in the order they came; ("end", seq, status, message,
-  summary[, reason]). A points message carries its `metrics` event's data encoded here, once
-  (events.encode_event): the web process or Redis only frames it, whoever follows the run.
+Messages (core/messages.py, `seq` naming the run). From the engine: StartRun; Change (live
+params and/or "paused" and/or "step_once"; those of one run that wait together apply as one batch,
+`collapse`); StopRun (why: 'cancelled' by the reader, 'timeout' or SERVER_STOPPED); None: end
+every run as stopped by the server and exit. To the engine: Ready once; then per run Started,
+Points, Applied (a batch of changes from a step on, answering `patches` Changes in the order they
+came) and Ended. Points carry their `metrics` event's data encoded here, once
+(events.encode_event): the web process or Redis only frames it, whoever follows the run.
 
 While a step runs, `watchdog[0]` holds its start (time.monotonic, shared by every process on the
 host) and `watchdog[1]` its run's seq, so the engine can see a step that hangs and kill us.
@@ -52,6 +46,18 @@ from app.demos.base import Demo, DemoParams, InlineControl, Point
 from app.demos.divergence import diverged
 from app.playground.core.events import encode_event
 from app.playground.core.interface import SERVER_STOPPED, SERVER_STOPPED_MESSAGE, collapse, shown_changes
+from app.playground.core.messages import (
+    Applied,
+    Change,
+    Ended,
+    FromWorker,
+    Points,
+    Ready,
+    Started,
+    StartRun,
+    StopRun,
+    ToWorker,
+)
 
 FLUSH_SECONDS = 1 / 30  # at most ~30 metric events a second per run reach a client
 # ... and at most this many a second per worker in all: with many runs each run's points go out
@@ -72,9 +78,9 @@ class MessageLink(Protocol):
 
     def poll(self, timeout: float | None = 0) -> bool: ...
 
-    def recv(self) -> Any: ...
+    def recv(self) -> ToWorker: ...
 
-    def send(self, message: Any) -> None: ...
+    def send(self, message: FromWorker) -> None: ...
 
 
 def worker_main(
@@ -99,7 +105,7 @@ def worker_main(
     demos = load_demos(extra_demo_modules)
     warm_up()
     watchdog[2] = time.monotonic()  # alive from the moment the engine hears it is ready
-    conn.send(("ready", device))
+    conn.send(Ready(device))
     Scheduler(conn, demos, device, ArtifactStore(artifacts_dir), watchdog, beat_seconds=beat_seconds).serve()
 
 
@@ -255,7 +261,7 @@ class Scheduler:
         if not force and now - self.last_poll < POLL_SECONDS:
             return
         self.last_poll = now
-        waiting: list[tuple | None] = []  # all that has come, so that live changes go as one batch
+        waiting: list[ToWorker] = []  # all that has come, so that live changes go as one batch
         while not self.exiting and self.conn.poll():
             waiting.append(self.conn.recv())
             if waiting[-1] is None:
@@ -399,7 +405,7 @@ class Scheduler:
     def ensure_started(self, run: Run) -> None:
         if not run.started:
             run.started = True
-            self.conn.send(("start", run.seq, run.facts))
+            self.conn.send(Started(run.seq, run.facts))
 
     def flush_all(self) -> None:
         for run in self.runs.values():
@@ -409,49 +415,40 @@ class Scheduler:
     def flush(self, run: Run) -> None:
         if run.pending:
             payload, creator_payload = encode_event("metrics", {"points": run.pending}, run.hidden)
-            self.conn.send(("points", run.seq, run.pending[-1]["step"], payload, creator_payload))
+            self.conn.send(Points(run.seq, run.pending[-1]["step"], payload, creator_payload))
             run.pending = []
         run.flush_due = self.clock() + self.flush_seconds  # once a flush, not once a step
 
     # --- messages ----------------------------------------------------------------------------
-    def handle(self, message: tuple | None) -> None:
+    def handle(self, message: ToWorker) -> None:
         if message is None:
             self.exiting = True
             return
-        kind, seq = message[0], message[1]
-        if kind == "run":
-            self.start(seq, *message[2:])
+        if isinstance(message, StartRun):
+            self.start(message)
             return
-        run = self.runs.get(seq)
+        run = self.runs.get(message.seq)
         if run is None:
             return  # a message for a run that has just ended: stale
-        if kind == "stop":
-            self.finish(run, *_STOPPED[message[2]])
-        elif kind == "control":
-            changes, count = message[2], message[3]
-            before = (run.runnable, run.pace)
-            run.apply(changes)
-            self.flush(run)  # the points before a change must precede its control event
-            self.conn.send(("control", seq, run.next_step, shown_changes(changes), count))
-            if (run.runnable, run.pace) != before:
-                self.schedule(run)  # resumed, paused, stepped once or re-paced: a new place in line
+        if isinstance(message, StopRun):
+            self.finish(run, *_STOPPED[message.why])
+            return
+        before = (run.runnable, run.pace)
+        run.apply(message.changes)
+        self.flush(run)  # the points before a change must precede its control event
+        self.conn.send(Applied(run.seq, run.next_step, shown_changes(message.changes), message.patches))
+        if (run.runnable, run.pace) != before:
+            self.schedule(run)  # resumed, paused, stepped once or re-paced: a new place in line
 
-    def start(
-        self,
-        seq: int,
-        demo_name: str,
-        params: dict,
-        max_steps: int,
-        cpu_budget: float,
-        hidden: frozenset[str] = frozenset(),
-    ) -> None:
-        demo = self.demos[demo_name]
+    def start(self, order: StartRun) -> None:
+        demo, seq = self.demos[order.demo], order.seq
         cpu_start = self.cpu_clock()
         try:
-            run = Run(seq, demo, demo.parse(params), self.device, self.artifacts, max_steps, cpu_budget, hidden)
+            parsed = demo.parse(order.params)
+            run = Run(seq, demo, parsed, self.device, self.artifacts, order.max_steps, order.cpu_budget, order.hidden)
         except Exception as error:
-            self.conn.send(("start", seq, {}))
-            self.conn.send(("end", seq, "failed", _failure_message(None, error), {}))
+            self.conn.send(Started(seq, {}))
+            self.conn.send(Ended(seq, "failed", _failure_message(None, error), {}))
             return
         run.cpu_seconds += self.cpu_clock() - cpu_start
         self.runs[seq] = run
@@ -468,26 +465,23 @@ class Scheduler:
             log.exception("closing run %s failed", run.seq)
         self.ensure_started(run)
         self.flush(run)
-        self.conn.send(("end", run.seq, status, message, summary or {}, reason))
+        self.conn.send(Ended(run.seq, status, message, summary or {}, reason))
 
 
-def batched(messages: list[tuple | None]) -> list[tuple | None]:
+def batched(messages: list[ToWorker]) -> list[ToWorker]:
     """The messages as the scheduler acts on them: each run's live changes that arrived together
-    become one ("control", seq, collapsed changes, count) where the first of them came."""
-    acted: list[tuple | None] = []
+    become one Change (collapsed, with how many they were) where the first of them came."""
+    acted: list[ToWorker] = []
     batches: dict[int, list[dict[str, Any]]] = {}  # seq -> its changes waiting, in the order they came
     for message in messages:
-        if message is None or message[0] != "control":
+        if not isinstance(message, Change):
             acted.append(message)
             continue
-        if message[1] not in batches:
-            batches[message[1]] = []
+        if message.seq not in batches:
+            batches[message.seq] = []
             acted.append(message)  # the batch's place: filled in below
-        batches[message[1]].append(message[2])
-    return [
-        ("control", m[1], collapse(batches[m[1]]), len(batches[m[1]])) if m is not None and m[0] == "control" else m
-        for m in acted
-    ]
+        batches[message.seq].append(message.changes)
+    return [Change(m.seq, collapse(batches[m.seq]), len(batches[m.seq])) if isinstance(m, Change) else m for m in acted]
 
 
 def _pace(params: DemoParams) -> float:

@@ -45,6 +45,7 @@ from app.playground.core.interface import (
     seconds_left,
     worker_stopped,
 )
+from app.playground.core.messages import Applied, Change, FromWorker, Points, Ready, Started, StartRun, StopRun
 from app.playground.core.scheduler import process_context, worker_main
 from app.playground.embedded.link import WorkerLink
 from app.playground.embedded.preparing import Preparation
@@ -270,30 +271,29 @@ class Engine:
         self._replace(worker, why="it ended without a word (killed by the system, perhaps for memory).")
         self._dispatch()
 
-    def _on_message(self, worker: Worker, message: tuple) -> None:
+    def _on_message(self, worker: Worker, message: FromWorker) -> None:
         if worker not in self.workers:
             return  # a message still in flight from a worker that was replaced
-        kind = message[0]
-        if kind == "ready":
-            worker.device = message[1]
+        if isinstance(message, Ready):
+            worker.device = message.device
             self._dispatch()
             return
-        run = worker.runs.get(message[1])
+        run = worker.runs.get(message.seq)
         if run is None:
             return
-        if kind == "points":  # encoded by the worker: only framed here
-            run.step = message[2]
-            run.log.relay("metrics", message[3], message[4])
-        elif kind == "start":
+        if isinstance(message, Points):  # encoded by the worker: only framed here
+            run.step = message.step
+            run.log.relay("metrics", message.payload, message.creator_payload)
+        elif isinstance(message, Started):
             run.log.append(
                 "start",
-                {"demo": run.demo.name, "params": run.params, "device": worker.device, **message[2]},
+                {"demo": run.demo.name, "params": run.params, "device": worker.device, **message.facts},
                 run.hidden,
             )
-        elif kind == "control":
-            self._on_control(run, *message[2:])
-        elif kind == "end":
-            self._end(run, *message[2:])
+        elif isinstance(message, Applied):
+            self._on_applied(run, message)
+        else:
+            self._end(run, message.status, message.message, message.summary, message.reason)
             self._dispatch()
 
     def _check_hung_steps(self) -> None:
@@ -373,14 +373,14 @@ class Engine:
         run.status = "running"
         run.started_at = time.monotonic()
         budget, trained = run.budget, run.demo.trained(run.params, run.withheld)
-        worker.link.send(("run", run.seq, run.demo.name, trained, budget.max_steps, budget.cpu_seconds, run.hidden))
+        worker.link.send(StartRun(run.seq, run.demo.name, trained, budget.max_steps, budget.cpu_seconds, run.hidden))
         run.withheld = {}
         loop = asyncio.get_running_loop()
         run.deadline = loop.call_later(budget.wall_seconds, self._on_wall_deadline, run)
 
     def _on_wall_deadline(self, run: Run) -> None:
         if not run.finished and run.worker is not None:
-            run.worker.link.send(("stop", run.seq, "timeout"))
+            run.worker.link.send(StopRun(run.seq, "timeout"))
 
     # --- prepared artifacts --------------------------------------------------------------
     def _prepare(self, artifact: Artifact, run: Run) -> None:
@@ -446,22 +446,23 @@ class Engine:
             raise RunFinished
         future = asyncio.get_running_loop().create_future()
         run.acks.append(future)
-        run.worker.link.send(("control", run.seq, changes))
+        run.worker.link.send(Change(run.seq, changes))
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.settings.control_ack_seconds)
         except TimeoutError:
             return run.step + 1
 
-    def _on_control(self, run: Run, step: int, changes: dict[str, Any], count: int) -> None:
-        """The worker applied a batch from `step`: it answers the `count` oldest PATCHes waiting."""
+    def _on_applied(self, run: Run, applied: Applied) -> None:
+        """The worker applied a batch from a step on: it answers the `patches` oldest PATCHes waiting."""
+        changes = applied.changes
         if "paused" in changes:
             run.status = "paused" if changes["paused"] else "running"
         run.params = run.params | {k: v for k, v in changes.items() if k in run.params}
-        run.log.append("control", {"step": step, "changes": changes})
-        for _ in range(min(count, len(run.acks))):
+        run.log.append("control", {"step": applied.step, "changes": changes})
+        for _ in range(min(applied.patches, len(run.acks))):
             future = run.acks.popleft()
             if not future.done():
-                future.set_result(step)
+                future.set_result(applied.step)
 
     async def cancel(self, run_id: str) -> None:
         self._cancel(run_id)
@@ -472,7 +473,7 @@ class Engine:
         if run is None or run.finished:
             return
         if run.worker is not None:
-            run.worker.link.send(("stop", run.seq, why))
+            run.worker.link.send(StopRun(run.seq, why))
             return
         with contextlib.suppress(ValueError):
             self.queue.remove(run)

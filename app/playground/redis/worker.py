@@ -39,6 +39,17 @@ from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.core.events import encode_data, encode_event
 from app.playground.core.interface import DEAD_AFTER_BEATS, Budget, worker_stopped
+from app.playground.core.messages import (
+    Applied,
+    Change,
+    FromWorker,
+    Points,
+    Ready,
+    Started,
+    StartRun,
+    StopRun,
+    ToWorker,
+)
 from app.playground.core.scheduler import Scheduler, warm_up
 from app.playground.redis.outbox import Command, Outbox
 from app.playground.redis.schema import (
@@ -96,7 +107,7 @@ class RedisConn:
         self.keep = (settings.keep_runs, settings.keep_runs_per_client)
         self.runs: dict[int, Claimed] = {}
         self.seqs: dict[str, int] = {}
-        self.inbox: deque[tuple | None] = deque()  # the Scheduler's messages
+        self.inbox: deque[ToWorker] = deque()  # the Scheduler's messages
         # Stream entries (id, fields) from the reader thread, not yet acted on; `arrived` is set
         # when some come. arrivals_lock makes taking a run and counting free slots one step.
         self.dispatched: deque[tuple[str, dict[str, str]]] = deque()
@@ -209,7 +220,7 @@ class RedisConn:
                 return bool(self.inbox)
             self.arrived.wait(min(left, BLOCK_SECONDS))  # bounded: a SIGTERM is noticed this soon
 
-    def recv(self) -> tuple | None:
+    def recv(self) -> ToWorker:
         return self.inbox.popleft()
 
     def _take_arrivals(self) -> None:
@@ -250,51 +261,53 @@ class RedisConn:
         budget = Budget.from_json(budget_raw) if budget_raw else Budget.of(self.settings)
         self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic(), budget, hidden=hidden)
         self.seqs[run_id] = self._seq
-        self.inbox.append(("run", self._seq, demo, params, budget.max_steps, budget.cpu_seconds, hidden))
+        self.inbox.append(StartRun(self._seq, demo, params, budget.max_steps, budget.cpu_seconds, hidden))
 
     def _on_control(self, fields: dict[str, str]) -> None:
         seq = self.seqs.get(fields["run"])
         if seq is None:
             return  # its run has ended here
         if "stop" in fields:
-            self.inbox.append(("stop", seq, fields["stop"]))
+            self.inbox.append(StopRun(seq, fields["stop"]))
         else:
             self.runs[seq].acks.append(fields["ack"])
-            self.inbox.append(("control", seq, json.loads(fields["changes"])))
+            self.inbox.append(Change(seq, json.loads(fields["changes"])))
 
     def _check_deadlines(self) -> None:
         now = time.monotonic()
         for seq, run in self.runs.items():
             if now - run.started > run.budget.wall_seconds and not run.stopping:
                 run.stopping = True
-                self.inbox.append(("stop", seq, "timeout"))
+                self.inbox.append(StopRun(seq, "timeout"))
 
     # --- outgoing ----------------------------------------------------------------------------
-    def send(self, message: tuple) -> None:
-        kind, seq = message[0], message[1]
-        run = self.runs.get(seq)
+    def send(self, message: FromWorker) -> None:
+        if isinstance(message, Ready):
+            return  # this process is the worker: it has nobody to tell
+        run = self.runs.get(message.seq)
         if run is None:
             return
-        if kind == "points":  # encoded by the Scheduler: only handed on
-            run.step = message[2]
-            self._queue_emit(run, "metrics", message[3], message[4], "step", run.step)
-        elif kind == "start":
-            self._emit(run, "start", {"demo": run.demo, "params": run.params, "device": self.device, **message[2]})
-        elif kind == "control":
-            self._on_applied(run, *message[2:])
-        elif kind == "end":
-            self.end(seq, *message[2:])
+        if isinstance(message, Points):  # encoded by the Scheduler: only handed on
+            run.step = message.step
+            self._queue_emit(run, "metrics", message.payload, message.creator_payload, "step", run.step)
+        elif isinstance(message, Started):
+            self._emit(run, "start", {"demo": run.demo, "params": run.params, "device": self.device, **message.facts})
+        elif isinstance(message, Applied):
+            self._on_applied(run, message)
+        else:
+            self.end(message.seq, message.status, message.message, message.summary, message.reason)
 
-    def _on_applied(self, run: Claimed, step: int, changes: dict[str, Any], count: int) -> None:
-        """The Scheduler applied a batch from `step`: one event, and the `count` oldest PATCHes
+    def _on_applied(self, run: Claimed, applied: Applied) -> None:
+        """The Scheduler applied a batch from a step on: one event, and the `patches` oldest PATCHes
         waiting hear of it."""
+        step, changes = applied.step, applied.changes
         run.params |= {k: v for k, v in changes.items() if k in run.params}
         run.paused = bool(changes.get("paused", run.paused))
         status = "paused" if run.paused else "running"
         fields = ("params", json.dumps(run.params), "status", status)
         self._emit(run, "control", {"step": step, "changes": changes}, *fields)
         answer = json.dumps({"step": step, "status": status, "params": run.params})
-        for _ in range(min(count, len(run.acks))):  # each PATCH hears from which step it applies
+        for _ in range(min(applied.patches, len(run.acks))):  # each PATCH hears from which step it applies
             ack = self.keys.ack(run.acks.popleft())
             self.outgoing.append(("rpush", (ack, answer)))
             self.outgoing.append(("expire", (ack, ACK_TTL_SECONDS)))
