@@ -106,6 +106,13 @@ def for_creator(type_: str, data: dict[str, Any], hidden: frozenset[str]) -> tup
     return data, None
 
 
+def end_data(status: str, message: str, step: int, summary: dict, reason: str | None = None) -> dict:
+    """An `end` event's data, on both backends; `reason` only where the status alone would mislead (SERVER_STOPPED)."""
+    return {"status": status, "message": message, "step": step, "summary": summary} | (
+        {"reason": reason} if reason else {}
+    )
+
+
 def encode_data(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """An event's data (non-finite numbers made null) and its compact JSON."""
     try:

@@ -28,7 +28,7 @@ from typing import Any
 
 from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
-from app.playground.core.events import Event, EventLog
+from app.playground.core.events import Event, EventLog, end_data
 from app.playground.core.interface import (
     ACTIVE,
     CONTROL_FIELDS,
@@ -497,9 +497,7 @@ class Engine:
         self.recent[run.id] = run
         while len(self.recent) > RECENT_RUNS:
             self.recent.popitem(last=False)
-        end = {"status": status, "message": message, "step": run.step, "summary": summary}
-        if reason:
-            end["reason"] = reason
+        end = end_data(status, message, run.step, summary, reason)
         final = Event.create(len(run.log.events) + 1, "end", end)
         # The `end` event goes out once the run is stored, so a watcher can be told if it was not.
         saving = self._write(self._store_call("finish", run.record(), [*run.log.events, final], run.client))

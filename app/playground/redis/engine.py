@@ -32,7 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.demos import load_demos
 from app.demos.base import Demo
-from app.playground.core.events import KEEPALIVE_SECONDS, encode_data
+from app.playground.core.events import KEEPALIVE_SECONDS, encode_data, end_data
 from app.playground.core.interface import (
     ACTIVE,
     CONTROL_FIELDS,
@@ -54,7 +54,6 @@ from app.playground.redis.schema import (
     SCRIPTS,
     Keys,
     ScriptArgs,
-    end_data,
     hash_fields,
     members,
     stream_entries,

@@ -298,10 +298,3 @@ SCRIPTS = {
         "cancel": CANCEL,
     }.items()
 }
-
-
-def end_data(status: str, message: str, step: int, summary: dict, reason: str | None = None) -> dict:
-    """An `end` event's data; `reason` only where the status alone would mislead (SERVER_STOPPED)."""
-    return {"status": status, "message": message, "step": step, "summary": summary} | (
-        {"reason": reason} if reason else {}
-    )

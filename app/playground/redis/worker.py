@@ -37,7 +37,7 @@ from redis.exceptions import ResponseError
 from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
-from app.playground.core.events import encode_data, encode_event
+from app.playground.core.events import encode_data, encode_event, end_data
 from app.playground.core.interface import DEAD_AFTER_BEATS, Budget, worker_stopped
 from app.playground.core.messages import (
     Applied,
@@ -59,7 +59,6 @@ from app.playground.redis.schema import (
     Keys,
     ScriptArgs,
     StreamReads,
-    end_data,
     stream_batches,
 )
 from app.settings import Settings
