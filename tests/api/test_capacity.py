@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+from functools import partial
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app.playground.core.interface import ClientLimit, Seat
 from app.playground.http.routes import forwarded_client
 from app.settings import Settings
 from tests.conftest import auth, make_app, make_settings, read_events, running_app
@@ -46,6 +49,23 @@ def test_a_client_over_its_limit_gets_a_429_that_says_why(tmp_path, backend) -> 
         read_events(client, first["id"])
         assert start(client, steps=10).status_code == 201  # a slot of its own is free again
         client.delete(f"/api/runs/{second['id']}", headers=auth(second))
+
+
+def test_a_seat_with_an_empty_address_is_freed_when_its_run_ends(engine_client) -> None:
+    """A peer with no address (a server on a Unix socket) holds its seat under ''. The Redis
+    backend counted such a run in at admission and never out at its end (its `finish` skipped an
+    empty name), so once a client's limit of them had run, every later run was refused."""
+    state = engine_client.app.state
+    engine, counter, seat = state.engine, state.demos["counter"], Seat("", 1)
+    submit = partial(engine_client.portal.call, engine.submit, counter, {"steps": 100_000, "pace": 5}, "", seat)
+    first = submit()
+    with pytest.raises(ClientLimit):
+        submit()
+    engine_client.portal.call(engine.cancel, first.id)
+    assert read_events(engine_client, first.id)[-1]["data"]["status"] == "cancelled"
+    again = submit()  # the old Redis code refused it: its seat was still counted as taken
+    engine_client.portal.call(engine.cancel, again.id)
+    read_events(engine_client, again.id)
 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(tmp_path) -> None:

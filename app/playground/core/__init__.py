@@ -1,3 +1,4 @@
-"""What both run backends share: the protocol and its rules (`interface`), event JSON and SSE
-framing (`events`), the `Scheduler` every worker process runs (`scheduler`) and the forkserver
-preload that starts those processes (`worker_preload`). Imports no backend."""
+"""What both run backends share: the protocol and its rules (`interface`), the admission rule
+(`admission`), event JSON and SSE framing (`events`), the `Scheduler` every worker process runs
+(`scheduler`) and the forkserver preload that starts those processes (`worker_preload`). Imports
+no backend."""

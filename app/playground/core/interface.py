@@ -111,11 +111,12 @@ class Seat:
     group: str = ""
     """`class:<code>`, or empty: the runs counted under `group_limit`."""
     group_limit: int = 0
+    """The class's quota (core.admission checks it whenever there is a group)."""
 
-    def refusal(self, over_group: bool, retry_after: int) -> Refused:
-        if over_group:
-            return ClassQuota.of(self.group_limit, retry_after)
-        return (StudentLimit if self.student else ClientLimit).of(self.limit, retry_after)
+    def __post_init__(self) -> None:
+        # A class without a quota would mean "none" to one reader and "no limit" to another.
+        if self.group and self.group_limit < 1:
+            raise ValueError(f"a seat in a group needs a group_limit of at least 1, not {self.group_limit}")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 from app.demos.artifacts import Artifact, ArtifactStore
 from app.demos.base import Demo
+from app.playground.core import admission
 from app.playground.core.events import Event, EventLog, end_data
 from app.playground.core.interface import (
     ACTIVE,
@@ -36,12 +37,10 @@ from app.playground.core.interface import (
     SERVER_STOPPED,
     SERVER_STOPPED_MESSAGE,
     Budget,
-    QueueFull,
     RunFinished,
     Seat,
     ShuttingDown,
     StoredRun,
-    retry_after,
     seconds_left,
     worker_stopped,
 )
@@ -66,7 +65,7 @@ class Run:
     demo: Demo
     params: dict[str, Any]  # as shown (Demo.shown), as on every backend: never a reader's withheld text
     client: str = ""  # the seat's holder: an address, or a student of a class
-    group: str = ""  # the seat's group: a class, or empty
+    counted: tuple[str, ...] = ()  # the names it counts under while active (core.admission.counters)
     seq: int = 0  # names the run on the wire to its worker
     created: float = field(default_factory=time.time)
     status: str = "queued"
@@ -317,15 +316,10 @@ class Engine:
         if not self.accepting:
             raise ShuttingDown
         seat = seat or Seat(client, self.settings.runs_per_client)
-        mine = [r for r in self.runs.values() if r.client == seat.holder]
-        if len(mine) >= seat.limit:
-            raise seat.refusal(False, self._retry_after(mine, 0))
-        ours = [r for r in self.runs.values() if r.group == seat.group] if seat.group else []
-        if len(ours) >= seat.group_limit > 0:
-            raise seat.refusal(True, self._retry_after(ours, 0))
-        if len(self.runs) >= self.capacity + self.settings.queue_size:
-            retry = self._retry_after(list(self.runs.values()), len(self.runs) - self.capacity)
-            raise QueueFull.of(self.capacity, self.settings.queue_size, retry)
+        checked = admission.quotas(seat, self.settings.queue_size)
+        refused = admission.first_reached(checked, lambda counter: len(self._counted(counter)), self.capacity)
+        if refused is not None:
+            raise admission.refusal(refused, self.capacity, self._seconds_left(self._counted(refused.counter)))
         self._seq += 1
         shown, withheld = demo.private_split(params)
         run = Run(
@@ -333,7 +327,7 @@ class Engine:
             demo,
             shown,
             seat.holder,
-            seat.group,
+            admission.counters(checked),
             self._seq,
             withheld=withheld,
             hidden=demo.hidden_outputs(withheld),
@@ -350,10 +344,13 @@ class Engine:
             self._dispatch()
         return run
 
-    def _retry_after(self, runs: list[Run], ahead: int) -> int:
+    def _counted(self, counter: str | None) -> list[Run]:
+        """The active runs counted under `counter` (every one for None)."""
+        return [r for r in self.runs.values() if counter is None or counter in r.counted]
+
+    def _seconds_left(self, runs: list[Run]) -> list[float]:
         now = time.monotonic()
-        left = [seconds_left(r.params, r.status, r.step, r.started_at, now, r.budget) for r in runs]
-        return retry_after(left, ahead)
+        return [seconds_left(r.params, r.status, r.step, r.started_at, now, r.budget) for r in runs]
 
     def position(self, run: Run) -> int | None:
         # Not deque.index: its ValueError for a run that is not queued formats the run's repr,

@@ -32,19 +32,18 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.demos import load_demos
 from app.demos.base import Demo
+from app.playground.core import admission
 from app.playground.core.events import KEEPALIVE_SECONDS, encode_data, end_data
 from app.playground.core.interface import (
     ACTIVE,
     CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
     Budget,
-    QueueFull,
     RunFinished,
     Seat,
     ShuttingDown,
     StoredRun,
     Unavailable,
-    retry_after,
     seconds_left,
     worker_stopped,
 )
@@ -288,42 +287,40 @@ class RedisEngine:
         fields["created"] = time.time()
         if withheld:
             fields["withheld"] = json.dumps(withheld)
-        settings, budget = self.settings, Budget.of(self.settings)
+        budget = Budget.of(self.settings)
         fields["budget"] = budget.to_json()
-        idle_ms = _milliseconds(budget.idle_seconds)
-        args: ScriptArgs = [self.keys.prefix, run_id, seat.holder, settings.queue_size, seat.limit, idle_ms]
-        args += [DISPATCH_MAXLEN, seat.group, seat.group_limit, *(x for pair in fields.items() for x in pair)]
+        checked = admission.quotas(seat, self.settings.queue_size)
+        args: ScriptArgs = [self.keys.prefix, run_id, _milliseconds(budget.idle_seconds), DISPATCH_MAXLEN]
+        args += [admission.quotas_json(checked), *(x for pair in fields.items() for x in pair)]
         with _reachable():
-            outcome, number = await self.scripts["admit"](keys=[], args=args)
-        if outcome in ("client", "group"):
-            over_group = outcome == "group"
-            raise seat.refusal(over_group, await self._retry_after(seat.group if over_group else seat.holder))
-        if outcome == "full":
-            raise QueueFull.of(number, settings.queue_size, await self._retry_after(None, ahead_of=number))
+            outcome, number, capacity = await self.scripts["admit"](keys=[], args=args)
+        if outcome == "refused":
+            refused = checked[number - 1]
+            raise admission.refusal(refused, capacity, await self._seconds_left(refused.counter))
         return RedisRun(run_id, demo, shown, params_raw, "queued", 0, {}, token, 0, number, budget)
 
-    async def _retry_after(self, client: str | None, ahead_of: int = 0) -> int:
-        """Retry-After from when the active runs (those of a seat's holder or group, or all of them
-        past the `ahead_of` training slots) are expected to end, as the embedded engine estimates it."""
+    async def _seconds_left(self, counter: str | None) -> list[float]:
+        """How long each active run counted under `counter` (every one for None) is likely to go on,
+        for a refusal's Retry-After."""
         read_at, rows = self._active_read
         if time.monotonic() - read_at >= ESTIMATE_SECONDS:
             with _reachable():
                 active = list(members(await self.redis.smembers(self.keys.active)))
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    fields = ("params", "status", "step", "started", "client", "group", "budget")
+                    fields = ("params", "status", "step", "started", "counted", "budget")
                     for run_id in active:
                         pipe.hmget(self.keys.run(run_id), *fields)
                     rows = await pipe.execute()
             self._active_read = (time.monotonic(), rows)
         now, left = time.time(), []
-        for params, status, step, started, owner, group, budget in rows:
-            if status in ACTIVE and (client is None or client in (owner, group)):
+        for params, status, step, started, counted, budget in rows:
+            if status in ACTIVE and (counter is None or counter in json.loads(counted or "[]")):
                 started_at = float(started) if started else None
                 expected = seconds_left(
                     json.loads(params), status, int(step or 0), started_at, now, self._budget(budget)
                 )
                 left.append(expected)
-        return retry_after(left, len(left) - ahead_of if client is None else 0)
+        return left
 
     def _budget(self, stamped: str | None) -> Budget:
         """A run's budget from its hash; a run admitted by a replica older than budgets in the run

@@ -5,7 +5,8 @@ replicas and workers (Redis runs one script at a time).
 Keys, under the prefix `p` (setting `redis_prefix`):
   p:run:<id>            hash: demo, params (JSON), client, token, status, step, events (count),
                         summary (JSON), created, finished, worker, order, budget (JSON: the
-                        run's limits, stamped at admission, interface.Budget)
+                        run's limits, stamped at admission, interface.Budget), counted (JSON:
+                        the names it counts under in p:clients while active)
   p:run:<id>:events     stream of the run's events, entry id `<n>-0` for event n: fields `type`
                         and `sse` (the encoded frame), so `Last-Event-ID: n` is `XREAD ... n-0`
   p:run:<id>:creator    stream of the frames for the run's creator alone (Demo.creator_only): entry
@@ -15,7 +16,8 @@ Keys, under the prefix `p` (setting `redis_prefix`):
   p:dispatch            stream of admitted runs (`run` field), consumer group `workers`
   p:queued              sorted set: runs admitted and not yet claimed, by admission order
   p:active              set: every queued, running or paused run (the admission count)
-  p:clients             hash: seat holder (address or student) or class -> its active runs
+  p:clients             hash: a name runs count under (core.admission: a seat's holder or its
+                        class) -> its active runs
   p:finished            sorted set: finished runs by end time (retention keeps `keep_runs`)
   p:kept:<client>       sorted set: one client's finished runs by end time (keeps `keep_runs_per_client`)
   p:workers             hash: worker id -> JSON {device, capacity, host, pid}
@@ -156,9 +158,16 @@ local function finish(id, status, end_data, summary, now, keep, keep_per_client)
   redis.call('DEL', key .. ':creator')
   redis.call('SREM', prefix .. ':active', id)
   redis.call('ZREM', prefix .. ':queued', id)
-  for _, counted in ipairs(redis.call('HMGET', key, 'client', 'group')) do
-    if counted and counted ~= '' and redis.call('HINCRBY', prefix .. ':clients', counted, -1) <= 0 then
-      redis.call('HDEL', prefix .. ':clients', counted)
+  local counted = redis.call('HGET', key, 'counted')
+  local names = counted and cjson.decode(counted) or {}
+  if not counted then -- admitted before `counted` was written: it counted under its client and class
+    for _, name in ipairs(redis.call('HMGET', key, 'client', 'group')) do
+      if name and name ~= '' then table.insert(names, name) end
+    end
+  end
+  for _, name in ipairs(names) do
+    if redis.call('HINCRBY', prefix .. ':clients', name, -1) <= 0 then
+      redis.call('HDEL', prefix .. ':clients', name)
     end
   end
   local worker = redis.call('HGET', key, 'worker')
@@ -178,17 +187,15 @@ end
 """
 )
 
-# ARGV: prefix, id, client, queue_size, per_client, idle_ms, dispatch maxlen, group, per_group,
-# then the run hash's field/value pairs. `client` is the seat's holder (an address or a student),
-# `group` its class or '' (Seat in app.playground.core.interface); both count in p:clients.
-# Capacity is the sum over live workers, read here so that no replica admits on a stale view.
-# Returns {'ok', position} or {'client', n} or {'group', n} or {'full', capacity}.
+# ARGV: prefix, id, idle_ms, dispatch maxlen, the quotas (JSON, core.admission.quotas_json), then
+# the run hash's field/value pairs. The rule is not here: the quotas come in the order they refuse
+# (core.admission.quotas), and this checks each against what it counts, atomically across replicas:
+# the active runs counted under its `counter` in p:clients, or every active run when it has none;
+# a `beyond_capacity` limit adds the capacity of the live workers, read here so that no replica
+# admits on a stale view. An admitted run is counted under every quota's counter.
+# Returns {'ok', queue position, capacity} or {'refused', the refusing quota's number from 1, capacity}.
 ADMIT = """
-local id, client, group = ARGV[2], ARGV[3], ARGV[8]
-local queue_size, per_client, idle_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local function held(counted) return tonumber(redis.call('HGET', prefix .. ':clients', counted)) or 0 end
-if held(client) >= per_client then return {'client', per_client} end
-if group ~= '' and held(group) >= tonumber(ARGV[9]) then return {'group', tonumber(ARGV[9])} end
+local id, idle_ms, quotas = ARGV[2], ARGV[3], cjson.decode(ARGV[5])
 local capacity = 0
 local slots = redis.call('HGETALL', prefix .. ':capacity')
 for i = 1, #slots, 2 do
@@ -196,18 +203,28 @@ for i = 1, #slots, 2 do
     capacity = capacity + tonumber(slots[i + 1])
   end
 end
-if redis.call('SCARD', prefix .. ':active') >= capacity + queue_size then return {'full', capacity} end
+local counters = {}
+for number, quota in ipairs(quotas) do
+  local held
+  if quota.counter then
+    held = tonumber(redis.call('HGET', prefix .. ':clients', quota.counter)) or 0
+    table.insert(counters, quota.counter)
+  else
+    held = redis.call('SCARD', prefix .. ':active')
+  end
+  local limit = quota.limit + (quota.beyond_capacity and capacity or 0)
+  if held >= limit then return {'refused', number, capacity} end
+end
 local key = run_key(id)
-redis.call('HSET', key, 'group', group, unpack(ARGV, 10))
+redis.call('HSET', key, 'counted', cjson.encode(counters), unpack(ARGV, 6))
 local order = redis.call('INCR', prefix .. ':order')
 redis.call('HSET', key, 'status', 'queued', 'step', 0, 'events', 0, 'order', order)
 redis.call('SADD', prefix .. ':active', id)
-redis.call('HINCRBY', prefix .. ':clients', client, 1)
-if group ~= '' then redis.call('HINCRBY', prefix .. ':clients', group, 1) end
+for _, counter in ipairs(counters) do redis.call('HINCRBY', prefix .. ':clients', counter, 1) end
 redis.call('ZADD', prefix .. ':queued', order, id)
 redis.call('SET', key .. ':watched', 1, 'PX', idle_ms)
-redis.call('XADD', prefix .. ':dispatch', 'MAXLEN', '~', ARGV[7], '*', 'run', id)
-return {'ok', redis.call('ZRANK', prefix .. ':queued', id) + 1}
+redis.call('XADD', prefix .. ':dispatch', 'MAXLEN', '~', ARGV[4], '*', 'run', id)
+return {'ok', redis.call('ZRANK', prefix .. ':queued', id) + 1, capacity}
 """
 
 # ARGV: prefix, id, worker, now. The one place a run changes hands: a run is claimed at most once.
