@@ -294,11 +294,14 @@ def test_queue_full_is_429_with_retry_after(tmp_path, backend) -> None:
         assert read_events(client, second["id"])[-1]["data"]["status"] == "done"
 
 
-def test_a_run_that_never_yields_is_killed_at_its_wall_time(tmp_path) -> None:
-    with running_app(tmp_path, workers=1, max_run_seconds=1.5) as client:
+def test_a_step_that_never_returns_is_stopped_by_the_hung_step_watch_at_its_compute_budget(tmp_path) -> None:
+    """The wall-time limit is the worker's Scheduler's, which a step that never returns holds up:
+    the engine's hung-step watch ends it, at the sooner of the step limit (60 s here) and the
+    run's compute budget, and replaces its worker."""
+    with running_app(tmp_path, workers=1, max_run_seconds=1.5, max_run_wall_seconds=1.0) as client:
         run = start(client, steps=100, block_at=3)
-        end = read_events(client, run["id"])[-1]
-        assert end["data"]["status"] == "timeout"
+        end = read_events(client, run["id"])[-1]["data"]
+        assert end["status"] == "timeout" and "took longer than 1.5 s and never gave control back" in end["message"]
         # The worker was replaced: the next run completes.
         follow_up = start(client, steps=5)
         assert read_events(client, follow_up["id"])[-1]["data"]["status"] == "done"

@@ -69,17 +69,19 @@ def make_scheduler(trace: list[int] | None = None) -> tuple[Scheduler, FakeConn,
     return scheduler, conn, clock
 
 
-def start(conn: FakeConn, seq: int, cpu_budget: float = 1e9, max_steps: int = 10**9, **params) -> None:
-    conn.inbox.append(StartRun(seq, "tick", params, max_steps, cpu_budget))
+def start(
+    conn: FakeConn, seq: int, cpu_budget: float = 1e9, max_steps: int = 10**9, wall_seconds: float = math.inf, **params
+) -> None:
+    conn.inbox.append(StartRun(seq, "tick", params, max_steps, cpu_budget, wall_seconds))
 
 
 def drive(scheduler: Scheduler, clock: FakeClock, seconds: float) -> None:
-    """The serve loop, with the fake clock jumping to the next due step instead of sleeping."""
+    """The serve loop, with the fake clock jumping to what falls due next instead of sleeping."""
     until = clock.now + seconds
     while clock.now < until:
         scheduler.poll_messages(force=True)
         if not scheduler.step_next():
-            clock.now = min(scheduler.paced[0][0], until) if scheduler.paced else until
+            clock.now = min(scheduler.next_due(), until)
 
 
 def points_of(message: Points) -> list[dict]:
@@ -218,6 +220,29 @@ def test_stop_and_step_budget() -> None:
     assert finished[2] == ("cancelled", "Cancelled.", {}, None)
     assert finished[3] == ("cancelled", SERVER_STOPPED_MESSAGE, {}, SERVER_STOPPED)  # not the reader's cancel
     assert not scheduler.runs and not scheduler.step_next()
+
+
+def test_a_run_ends_at_its_wall_time_limit_paused_or_stepping_and_a_run_under_it_goes_on() -> None:
+    scheduler, conn, clock = make_scheduler()
+    start(conn, 1, wall_seconds=2.0, pace=10)
+    start(conn, 2, wall_seconds=2.0)  # unpaced: it steps all the time
+    drive(scheduler, clock, 0.5)
+    start(conn, 3, wall_seconds=2.0, pace=10)  # its limit counts from its own start: 2.5 s
+    conn.inbox.append(Change(1, {"paused": True}))
+    drive(scheduler, clock, 1.49)
+    assert not ends(conn) and clock.now < 2.0
+    drive(scheduler, clock, 0.02)
+    wall_time = ("timeout", "Stopped: the run reached its wall-time limit.", {}, None)
+    assert ends(conn) == {1: wall_time, 2: wall_time}  # paused, and stepping: both at 2 s
+    assert list(scheduler.runs) == [3]
+    stepped = steps_by_run(conn)[3]
+    drive(scheduler, clock, 0.4)
+    assert list(scheduler.runs) == [3] and steps_by_run(conn)[3] > stepped  # under its limit: it goes on
+    conn.inbox.append(Change(3, {"paused": True}))
+    drive(scheduler, clock, 0.01)
+    assert scheduler.next_due() == pytest.approx(2.5)  # all paused: the sleep ends at the limit
+    drive(scheduler, clock, 5.0)
+    assert ends(conn)[3] == wall_time and not scheduler.runs
 
 
 def test_many_runs_send_their_points_in_fewer_bigger_batches() -> None:

@@ -19,12 +19,13 @@ class StartRun(NamedTuple):
     params: dict[str, Any]  # the full params, a reader's withheld text included
     max_steps: int
     cpu_budget: float  # seconds of compute of its own steps
+    wall_seconds: float  # how long it may last from its start, paused time included
     hidden: frozenset[str] = frozenset()  # event keys for the creator's eyes only
 
 
 class StopRun(NamedTuple):
     seq: int
-    why: str  # a key of the Scheduler's stop reasons: "cancelled", "timeout", "idle", ...
+    why: str  # a key of the Scheduler's stop reasons: "cancelled" or SERVER_STOPPED
 
 
 class Change(NamedTuple):

@@ -5,15 +5,17 @@ due: a paced run at its next due time (it waits in a heap), one step; otherwise 
 in turn (a round-robin deque), so none starves, each stepping for a turn of TURN_SECONDS (one step
 at least; a paced run that falls due ends the turn early). A paused run is in neither until it is
 resumed or asked for a single step. A run is charged for the CPU time of its own steps, never for
-the time it waits for its turn.
+the time it waits for its turn; and it ends at its wall-time limit, paused or not, on this
+process's clock (a step that never returns is the engine's to see: the watchdog below).
 
-Messages (core/messages.py, `seq` naming the run). From the engine: StartRun; Change (live
-params and/or "paused" and/or "step_once"; those of one run that wait together apply as one batch,
-`collapse`); StopRun (why: 'cancelled' by the reader, 'timeout' or SERVER_STOPPED); None: end
-every run as stopped by the server and exit. To the engine: Ready once; then per run Started,
-Points, Applied (a batch of changes from a step on, answering `patches` Changes in the order they
-came) and Ended. Points carry their `metrics` event's data encoded here, once
-(events.encode_event): the web process or Redis only frames it, whoever follows the run.
+Messages (core/messages.py, `seq` naming the run). From the engine: StartRun (with the run's
+budget: steps, compute, wall time); Change (live params and/or "paused" and/or "step_once"; those
+of one run that wait together apply as one batch, `collapse`); StopRun (why: 'cancelled' by the
+reader, or SERVER_STOPPED); None: end every run as stopped by the server and exit. To the engine:
+Ready once; then per run Started, Points, Applied (a batch of changes from a step on, answering
+`patches` Changes in the order they came) and Ended. Points carry their `metrics` event's data
+encoded here, once (events.encode_event): the web process or Redis only frames it, whoever follows
+the run.
 
 While a step runs, `watchdog[0]` holds its start (time.monotonic, shared by every process on the
 host) and `watchdog[1]` its run's seq, so the engine can see a step that hangs and kill us.
@@ -243,6 +245,9 @@ class Scheduler:
         # Places in line are (due, seq, ticket, run) in the heap and (ticket, run) in the deque; a
         # place whose ticket is older than its run's is void (the run was rescheduled or ended).
         self.paced: list[tuple[float, int, int, Run]] = []
+        # (when it ends, the order it started in, run): a run's wall-time limit; an ended run's is void.
+        self.wall_limits: list[tuple[float, int, Run]] = []
+        self.started_count = 0
         self.last_poll = -math.inf
         self.exiting = False
 
@@ -261,6 +266,7 @@ class Scheduler:
         if not force and now - self.last_poll < POLL_SECONDS:
             return
         self.last_poll = now
+        self.stop_past_wall_time(now)
         waiting: list[ToWorker] = []  # all that has come, so that live changes go as one batch
         while not self.exiting and self.conn.poll():
             waiting.append(self.conn.recv())
@@ -269,12 +275,26 @@ class Scheduler:
         for message in batched(waiting):
             self.handle(message)
 
+    def stop_past_wall_time(self, now: float) -> None:
+        """End every run whose wall-time limit has come, whether it steps, waits or is paused."""
+        while self.wall_limits and self.wall_limits[0][0] <= now:
+            run = heapq.heappop(self.wall_limits)[2]
+            if self.runs.get(run.seq) is run:
+                self.finish(run, *WALL_TIME_LIMIT)
+
+    def next_due(self) -> float:
+        """When the next thing falls due that no message brings: a paced run's step, or a run's
+        wall-time limit (either may be void by then: waking early is harmless)."""
+        return min(
+            self.paced[0][0] if self.paced else math.inf, self.wall_limits[0][0] if self.wall_limits else math.inf
+        )
+
     def wait(self) -> None:
-        """Nothing is due: sleep until the next paced step or a message.
+        """Nothing is due: sleep until the next paced step, wall-time limit or message.
 
         No run waits here with points unsent for long: a run sends its points at least every
         flush_seconds while it steps, and all of them when it pauses or ends."""
-        timeout = max(self.paced[0][0] - self.clock(), 0) if self.paced else math.inf
+        timeout = max(self.next_due() - self.clock(), 0)
         if timeout > self.flush_seconds:
             self.flush_all()  # a long sleep ahead: send what is pending first
         if self.conn.poll(min(timeout, self.beat_seconds)):  # awake at least once a beat
@@ -442,6 +462,7 @@ class Scheduler:
 
     def start(self, order: StartRun) -> None:
         demo, seq = self.demos[order.demo], order.seq
+        ends_at = self.clock() + order.wall_seconds
         cpu_start = self.cpu_clock()
         try:
             parsed = demo.parse(order.params)
@@ -452,6 +473,8 @@ class Scheduler:
             return
         run.cpu_seconds += self.cpu_clock() - cpu_start
         self.runs[seq] = run
+        self.started_count += 1  # orders runs that end at the same time: a Run itself has no order
+        heapq.heappush(self.wall_limits, (ends_at, self.started_count, run))
         self.schedule(run)
 
     def finish(
@@ -511,7 +534,8 @@ def _failure_message(run: Run | None, error: Exception) -> str:
 
 _STOPPED: dict[str, tuple[str, str, dict | None, str | None]] = {
     "cancelled": ("cancelled", "Cancelled.", None, None),
-    "timeout": ("timeout", "Stopped: the run reached its wall-time limit.", None, None),
     SERVER_STOPPED: ("cancelled", SERVER_STOPPED_MESSAGE, None, SERVER_STOPPED),
 }
 """A stop's `why` -> how the run ends: status, message[, summary, reason]."""
+WALL_TIME_LIMIT = ("timeout", "Stopped: the run reached its wall-time limit.")
+"""How a run ends at its wall-time limit: status, message."""

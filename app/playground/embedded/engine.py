@@ -76,7 +76,6 @@ class Run:
     clients: int = 0
     last_watched: float = field(default_factory=time.monotonic)
     summary: dict[str, Any] = field(default_factory=dict)
-    deadline: asyncio.TimerHandle | None = None
     waiting_for: set[str] = field(default_factory=set)  # artifacts still being prepared
     acks: deque[asyncio.Future] = field(default_factory=deque)
     """The PATCHes sent to the worker and not yet answered, in the order they went."""
@@ -87,7 +86,7 @@ class Run:
     hidden: frozenset[str] = frozenset()
     """Event keys for the creator's eyes only (Demo.hidden_outputs); forgotten when the run ends."""
     budget: Budget = field(kw_only=True)
-    """Its limits, stamped at admission: what the watchdog, the deadline and the worker apply."""
+    """Its limits, stamped at admission: what the watchdog, the idle check and the worker apply."""
     saved_events: int = 0
     """How many of its events the store has while it runs (`_save_progress`)."""
 
@@ -370,14 +369,9 @@ class Engine:
         run.status = "running"
         run.started_at = time.monotonic()
         budget, trained = run.budget, run.demo.trained(run.params, run.withheld)
-        worker.link.send(StartRun(run.seq, run.demo.name, trained, budget.max_steps, budget.cpu_seconds, run.hidden))
+        limits = (budget.max_steps, budget.cpu_seconds, budget.wall_seconds)  # the Scheduler applies them
+        worker.link.send(StartRun(run.seq, run.demo.name, trained, *limits, run.hidden))
         run.withheld = {}
-        loop = asyncio.get_running_loop()
-        run.deadline = loop.call_later(budget.wall_seconds, self._on_wall_deadline, run)
-
-    def _on_wall_deadline(self, run: Run) -> None:
-        if not run.finished and run.worker is not None:
-            run.worker.link.send(StopRun(run.seq, "timeout"))
 
     # --- prepared artifacts --------------------------------------------------------------
     def _prepare(self, artifact: Artifact, run: Run) -> None:
@@ -482,8 +476,6 @@ class Engine:
     def _end(self, run: Run, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
         if run.finished:
             return
-        if run.deadline:
-            run.deadline.cancel()
         if run.worker is not None:
             run.worker.runs.pop(run.seq, None)
         run.status, run.summary, run.worker = status, summary, None

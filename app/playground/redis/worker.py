@@ -80,11 +80,9 @@ class Claimed:
     id: str
     demo: str
     params: dict[str, Any]  # as shown (Demo.shown): the scheduler has the ones it trains on
-    started: float  # monotonic, for the wall-time limit
     budget: Budget  # stamped by the replica that admitted it: applied here, whatever our settings say
     step: int = 0
     paused: bool = False
-    stopping: bool = False  # a timeout stop has been asked for
     hidden: frozenset[str] = frozenset()  # event keys for the creator's eyes only (Demo.hidden_outputs)
     acks: deque[str] = field(default_factory=deque)  # PATCH nonces, in the order the changes went in
 
@@ -210,7 +208,6 @@ class RedisConn:
             if self.arrived.is_set():
                 self.arrived.clear()  # before taking: whatever arrives after this sets it again
             self._take_arrivals()
-            self._check_deadlines()
             if self.exit_requested and not self._exit_sent:
                 self._exit_sent = True
                 self.inbox.append(None)
@@ -258,9 +255,10 @@ class RedisConn:
         hidden = self.demos[demo].hidden_outputs(withheld)
         # A run admitted by a replica older than budgets in the run record has none: ours, then.
         budget = Budget.from_json(budget_raw) if budget_raw else Budget.of(self.settings)
-        self.runs[self._seq] = Claimed(run_id, demo, shown, time.monotonic(), budget, hidden=hidden)
+        self.runs[self._seq] = Claimed(run_id, demo, shown, budget, hidden=hidden)
         self.seqs[run_id] = self._seq
-        self.inbox.append(StartRun(self._seq, demo, params, budget.max_steps, budget.cpu_seconds, hidden))
+        limits = (budget.max_steps, budget.cpu_seconds, budget.wall_seconds)  # the Scheduler applies them
+        self.inbox.append(StartRun(self._seq, demo, params, *limits, hidden))
 
     def _on_control(self, fields: dict[str, str]) -> None:
         seq = self.seqs.get(fields["run"])
@@ -271,13 +269,6 @@ class RedisConn:
         else:
             self.runs[seq].acks.append(fields["ack"])
             self.inbox.append(Change(seq, json.loads(fields["changes"])))
-
-    def _check_deadlines(self) -> None:
-        now = time.monotonic()
-        for seq, run in self.runs.items():
-            if now - run.started > run.budget.wall_seconds and not run.stopping:
-                run.stopping = True
-                self.inbox.append(StopRun(seq, "timeout"))
 
     # --- outgoing ----------------------------------------------------------------------------
     def send(self, message: FromWorker) -> None:
