@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -20,46 +21,95 @@ from app.settings import Settings
 from tests.conftest import auth, make_settings, parse_sse, points_of, read_events
 from tests.support import cluster
 
+SIZE = 2  # web replicas and workers alike
+
 
 @dataclass
 class Cluster:
+    """Two replicas and two workers on one Redis, shared by the tests of this module: a test that
+    stops or kills one of them gets a new one in its place before the next test (`heal`), where
+    a cluster of its own cost each test ~19 s to start and as long to stop."""
+
     settings: Settings
-    web: list[httpx.Client]
-    servers: list
-    workers: dict[str, object]  # worker id -> its process
+    servers: list[subprocess.Popen] = field(default_factory=list)
+    web: list[httpx.Client] = field(default_factory=list)
+    workers: dict[str, subprocess.Popen] = field(default_factory=dict)  # worker id -> its process
+    started: int = 0  # workers started so far: each new one gets a name of its own
 
     def run_hash(self, run_id: str) -> dict[str, str]:
         with redis.Redis.from_url(self.settings.redis_url, decode_responses=True) as client:
             return client.hgetall(Keys(self.settings.redis_prefix).run(run_id))
 
+    def heal(self) -> None:
+        """Start a replica for each that exited and a worker for each that did, all at once; return
+        once every replica counts two live workers and no run left over from the test before. A
+        replica a test stopped may still be shutting down: it is replaced once it has exited."""
+        for _ in range(3):
+            self._replace_the_exited()
+            cluster.wait_until(self._settled_or_one_exited, 120, "two replicas with two workers and no run")
+            if self._all_running():
+                return
+        raise AssertionError(f"a replica or a worker keeps exiting: see the logs in {self.settings.data_dir}")
+
+    def _all_running(self) -> bool:
+        return all(process.poll() is None for process in [*self.servers, *self.workers.values()])
+
+    def _replace_the_exited(self) -> None:
+        for server, client in list(zip(self.servers, self.web, strict=True)):
+            if server.poll() is not None:
+                client.close()
+                self.servers.remove(server)
+                self.web.remove(client)
+        for name, process in list(self.workers.items()):
+            if process.poll() is not None:
+                del self.workers[name]
+        while len(self.servers) < SIZE:
+            port = cluster.free_port()
+            self.servers.append(cluster.start_server(self.settings, port))
+            self.web.append(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30))
+        while len(self.workers) < SIZE:
+            name = f"worker-{self.started}-{os.getpid()}"
+            self.workers[name] = cluster.start_worker(self.settings, name)
+            self.started += 1
+
+    def _settled_or_one_exited(self) -> bool:
+        return not self._all_running() or all(_settled(client) for client in self.web)
+
+    def stop(self) -> None:
+        for client in self.web:
+            client.close()
+        cluster.stop_processes([*self.servers, *self.workers.values()])
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory, redis_url) -> Iterator[Cluster]:
+    settings = make_settings(
+        tmp_path_factory.mktemp("cluster"),
+        redis_url=redis_url,
+        heartbeat_seconds=0.5,
+        idle_cancel_seconds=60,
+        runs_per_client=3,
+    )
+    shared = Cluster(settings)
+    try:
+        yield shared
+    finally:
+        shared.stop()
+
 
 @pytest.fixture
-def two_by_two(tmp_path, redis_url) -> Iterator[Cluster]:
-    settings = make_settings(
-        tmp_path, redis_url=redis_url, heartbeat_seconds=0.5, idle_cancel_seconds=60, runs_per_client=3
-    )
-    ports = [cluster.free_port(), cluster.free_port()]
-    servers = [cluster.start_server(settings, port) for port in ports]
-    web = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) for port in ports]
-    try:
-        with cluster.workers(settings, 2) as processes:
-            for client in web:
-                cluster.wait_until(lambda c=client: _healthy(c), 60, "a web replica to answer")
-            names = sorted(cluster.live_workers(settings))
-            yield Cluster(settings, web, servers, dict(zip(names, processes, strict=True)))
-    finally:
-        for client in web:
-            client.close()
-        for server in servers:
-            cluster.stop_process(server)
+def two_by_two(shared_cluster: Cluster) -> Cluster:
+    shared_cluster.heal()
+    return shared_cluster
 
 
-def _healthy(client: httpx.Client) -> bool:
+def _settled(client: httpx.Client) -> bool:
+    """The replica answers, sees Redis and two live workers, and no run is queued or running."""
     try:
         health = client.get("/healthz").json()
     except httpx.HTTPError:
         return False
-    return health["redis"] == "ok" and health["workers"] == 2
+    return health["redis"] == "ok" and health["workers"] == SIZE and health["running"] == health["queued"] == 0
 
 
 def start(client: httpx.Client, **params) -> dict:

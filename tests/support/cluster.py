@@ -116,6 +116,15 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
             process.wait(5)
 
 
+def stop_processes(processes: list[subprocess.Popen], timeout: float = 15) -> None:
+    """`stop_process` on each, signalled all at once: they shut down side by side."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        stop_process(process, timeout)
+
+
 @contextmanager
 def workers(settings: Settings, count: int, prefix: str = "worker") -> Iterator[list[subprocess.Popen]]:
     """`count` worker processes, yielded once every one has registered."""
