@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 import yaml
 
+from app.demos.base import Demo, DemoParams, InlineControl, Point
 from app.glossary.content import split_front_matter
 from app.settings import ROOT
 from tests.unit.test_worked_examples import page_text
@@ -26,16 +28,36 @@ def percent(value: float) -> str:
     return f"{value:.0%}"
 
 
+def run_with_change(
+    demo: Demo, params: DemoParams, after_step: int, **change: object
+) -> tuple[list[Point], dict, InlineControl]:
+    """Runs a demo to the end in this process, as run_inline does, and changes its live params as
+    a reader's PATCH would once the point of `after_step` is out; returns (points, summary, control)."""
+    control = InlineControl(params)
+    points: list[Point] = []
+    steps = demo.steps(params, control)
+    while True:
+        try:
+            out = next(steps)
+        except StopIteration as done:
+            return points, done.value or {}, control
+        points.extend(out if isinstance(out, list) else [out])
+        if points[-1]["step"] == after_step:
+            control.change(**change)
+
+
 class RecordedStudy:
-    """A page's seed study, too slow to rerun on every test run (minutes of training): its results
-    are recorded once in tests/recorded/<name>.json, and every test run reruns a sample of them, so a
-    changed demo fails until the study is recorded again (`python -m tests.unit.test_figures_<slug>`).
+    """A page's runs (a seed study, the runs its text and exercises quote), too slow together to rerun
+    on every test run (minutes of training): their results are recorded once in
+    tests/recorded/<name>.json, and every test run reruns a sample of them, so a changed demo fails
+    until the study is recorded again (`python -m tests.unit.test_figures_<slug>`). The sample is the
+    cheapest run that goes through the code the others go through.
 
     `runs` maps a key to the zero-argument function that computes that key's result (JSON numbers,
     lists and dicts): one training run, reduced to what the page quotes."""
 
     def __init__(self, name: str, what: str, runs: dict[str, Callable[[], Any]]) -> None:
-        self.path = ROOT / "tests" / "recorded" / f"{name}.json"
+        self.name, self.path = name, ROOT / "tests" / "recorded" / f"{name}.json"
         self.what, self.runs = what, runs
 
     def record(self) -> None:
@@ -56,6 +78,18 @@ class RecordedStudy:
         recorded = self.results()
         for key in keys:
             assert _same(self.runs[key](), recorded[key]), f"{key} changed since {self.path.name} was recorded"
+
+
+def record(*studies: RecordedStudy) -> None:
+    """Records the studies named on the command line (`python -m tests.unit.test_figures_<slug> NAME`),
+    or all of `studies` when none is named: a page with two studies need not rerun both."""
+    names = sys.argv[1:] or [study.name for study in studies]
+    unknown = set(names) - {study.name for study in studies}
+    if unknown:
+        raise SystemExit(f"no such study: {', '.join(sorted(unknown))}; these are: {[s.name for s in studies]}")
+    for study in studies:
+        if study.name in names:
+            study.record()
 
 
 def _same(fresh: Any, recorded: Any) -> bool:
