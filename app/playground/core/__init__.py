@@ -1,4 +1,4 @@
 """What both run backends share: the protocol and its rules (`interface`), the admission rule
 (`admission`), event JSON and SSE framing (`events`), the `Scheduler` every worker process runs
-(`scheduler`) and the forkserver preload that starts those processes (`worker_preload`). Imports
-no backend."""
+(`scheduler`), the hung-step rule (`watchdog`) and the forkserver preload that starts those
+processes (`worker_preload`). Imports no backend."""

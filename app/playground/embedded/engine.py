@@ -42,10 +42,10 @@ from app.playground.core.interface import (
     ShuttingDown,
     StoredRun,
     seconds_left,
-    worker_stopped,
 )
 from app.playground.core.messages import Applied, Change, FromWorker, Points, Ready, Started, StartRun, StopRun
 from app.playground.core.scheduler import process_context, worker_main
+from app.playground.core.watchdog import WorkerStop, hung_step
 from app.playground.embedded.link import WorkerLink
 from app.playground.embedded.preparing import Preparation
 from app.playground.embedded.store import RunStore
@@ -247,26 +247,23 @@ class Engine:
             worker.process.kill()
             worker.process.join(1)
 
-    def _replace(self, worker: Worker, hung: Run | None = None, why: str = "") -> None:
-        """Kill a worker (a step hung, or it died) and start a fresh one. Its runs end: the hung
-        one as `timeout`, every other one as `failed`, saying so."""
+    def _replace(self, worker: Worker, stop: WorkerStop) -> None:
+        """Kill a worker (a step hung, or it died) and start a fresh one. Its runs end as `stop`
+        says: a hung one as `timeout`, every other one as `failed`, saying why."""
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(1)
         worker.link.close()
         self.workers.remove(worker)
-        for run in list(worker.runs.values()):
-            if run is hung:
-                self._end(run, "timeout", why, {})
-            else:
-                self._end(run, "failed", worker_stopped(why), {})
+        for seq, run in list(worker.runs.items()):
+            self._end(run, *stop.ending(seq), {})
         if self.accepting:
             self._spawn_worker()
 
     def _on_lost(self, worker: Worker) -> None:
         if worker not in self.workers:
             return  # retired or replaced on purpose
-        self._replace(worker, why="it ended without a word (killed by the system, perhaps for memory).")
+        self._replace(worker, WorkerStop("it ended without a word (killed by the system, perhaps for memory)."))
         self._dispatch()
 
     def _on_message(self, worker: Worker, message: FromWorker) -> None:
@@ -301,13 +298,13 @@ class Engine:
         silent_limit = DEAD_AFTER_BEATS * self.settings.heartbeat_seconds
         now = time.monotonic()
         for worker in list(self.workers):
-            started, seq, beat = worker.watchdog[0], int(worker.watchdog[1]), worker.watchdog[2]
-            stepping = worker.runs.get(seq)
-            budget = stepping.budget if stepping else Budget.of(self.settings)  # a run that has just ended
-            if started and now - started > budget.hung_after:
-                self._replace(worker, stepping, budget.hung_message())
-            elif not started and worker.device is not None and now - beat > silent_limit:
-                self._replace(worker, why=f"it did not answer for over {silent_limit:g} s (frozen or stopped).")
+            budgets = {seq: run.budget for seq, run in worker.runs.items()}
+            hung = hung_step(worker.watchdog, now, budgets, Budget.of(self.settings))
+            if hung is not None:
+                self._replace(worker, hung)
+            elif not worker.watchdog[0] and worker.device is not None and now - worker.watchdog[2] > silent_limit:
+                frozen = f"it did not answer for over {silent_limit:g} s (frozen or stopped)."
+                self._replace(worker, WorkerStop(frozen))
         self._dispatch()
 
     # --- admission -----------------------------------------------------------------------

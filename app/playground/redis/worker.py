@@ -38,7 +38,7 @@ from app.demos import load_demos
 from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.core.events import encode_data, encode_event, end_data
-from app.playground.core.interface import DEAD_AFTER_BEATS, Budget, worker_stopped
+from app.playground.core.interface import DEAD_AFTER_BEATS, Budget
 from app.playground.core.messages import (
     Applied,
     Change,
@@ -51,6 +51,7 @@ from app.playground.core.messages import (
     ToWorker,
 )
 from app.playground.core.scheduler import Scheduler, warm_up
+from app.playground.core.watchdog import hung_step
 from app.playground.redis.outbox import Command, Outbox
 from app.playground.redis.schema import (
     DISPATCH_MAXLEN,
@@ -331,21 +332,18 @@ class RedisConn:
 
     def _check_hung(self) -> None:
         """From the heartbeat thread: a step past the limit will never give control back."""
-        started, seq = self.watchdog[0], int(self.watchdog[1])
-        stepping = self.runs.get(seq)
-        budget = stepping.budget if stepping else Budget.of(self.settings)  # a run that has just ended
-        if not started or time.monotonic() - started <= budget.hung_after:
+        budgets = {seq: run.budget for seq, run in self.runs.items()}
+        hung = hung_step(self.watchdog, time.monotonic(), budgets, Budget.of(self.settings))
+        if hung is None:
             return
-        why = budget.hung_message()
         self.outgoing = []  # what the stuck main thread had queued is dropped
-        for other in list(self.runs):
-            status, message = ("timeout", why) if other == seq else ("failed", worker_stopped(why))
-            self.end(other, status, message, {})
+        for seq in list(self.runs):
+            self.end(seq, *hung.ending(seq), {})
         self.flush()
         self.outbox.drain(DRAIN_SECONDS)
         self.hand_back()
         self.deregister()
-        log.error("a hung step: %s exiting for a restart", why)
+        log.error("a hung step: %s exiting for a restart", hung.why)
         os._exit(HUNG_EXIT_CODE)
 
     def keep_alive(self, stop: threading.Event) -> None:
