@@ -1,7 +1,8 @@
-"""Every figure the scaling-laws page quotes from its playground, recomputed from fresh runs of the
-default sweep and of the two exercises (about a minute on one busy thread), and the IsoFLOP plan's
-figures from its seed study (seeds 0 to 4, recorded in tests/recorded, two runs rerun here;
-`python -m tests.unit.test_figures_scaling_laws` records it again)."""
+"""Every figure the scaling-laws page quotes from its playground, tied to runs of the default sweep
+and of the two exercises (about a minute on one busy thread), and the IsoFLOP plan's figures from
+its seed study (seeds 0 to 4). Both are recorded in tests/recorded, and one run of each is rerun
+here; `python -m tests.unit.test_figures_scaling_laws [scaling_laws_sweeps | scaling_isoflop_seed_study]`
+records them again (both, or the one named)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.ml.charlm import eval_loss
 from app.ml.compute_budget import tokens_per_step
 from app.ml.scaling import load_corpus, make_model
 from app.training.scaling_isoflop import MIN_STEPS, held_out, steps_for_budget, train_one
-from tests.unit.page_figures import RecordedStudy, as_read
+from tests.unit.page_figures import RecordedStudy, as_read, record
 from tests.unit.test_worked_examples import page_text
 
 torch.set_num_threads(1)
@@ -27,31 +28,61 @@ def spread(fit: dict) -> str:
     return f"{low:.2f} to {high:.2f}"
 
 
-def test_the_scaling_laws_page_quotes_fresh_runs() -> None:
-    text = " ".join(page_text("scaling-laws").split())
+def sweep_run(**params: object) -> dict:
+    """One sweep reduced to what the page quotes: the fit, the frontier's models and held-out
+    losses, the largest gap between a model's training and held-out loss, and the facts."""
+    _, summary, control = run_inline(DEMO, Params(pace=0, **params))
+    facts = ("unigram_loss", "steps_per_model", "tokens_per_model")
+    return {
+        "facts": {key: control.facts[key] for key in facts},
+        "fit": summary["fit"],
+        "frontier": [{key: row[key] for key in ("model", "val_loss")} for row in summary["frontier"]],
+        "largest_gap": max(abs(m["train_loss"] - m["val_loss"]) for m in summary["models"].values()),
+    }
 
-    _, summary, control = run_inline(DEMO, Params(pace=0))
-    fit, frontier = summary["fit"], summary["frontier"]
-    assert f"Only points below the unigram loss ({control.facts['unigram_loss']:.2f} nats" in text
+
+SWEEPS = RecordedStudy(
+    "scaling_laws_sweeps",
+    "scaling laws: the default sweep, the sweep at 20,000 tokens, and widths 8, 24 and 64 at 40,000 tokens",
+    {
+        "default": sweep_run,
+        "20,000 tokens": functools.partial(sweep_run, tokens=20_000),
+        "widths 8, 24, 64 at 40,000 tokens": functools.partial(sweep_run, widths=[8, 24, 64], tokens=40_000),
+    },
+)
+
+
+def test_the_recorded_sweeps_are_what_the_demo_gives_now() -> None:
+    """Widths 8, 24 and 64 at 40,000 tokens (about 2 s): the sweep's training, its evaluations, the
+    frontier and a fit with an irreducible term, as the default sweep has; the 20,000-token sweep
+    goes through the same code and fits without one."""
+    SWEEPS.assert_current("widths 8, 24, 64 at 40,000 tokens")
+
+
+def test_the_scaling_laws_page_quotes_the_sweeps() -> None:
+    text = " ".join(page_text("scaling-laws").split())
+    sweeps = SWEEPS.results()
+
+    fit, frontier, facts = (sweeps["default"][key] for key in ("fit", "frontier", "facts"))
+    assert f"Only points below the unigram loss ({facts['unigram_loss']:.2f} nats" in text
     assert fit["irreducible"]
     assert f"The fit over the {fit['points']} frontier points is $L = {fit['e']:.2f} + {fit['a']:.0f} \\, " in text
     assert f"C^{{-{fit['b']:.2f}}}$" in text
     assert f"that leave out any one point: {spread(fit)} at the end" in text
     assert f"$E = {fit['e']:.2f}$ is not the entropy of English" in text
     assert [row["model"] for row in frontier][:1] == ["d=8"] and frontier[-1]["model"] == "d=64"
-    gaps = [abs(m["train_loss"] - m["val_loss"]) for m in summary["models"].values()]
-    assert max(gaps) < 0.04 and "held-out losses ended within 0.04 nats of each other" in text
+    gap = sweeps["default"]["largest_gap"]
+    assert gap < 0.04 and "held-out losses ended within 0.04 nats of each other" in text
 
-    _, short, control = run_inline(DEMO, Params(pace=0, tokens=20_000))
-    fit, frontier = short["fit"], short["frontier"]
-    assert control.facts["steps_per_model"] == 39 and control.facts["tokens_per_model"] == 19_968
+    fit, frontier, facts = (sweeps["20,000 tokens"][key] for key in ("fit", "frontier", "facts"))
+    assert facts["steps_per_model"] == 39 and facts["tokens_per_model"] == 19_968
     assert not fit["irreducible"] and "d=8" not in {row["model"] for row in frontier}
     assert f"only {fit['points']} evaluations beat the unigram loss, none of them from d=8" in text
     assert frontier[-1]["model"] == "d=64" and f"d=64 ends lowest, at {frontier[-1]['val_loss']:.2f}" in text
     assert f"The fit over the {fit['points']} points is L = {fit['a']:.1f}·C^(−{fit['b']:.2f})" in text
     assert f"moves b anywhere from {spread(fit)}" in text
 
-    _, three, _ = run_inline(DEMO, Params(pace=0, widths=[8, 24, 64], tokens=40_000))
+    three = sweeps["widths 8, 24, 64 at 40,000 tokens"]
     fit, models = three["fit"], [row["model"] for row in three["frontier"]]
     d24, d64 = models.count("d=24"), models.count("d=64")
     assert models == ["d=24"] * d24 + ["d=64"] * d64
@@ -117,12 +148,10 @@ def optimum(gflop: int, seed: int, lr: float = ISOFLOP.lr) -> isoflop.Optimum:
 
 
 def test_the_recorded_isoflop_study_is_what_the_demo_gives_now() -> None:
-    """Two runs of the study, about 4 s each on a busy thread."""
-    STUDY.assert_current(key(16, 16, 0), key(4, 24, 1))
-
-
-if __name__ == "__main__":
-    STUDY.record()
+    """One run of the study (under a second, after the corpus loads): d=24 at 4 GFLOP, seed 1. Every
+    run of the plan trains and evaluates through the same code, with its own width, budget, seed
+    and rate."""
+    STUDY.assert_current(key(4, 24, 1))
 
 
 def test_the_isoflop_plan_over_seeds() -> None:
@@ -188,3 +217,7 @@ def test_the_isoflop_exercise() -> None:
     assert f"at 64 GFLOP at {min(ends):.2f} to {max(ends):.2f} with d=64 {min(behind):.2f} to {max(behind):.2f}" in text
     steps = sum(steps_for_budget(g, params(w), batch_tokens) for g in (16, LARGE) for w in LARGE_WIDTHS)
     assert f"The plan trains {steps:,} steps" in text
+
+
+if __name__ == "__main__":
+    record(SWEEPS, STUDY)
