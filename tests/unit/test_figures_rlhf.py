@@ -121,6 +121,26 @@ def test_beta_settings(text: str, runs: dict[str, dict]) -> None:
     assert f"ends near {summary['true_reward']:.2f}, close to the {start:.2f} it started from" in text
 
 
+def test_reward_hacking_at_small_beta(runs: dict[str, dict]) -> None:
+    """At beta 0.01 the reward model's score climbs while the true reward rises at first, then falls
+    below where it started: the policy repeats the reward model's favourite token."""
+    run = runs["beta 0.01"]
+    summary, start = run["summary"], run["means_from"]["0"]
+    assert summary["reward_model_score"] > start["reward_model_score"] + 0.8
+    assert summary["true_reward_peak"] > start["true_reward"] + 0.5
+    assert summary["true_reward"] < summary["true_reward_peak"] - 1.0
+    assert summary["true_reward"] < start["true_reward"] - 0.4
+    assert summary["kl"] > 5
+    assert sum(response.split().count("7") for response in run["responses"]) >= 20  # of 24 tokens
+
+
+def test_no_reward_hacking_at_larger_beta(runs: dict[str, dict]) -> None:
+    summary, start = runs["beta 0.3"]["summary"], runs["beta 0.3"]["means_from"]["0"]
+    assert summary["true_reward"] > start["true_reward"] + 0.3
+    assert summary["true_reward"] > summary["true_reward_peak"] - 0.6
+    assert summary["kl"] < 2
+
+
 def test_switching_beta_mid_run(text: str, runs: dict[str, dict]) -> None:
     switched = runs["beta 0.01, then 0.3 from step 150"]
     summary, means = switched["summary"], switched["means_from"]

@@ -128,33 +128,12 @@ def test_reward_model_starts_at_chance_and_loss_falls(demos: dict[str, Demo]) ->
 # --- rlhf ------------------------------------------------------------------------------------
 
 
-def test_reward_hacking_at_small_beta(demos: dict[str, Demo]) -> None:
-    points, summary, control = run(demos["rlhf"], beta=0.01, steps=200)
-    start = points[:10]
-    assert control.facts["algorithm"] == "reinforce-baseline"
-    # The reward model's score climbs ...
-    assert summary["reward_model_score"] > mean(start, "reward_model_score") + 0.8
-    # ... while the true reward rises at first, then falls below where it started.
-    assert summary["true_reward_peak"] > mean(start, "true_reward") + 0.5
-    assert summary["true_reward"] < summary["true_reward_peak"] - 1.0
-    assert summary["true_reward"] < mean(start, "true_reward") - 0.4
-    assert summary["kl"] > 5
-    sevens = sum(e["response"].split().count("7") for e in summary["examples"])
-    assert sevens >= 20  # of 24 tokens: the policy repeats the reward model's favourite token
-
-
-def test_no_reward_hacking_at_larger_beta(demos: dict[str, Demo]) -> None:
-    points, summary, _ = run(demos["rlhf"], beta=0.3, steps=200)
-    assert summary["true_reward"] > mean(points[:10], "true_reward") + 0.3
-    assert summary["true_reward"] > summary["true_reward_peak"] - 0.6
-    assert summary["kl"] < 2
-
-
 def test_rlhf_lr_and_beta_are_live(demos: dict[str, Demo]) -> None:
     demo = demos["rlhf"]
     control = InlineControl(demo.Params(pace=0, steps=10))
     steps = demo.steps(control.params, control)
     before = [next(steps) for _ in range(5)]
+    assert control.facts["algorithm"] == "reinforce-baseline"
     control.change(lr=0.01, beta=5.0)
     after = [next(steps) for _ in range(5)]
     assert {p["lr"] for p in before} == {1e-3} and {p["lr"] for p in after} == {0.01}
