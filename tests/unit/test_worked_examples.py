@@ -656,25 +656,3 @@ def test_every_page_has_its_worked_example_recomputed() -> None:
 @pytest.mark.parametrize(("slug", "text"), CASES)
 def test_the_page_states_the_recomputed_number(slug: str, text: str) -> None:
     assert text in page_text(slug)
-
-
-def test_the_learning_rate_playground_numbers_come_from_the_demo() -> None:
-    """The range test and the compare run the learning-rate page quotes, rerun (about 5 s)."""
-    import torch
-
-    from app.demos.base import run_inline
-    from app.demos.learning_rate import DEMO, Params
-
-    torch.set_num_threads(1)
-    text = page_text("learning-rate")
-    points, summary, _ = run_inline(DEMO, Params(mode="range_test", pace=0))
-    lowest = min(points, key=lambda p: p["loss"])
-    assert f"The loss is lowest ({fixed(lowest['loss'], 2)}) near rate {fixed(lowest['lr'], 1)}" in text
-    assert f"where the smoothed loss fell fastest before its minimum, is {fixed(summary['suggested_lr'], 2)}" in text
-
-    points, _, _ = run_inline(DEMO, Params(lr_min=0.1, lr_max=3, series=4, pace=0))
-    final = {p["series"]: p for p in points}  # the last point of each series
-    peak = max(p["loss"] for p in points if p["series"] == "lr=3")
-    assert f"0.97 reaches {fixed(final['lr=0.965']['loss'], 3)}, every point classified" in text
-    assert final["lr=0.965"]["accuracy"] == 1.0
-    assert f"spikes to {peak:.0f} and then ends lower still, at {fixed(final['lr=3']['loss'], 3)}" in text
