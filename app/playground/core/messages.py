@@ -74,4 +74,6 @@ class Ended(NamedTuple):
     reason: str | None = None
 
 
-FromWorker = Ready | Started | Points | Applied | Ended
+AboutRun = Started | Points | Applied | Ended
+"""What a Scheduler says about one of its runs (core.supervisor turns it into effects)."""
+FromWorker = Ready | AboutRun

@@ -43,8 +43,9 @@ from app.playground.core.interface import (
     StoredRun,
     seconds_left,
 )
-from app.playground.core.messages import Applied, Change, FromWorker, Points, Ready, Started, StartRun, StopRun
+from app.playground.core.messages import Change, FromWorker, Ready, StartRun, StopRun
 from app.playground.core.scheduler import process_context, worker_main
+from app.playground.core.supervisor import supervise
 from app.playground.core.watchdog import WorkerStop, hung_step
 from app.playground.embedded.link import WorkerLink
 from app.playground.embedded.preparing import Preparation
@@ -95,6 +96,10 @@ class Run:
         return self.status not in ACTIVE
 
     @property
+    def demo_name(self) -> str:
+        return self.demo.name
+
+    @property
     def event_count(self) -> int:
         return len(self.log.events)
 
@@ -117,8 +122,36 @@ class Worker:
     process: multiprocessing.process.BaseProcess
     watchdog: Any  # shared doubles: [start of the current step (monotonic) or 0, its run's seq, heartbeat]
     link: WorkerLink = field(init=False)  # set right after: its callbacks name this worker
+    ledger: WorkerLedger = field(init=False)  # likewise
     device: str | None = None  # set when the worker reports ready
     runs: dict[int, Run] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class WorkerLedger:
+    """Where the supervisor (core.supervisor) keeps what one worker says of its runs: in memory,
+    each run's event log and state, and the futures its PATCHes wait on."""
+
+    worker: Worker
+    end: Callable[[Run, str, str, dict[str, Any], str | None], None]  # the engine's: stored, announced, slot reused
+
+    @property
+    def device(self) -> str | None:
+        return self.worker.device
+
+    def find(self, seq: int) -> Run | None:
+        return self.worker.runs.get(seq)
+
+    def relay(self, run: Run, payload: bytes, creator_payload: bytes | None) -> None:
+        run.log.relay("metrics", payload, creator_payload)
+
+    def append(self, run: Run, kind: str, data: dict[str, Any]) -> None:
+        run.log.append(kind, data, run.hidden)  # its params and status are the run's own fields
+
+    def answer(self, run: Run, acks: list[asyncio.Future], step: int) -> None:
+        for future in acks:
+            if not future.done():  # settled already: set_result would raise
+                future.set_result(step)
 
 
 class Engine:
@@ -235,6 +268,7 @@ class Engine:
         child.close()
         worker = Worker(process, watchdog)
         worker.link = WorkerLink(parent, partial(self._on_message, worker), partial(self._on_lost, worker))
+        worker.ledger = WorkerLedger(worker, self._end_and_dispatch)
         self.workers.append(worker)
         return worker
 
@@ -272,24 +306,8 @@ class Engine:
         if isinstance(message, Ready):
             worker.device = message.device
             self._dispatch()
-            return
-        run = worker.runs.get(message.seq)
-        if run is None:
-            return
-        if isinstance(message, Points):  # encoded by the worker: only framed here
-            run.step = message.step
-            run.log.relay("metrics", message.payload, message.creator_payload)
-        elif isinstance(message, Started):
-            run.log.append(
-                "start",
-                {"demo": run.demo.name, "params": run.params, "device": worker.device, **message.facts},
-                run.hidden,
-            )
-        elif isinstance(message, Applied):
-            self._on_applied(run, message)
         else:
-            self._end(run, message.status, message.message, message.summary, message.reason)
-            self._dispatch()
+            supervise(message, worker.ledger)
 
     def _check_hung_steps(self) -> None:
         """A step that runs past the limit never gives control back: kill its worker. Between
@@ -440,18 +458,6 @@ class Engine:
         except TimeoutError:
             return run.step + 1
 
-    def _on_applied(self, run: Run, applied: Applied) -> None:
-        """The worker applied a batch from a step on: it answers the `patches` oldest PATCHes waiting."""
-        changes = applied.changes
-        if "paused" in changes:
-            run.status = "paused" if changes["paused"] else "running"
-        run.params = run.params | {k: v for k, v in changes.items() if k in run.params}
-        run.log.append("control", {"step": applied.step, "changes": changes})
-        for _ in range(min(applied.patches, len(run.acks))):
-            future = run.acks.popleft()
-            if not future.done():
-                future.set_result(applied.step)
-
     async def cancel(self, run_id: str) -> None:
         self._cancel(run_id)
 
@@ -488,6 +494,13 @@ class Engine:
         # The `end` event goes out once the run is stored, so a watcher can be told if it was not.
         saving = self._write(self._store_call("finish", run.record(), [*run.log.events, final], run.client))
         saving.add_done_callback(lambda done: self._announce_end(run, end, done))
+
+    def _end_and_dispatch(
+        self, run: Run, status: str, message: str, summary: dict[str, Any], reason: str | None
+    ) -> None:
+        """A run its worker ended: its slot there is free for the next queued one."""
+        self._end(run, status, message, summary, reason)
+        self._dispatch()
 
     def _announce_end(self, run: Run, end: dict[str, Any], saving: asyncio.Future) -> None:
         if saving.cancelled() or saving.exception() is not None:

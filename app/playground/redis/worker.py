@@ -39,18 +39,9 @@ from app.demos.artifacts import ArtifactStore
 from app.demos.base import Demo
 from app.playground.core.events import encode_data, encode_event, end_data
 from app.playground.core.interface import DEAD_AFTER_BEATS, Budget
-from app.playground.core.messages import (
-    Applied,
-    Change,
-    FromWorker,
-    Points,
-    Ready,
-    Started,
-    StartRun,
-    StopRun,
-    ToWorker,
-)
+from app.playground.core.messages import Change, FromWorker, Ready, StartRun, StopRun, ToWorker
 from app.playground.core.scheduler import Scheduler, warm_up
+from app.playground.core.supervisor import supervise
 from app.playground.core.watchdog import hung_step
 from app.playground.redis.outbox import Command, Outbox
 from app.playground.redis.schema import (
@@ -79,11 +70,12 @@ class Claimed:
     """A run this worker claimed, as far as Redis needs to hear of it."""
 
     id: str
-    demo: str
+    seq: int  # its number on this worker
+    demo_name: str
     params: dict[str, Any]  # as shown (Demo.shown): the scheduler has the ones it trains on
     budget: Budget  # stamped by the replica that admitted it: applied here, whatever our settings say
     step: int = 0
-    paused: bool = False
+    status: str = "running"  # or "paused"
     hidden: frozenset[str] = frozenset()  # event keys for the creator's eyes only (Demo.hidden_outputs)
     acks: deque[str] = field(default_factory=deque)  # PATCH nonces, in the order the changes went in
 
@@ -256,7 +248,7 @@ class RedisConn:
         hidden = self.demos[demo].hidden_outputs(withheld)
         # A run admitted by a replica older than budgets in the run record has none: ours, then.
         budget = Budget.from_json(budget_raw) if budget_raw else Budget.of(self.settings)
-        self.runs[self._seq] = Claimed(run_id, demo, shown, budget, hidden=hidden)
+        self.runs[self._seq] = Claimed(run_id, self._seq, demo, shown, budget, hidden=hidden)
         self.seqs[run_id] = self._seq
         limits = (budget.max_steps, budget.cpu_seconds, budget.wall_seconds)  # the Scheduler applies them
         self.inbox.append(StartRun(self._seq, demo, params, *limits, hidden))
@@ -272,49 +264,39 @@ class RedisConn:
             self.inbox.append(Change(seq, json.loads(fields["changes"])))
 
     # --- outgoing ----------------------------------------------------------------------------
+    # The Scheduler's messages go through core.supervisor, which calls the ledger methods below:
+    # each queues its writes for the next flush, one script per event so numbering stays atomic.
     def send(self, message: FromWorker) -> None:
-        if isinstance(message, Ready):
-            return  # this process is the worker: it has nobody to tell
-        run = self.runs.get(message.seq)
-        if run is None:
-            return
-        if isinstance(message, Points):  # encoded by the Scheduler: only handed on
-            run.step = message.step
-            self._queue_emit(run, "metrics", message.payload, message.creator_payload, "step", run.step)
-        elif isinstance(message, Started):
-            self._emit(run, "start", {"demo": run.demo, "params": run.params, "device": self.device, **message.facts})
-        elif isinstance(message, Applied):
-            self._on_applied(run, message)
-        else:
-            self.end(message.seq, message.status, message.message, message.summary, message.reason)
+        if not isinstance(message, Ready):  # this process is the worker: it has nobody to tell it is ready
+            supervise(message, self)
 
-    def _on_applied(self, run: Claimed, applied: Applied) -> None:
-        """The Scheduler applied a batch from a step on: one event, and the `patches` oldest PATCHes
-        waiting hear of it."""
-        step, changes = applied.step, applied.changes
-        run.params |= {k: v for k, v in changes.items() if k in run.params}
-        run.paused = bool(changes.get("paused", run.paused))
-        status = "paused" if run.paused else "running"
-        fields = ("params", json.dumps(run.params), "status", status)
-        self._emit(run, "control", {"step": step, "changes": changes}, *fields)
-        answer = json.dumps({"step": step, "status": status, "params": run.params})
-        for _ in range(min(applied.patches, len(run.acks))):  # each PATCH hears from which step it applies
-            ack = self.keys.ack(run.acks.popleft())
-            self.outgoing.append(("rpush", (ack, answer)))
-            self.outgoing.append(("expire", (ack, ACK_TTL_SECONDS)))
+    def find(self, seq: int) -> Claimed | None:
+        return self.runs.get(seq)
 
-    def _emit(self, run: Claimed, kind: str, data: dict[str, Any], *fields: Any) -> None:
-        self._queue_emit(run, kind, *encode_event(kind, data, run.hidden), *fields)
+    def relay(self, run: Claimed, payload: bytes, creator_payload: bytes | None) -> None:
+        self._queue_emit(run, "metrics", payload, creator_payload, "step", run.step)
+
+    def append(self, run: Claimed, kind: str, data: dict[str, Any]) -> None:
+        state = ("params", json.dumps(run.params), "status", run.status)  # the replicas read them from the hash
+        self._queue_emit(run, kind, *encode_event(kind, data, run.hidden), *state)
+
+    def answer(self, run: Claimed, acks: list[str], step: int) -> None:
+        """Each PATCH's replica waits on a list of its own (by nonce) for the step and the run's state."""
+        answer = json.dumps({"step": step, "status": run.status, "params": run.params})
+        for nonce in acks:
+            self.outgoing.append(("rpush", (self.keys.ack(nonce), answer)))
+            self.outgoing.append(("expire", (self.keys.ack(nonce), ACK_TTL_SECONDS)))
 
     def _queue_emit(self, run: Claimed, kind: str, payload: bytes, creator: bytes | None, *fields: Any) -> None:
+        """One event and the hash fields to set with it (EMIT in redis/schema.py)."""
         self._queue_script("emit", self.keys.prefix, run.id, kind, payload, creator or b"", *fields)
 
     def _queue_script(self, name: str, *args: Any) -> None:
         """By its hash: a pipeline given Script objects asks SCRIPT EXISTS on every execute."""
         self.outgoing.append(("evalsha", (self.scripts[name].sha, 0, *args)))
 
-    def end(self, seq: int, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
-        run = self.runs.pop(seq)
+    def end(self, run: Claimed, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
+        del self.runs[run.seq]
         self.seqs.pop(run.id, None)
         _, end = encode_data(end_data(status, message, run.step, summary, reason))
         _, summary_raw = encode_data(summary)
@@ -337,8 +319,8 @@ class RedisConn:
         if hung is None:
             return
         self.outgoing = []  # what the stuck main thread had queued is dropped
-        for seq in list(self.runs):
-            self.end(seq, *hung.ending(seq), {})
+        for run in list(self.runs.values()):
+            self.end(run, *hung.ending(run.seq), {})
         self.flush()
         self.outbox.drain(DRAIN_SECONDS)
         self.hand_back()
