@@ -195,6 +195,19 @@ SERVER_STOPPED = "server_stopped"
 """The `reason` in the `end` of a run that the server (or its worker) stopped as it shut down:
 its status is 'cancelled', as the reader's own cancel is, and the reason tells the two apart."""
 SERVER_STOPPED_MESSAGE = "The server restarted (or shut down) during this run; nobody cancelled it. Start it again."
+CANCELLED_QUEUED_MESSAGE = "Cancelled before it started."
+"""The end message of a run cancelled (by its reader, or for want of one) while it waited in the queue."""
+
+IDLE_LOOKS = 4
+"""How often per idle limit (Budget.idle_seconds) whatever keeps it looks: a run nobody watches is
+cancelled between one and 1 + 1/IDLE_LOOKS limits after its last watcher left, and a mark that a
+run is watched, kept for one limit (Redis), is renewed well before it lapses."""
+
+
+def idle_look_seconds(idle_seconds: float, at_most: float) -> float:
+    """The period of an idle check or of a watched mark's renewal, for an idle limit; `at_most`:
+    the caller's own cadence, which a long limit need not slow down."""
+    return min(at_most, idle_seconds / IDLE_LOOKS)
 
 
 class ShuttingDown(Exception):

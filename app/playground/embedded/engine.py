@@ -32,6 +32,7 @@ from app.playground.core import admission
 from app.playground.core.events import Event, EventLog, end_data
 from app.playground.core.interface import (
     ACTIVE,
+    CANCELLED_QUEUED_MESSAGE,
     CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
     SERVER_STOPPED,
@@ -41,6 +42,7 @@ from app.playground.core.interface import (
     Seat,
     ShuttingDown,
     StoredRun,
+    idle_look_seconds,
     seconds_left,
 )
 from app.playground.core.messages import Change, FromWorker, Ready, StartRun, StopRun
@@ -186,8 +188,9 @@ class Engine:
             log.warning("%d runs were cut off when the server last stopped; stored as failed", interrupted)
         for _ in range(self.settings.workers):
             self._spawn_worker()
+        idle_check = idle_look_seconds(self.settings.idle_cancel_seconds, at_most=1.0)
         self._tasks = [
-            asyncio.create_task(self._every(self._idle_cancel_period(), self._cancel_unwatched)),
+            asyncio.create_task(self._every(idle_check, self._cancel_unwatched)),
             asyncio.create_task(self._every(WATCHDOG_SECONDS, self._check_hung_steps)),
             asyncio.create_task(self._every(self.settings.save_progress_seconds, self._save_progress)),
         ]
@@ -474,7 +477,7 @@ class Engine:
         if why == SERVER_STOPPED:
             self._end(run, "cancelled", SERVER_STOPPED_MESSAGE, {}, SERVER_STOPPED)
         else:
-            self._end(run, "cancelled", "Cancelled before it started.", {})
+            self._end(run, "cancelled", CANCELLED_QUEUED_MESSAGE, {})
 
     def _end(self, run: Run, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
         if run.finished:
@@ -571,9 +574,6 @@ class Engine:
         finally:
             run.clients -= 1
             run.last_watched = time.monotonic()
-
-    def _idle_cancel_period(self) -> float:
-        return min(1.0, self.settings.idle_cancel_seconds / 4)
 
     def _cancel_unwatched(self) -> None:
         """Cancel runs nobody has watched for `idle_cancel_seconds`: a closed tab frees its slot."""

@@ -36,6 +36,7 @@ from app.playground.core import admission
 from app.playground.core.events import KEEPALIVE_SECONDS, encode_data, end_data
 from app.playground.core.interface import (
     ACTIVE,
+    CANCELLED_QUEUED_MESSAGE,
     CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
     Budget,
@@ -44,6 +45,7 @@ from app.playground.core.interface import (
     ShuttingDown,
     StoredRun,
     Unavailable,
+    idle_look_seconds,
     seconds_left,
     worker_stopped,
 )
@@ -152,7 +154,7 @@ class RedisEngine:
 
     @property
     def _watch_period(self) -> float:
-        return min(self.settings.heartbeat_seconds, self.settings.idle_cancel_seconds / 4)
+        return idle_look_seconds(self.settings.idle_cancel_seconds, self.settings.heartbeat_seconds)
 
     def _heard(self) -> bool:
         """Note that Redis answered now; True once it has answered without a break for as long as a
@@ -406,7 +408,7 @@ class RedisEngine:
         """A running run's entries (n, fields) after `after`, each once and in order, and None when
         a keep-alive is due. Marks the run as watched while it is followed, for `idle_seconds` (its
         budget's) at a time."""
-        idle_ms, wake_seconds = _milliseconds(idle_seconds), min(WAKE_SECONDS, idle_seconds / 4)
+        idle_ms, wake_seconds = _milliseconds(idle_seconds), idle_look_seconds(idle_seconds, WAKE_SECONDS)
         last = after
         async for number, fields in self._stored(key, after):
             last = number
@@ -482,7 +484,7 @@ class RedisEngine:
         return ack["step"]
 
     async def cancel(self, run_id: str) -> None:
-        _, end = encode_data(end_data("cancelled", "Cancelled before it started.", 0, {}))
+        _, end = encode_data(end_data("cancelled", CANCELLED_QUEUED_MESSAGE, 0, {}))
         args: ScriptArgs = [self.keys.prefix, run_id, end, time.time(), *self._keep]
         with _reachable():
             await self.scripts["cancel"](keys=[], args=args)
