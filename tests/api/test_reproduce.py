@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import functools
 import hashlib
 import http.server
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -112,10 +113,26 @@ def assert_same(name: str, stored: list[dict], rows: list[list[str]]) -> int:
     return compared
 
 
-@pytest.fixture(scope="module")
-def rebuilt_artifacts(tmp_path_factory) -> Path:
-    """One folder for the scripts' own builds of the prepared artifacts, shared by the demos."""
-    return tmp_path_factory.mktemp("rebuilt-artifacts")
+@pytest.fixture(scope="session")
+def rebuilt_artifacts(tmp_path_factory, worker_id: str) -> Path:
+    """One folder for the scripts' own builds of the prepared artifacts (10-25 s each), shared by
+    the demos and by the test processes (pytest-xdist): whichever script comes first builds an
+    artifact, the others find it built and check it all the same (see `building`)."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    folder = shared / "rebuilt-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@contextmanager
+def building(folder: Path, artifacts) -> Iterator[None]:
+    """Holds each artifact's lock in `folder` (in one order: no deadlock): two scripts never build
+    the same artifact side by side, in this process or another."""
+    with ExitStack() as held:
+        for artifact in sorted(artifacts, key=lambda a: a.filename):
+            lock = held.enter_context((folder / f"{artifact.filename}.lock").open("w"))
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
@@ -127,7 +144,8 @@ def test_script_reproduces_the_run(client, name, tmp_path, rebuilt_artifacts) ->
     assert client.patch(f"/api/runs/{run['id']}", json=live_change(name), headers=auth(run)).status_code == 200
     events = read_events(client, run["id"])
     assert events[-1]["data"]["status"] == "done"
-    rows = run_script(client, run["id"], tmp_path, rebuilt_artifacts)
+    with building(rebuilt_artifacts, DEMOS[name].artifacts):
+        rows = run_script(client, run["id"], tmp_path, rebuilt_artifacts)
     print(f"{name}: {assert_same(name, points_of(events), rows)} values compared")
 
 
