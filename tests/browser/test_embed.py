@@ -92,18 +92,27 @@ def test_embed_works_inside_an_allowed_origin(open_course, embed_server) -> None
     assert frame.locator(".site-header").count() == 0 and refused == []
 
 
+def refused_frame(page, refused: list[str], seconds: float = 10):
+    """The course page's frame, once Chromium shows that it refused it (its error page, or a
+    frame-ancestors report on the console), or after `seconds` whatever it shows."""
+    deadline = time.monotonic() + seconds
+    while not (page.frames[1].url.startswith("chrome-error://") or refused) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    return page.frames[1]
+
+
 def test_embed_is_refused_from_another_origin(open_course, embed_server) -> None:
     page, refused = open_course("127.0.0.1", f"{embed_server}/embed/gradient-descent")  # not an allowed origin
-    page.wait_for_timeout(1500)
-    frame = page.frames[1]
+    frame = refused_frame(page, refused)
     assert frame.url.startswith("chrome-error://") or refused, frame.url
     assert frame.locator("section.playground").count() == 0
 
 
 def test_ordinary_pages_are_never_framed(open_course, embed_server) -> None:
-    page, _ = open_course("localhost", f"{embed_server}/terms/gradient-descent")  # allowed for embeds only
-    page.wait_for_timeout(1500)
-    assert page.frames[1].locator("main").count() == 0
+    page, refused = open_course("localhost", f"{embed_server}/terms/gradient-descent")  # allowed for embeds only
+    frame = refused_frame(page, refused)
+    assert frame.url.startswith("chrome-error://") or refused, frame.url
+    assert frame.locator("main").count() == 0
 
 
 def test_term_page_offers_an_embed_snippet(page) -> None:

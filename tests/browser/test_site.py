@@ -112,10 +112,8 @@ def test_a_skip_link_and_the_table_of_contents_lead_to_the_playground(page) -> N
 
 
 @pytest.mark.parametrize("path", ["/", "/terms/gradient-descent", "/terms/dpo", "/search?q=lora", "/playground"])
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_no_serious_or_critical_axe_violations(axe, path: str, theme: str) -> None:
-    violations = axe(path, theme)
-    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+def test_no_serious_or_critical_axe_violations_in_either_theme(axe, path: str) -> None:
+    assert axe(path) == {"light": [], "dark": []}
 
 
 def test_memory_calculator_updates_as_you_type(page) -> None:
