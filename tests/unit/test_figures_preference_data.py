@@ -74,7 +74,7 @@ def agreement_of(runs: dict[str, dict], key: str) -> str:
 
 
 def test_the_recorded_runs_are_what_the_demo_gives_now() -> None:
-    """The default run (under a second): the toy world's pairs and the Bradley–Terry annotator that
+    """The default run (about 2 s): the toy world's pairs and the Bradley–Terry annotator that
     every other run draws from at another noise or temperature."""
     STUDY.assert_current("default")
 

@@ -60,7 +60,7 @@ def signed(value: float, digits: int = 2) -> str:
 
 
 def test_the_recorded_runs_are_what_the_demo_gives_now() -> None:
-    """The default run (under a second): the pairs, the bag-of-tokens model, its training and its
+    """The default run (about 2 s): the pairs, the bag-of-tokens model, its training and its
     held-out scores, which the other runs share with other noise and pair counts."""
     STUDY.assert_current("default")
 

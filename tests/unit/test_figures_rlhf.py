@@ -73,7 +73,7 @@ def runs() -> dict[str, dict]:
 
 
 def test_the_recorded_runs_are_what_the_demo_gives_now() -> None:
-    """The default run (about 2 s): the reward model, REINFORCE with its KL penalty and the summary
+    """The default run (about 3 s): the reward model, REINFORCE with its KL penalty and the summary
     that every other run shares; the live change of beta is checked by test_preference_demos."""
     STUDY.assert_current("default")
 

@@ -82,9 +82,10 @@ def runs() -> dict[str, dict]:
 
 
 def test_the_recorded_runs_are_what_the_demo_gives_now() -> None:
-    """The equal-compute exercise at seed 0 (about 7 s): two models trained to one FLOP budget, with
-    their FLOPs counted and their plan; the two counted runs differ from it in the settings only
-    (one model of another width or length), not in the code that trains and counts them."""
+    """The equal-compute exercise at seed 0 (about 7 s, the cheapest run of the equal-compute plan):
+    two models trained to one FLOP budget, with their FLOPs counted and their plan; the two counted
+    runs differ from it in their settings only (one model of another width or length), not in the
+    code that trains and counts them."""
     STUDY.assert_current("equal compute, seed 0")
 
 
