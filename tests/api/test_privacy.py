@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from threading import Event
 
 from app.playground.http.routes import CREATOR_COOKIE
 from tests.api.test_own_text import POEM, redis_values
 from tests.conftest import auth, parse_sse, read_events
 
 HIDDEN = ("prompt", "vocabulary", "not_in_vocabulary", "sample")
-RUN = {"steps": 10, "pace": 5}  # two samples (steps 0-3 and 6-9), and 2 s to watch them come
+RUN = {"steps": 10, "pace": 5}  # two samples (steps 0-3 and 6-9), and 2 s for the readers to connect
 
 
 def private_text() -> tuple[str, str]:
@@ -23,13 +24,19 @@ def private_text() -> tuple[str, str]:
     return f"{word} My PIN is 4711. {POEM}", word
 
 
-def events_as(client, run_id: str, headers: dict[str, str]) -> list[dict]:
+def events_as(
+    client, run_id: str, headers: dict[str, str], limit: int | None = None, connected: Event | None = None
+) -> list[dict]:
+    """The run's events as a reader with these headers gets them, until the end (or `limit`
+    events); `connected` is set once the first has come."""
     with client.stream("GET", f"/api/runs/{run_id}/events", headers=headers) as response:
         assert response.status_code == 200
         events = []
         for event in parse_sse(response.iter_lines()):
             events.append(event)
-            if event["event"] == "end":
+            if connected is not None:
+                connected.set()
+            if event["event"] == "end" or len(events) == limit:
                 return events
     raise AssertionError("the stream ended without an end event")
 
@@ -52,8 +59,13 @@ def test_a_withheld_text_reaches_its_creator_live_and_nobody_else(engine_client,
         run = started.json()
         client.cookies.delete(CREATOR_COOKIE)  # this client reads as anyone else (the cookie has its own test)
         with ThreadPoolExecutor(2) as pool:  # both follow the run live, from its start
-            creator = pool.submit(events_as, client, run["id"], auth(run))
-            public = pool.submit(events_as, client, run["id"], {})
+            readers = [Event(), Event()]
+            creator = pool.submit(events_as, client, run["id"], auth(run), connected=readers[0])
+            public = pool.submit(events_as, client, run["id"], {}, connected=readers[1])
+            assert all(reader.wait(60) for reader in readers)
+            # Both are in: the rest at full speed (409: a loaded machine took the 2 s to connect them).
+            faster = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"pace": 0})
+            assert faster.status_code in (200, 409), faster.text
             creator, public = creator.result(timeout=120), public.result(timeout=120)
         assert creator[-1]["data"]["status"] == "done", creator[-1]
         start = creator[0]["data"]
@@ -87,7 +99,8 @@ def test_a_browser_gets_the_creators_frames_through_a_cookie_on_that_runs_stream
     assert f"Path=/api/runs/{run['id']}/events" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     engine_client.cookies.delete(CREATOR_COOKIE)
     try:
-        as_creator = events_as(engine_client, run["id"], {"Cookie": f"{CREATOR_COOKIE}={run['control_token']}"})
+        creator = {"Cookie": f"{CREATOR_COOKIE}={run['control_token']}"}
+        as_creator = events_as(engine_client, run["id"], creator, limit=1)  # the start, with the prompt
         assert as_creator[0]["data"]["prompt"] == f"{word} "
     finally:
         engine_client.delete(f"/api/runs/{run['id']}", headers=auth(run))
