@@ -112,15 +112,18 @@ def client(tmp_path_factory) -> Iterator[TestClient]:
         yield client
 
 
-def read_events(client: TestClient, run_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
-    """Reads the SSE stream until the `end` event (or `limit` events) and returns the events."""
+def read_events(
+    client: TestClient, run_id: str, after: int = 0, limit: int | None = None, until: str = "end"
+) -> list[dict]:
+    """Reads the SSE stream until the `end` event (or the first `until` event, or `limit` events)
+    and returns the events."""
     events: list[dict] = []
     with client.stream("GET", f"/api/runs/{run_id}/events", params={"after": after}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for event in parse_sse(response.iter_lines()):
             events.append(event)
-            if event["event"] == "end" or (limit and len(events) >= limit):
+            if event["event"] in ("end", until) or (limit and len(events) >= limit):
                 break
     return events
 

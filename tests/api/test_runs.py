@@ -75,7 +75,11 @@ def test_a_live_lr_change_applies_from_the_next_step_and_is_recorded(engine_clie
     response = engine_client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"lr": 0.04})
     assert response.status_code == 200
     applied = response.json()["applies_from_step"]
-    events = head + read_events(engine_client, run["id"], after=head[-1]["id"])
+    to_change = read_events(engine_client, run["id"], after=head[-1]["id"], until="control")  # the change applied
+    # Then the rest at full speed: each step's lr and x are checked, not its pace (409: it ended).
+    faster = engine_client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"pace": 0})
+    assert faster.status_code in (200, 409), faster.text
+    events = head + to_change + read_events(engine_client, run["id"], after=to_change[-1]["id"])
     control = [e for e in events if e["event"] == "control"]
     assert control[0]["data"] == {"step": applied, "changes": {"lr": 0.04}}
     points = points_of(events)
