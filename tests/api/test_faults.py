@@ -28,6 +28,7 @@ from tests.api.test_selfhost import (
     start_run,
 )
 from tests.conftest import auth, make_settings, read_events, running_app
+from tests.support import cluster
 
 ENV_BASE = {"PATH": f"{BIN}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT)}
 
@@ -148,6 +149,16 @@ def test_a_damaged_run_store_is_a_one_line_refusal_that_says_what_to_do(tmp_path
     assert "damaged" in lines[0] and "move it aside" in lines[0]
 
 
+def wait_for_run(server: Server, run_id: str, condition, what: str, seconds: float = 20) -> dict:
+    """The run's status, once `condition` holds for it."""
+
+    def status() -> dict | None:
+        run = httpx.get(f"{server.base}/api/runs/{run_id}", timeout=5).json()
+        return run if condition(run) else None
+
+    return cluster.wait_until(status, seconds, f"run {run_id} {what}")
+
+
 def test_a_run_in_flight_when_the_server_is_killed_keeps_its_saved_curve_and_ends_failed() -> None:
     """kill -9 of the server mid-run: at the next start the run's link replays its points up to the
     last save (every 0.2 s here), in order with none missing, then an end that says what happened."""
@@ -159,9 +170,8 @@ def test_a_run_in_flight_when_the_server_is_killed_keeps_its_saved_curve_and_end
         try:
             server.wait_ready()
             run_id = start_run(server, "gradient-descent", steps=5000, pace=20)
-            time.sleep(1)
-            live = httpx.get(f"{server.base}/api/runs/{run_id}", timeout=5).json()
-            assert live["status"] == "running" and live["step"] >= 5, live
+            live = wait_for_run(server, run_id, lambda status: (status["step"] or 0) >= 5, "to reach step 5")
+            assert live["status"] == "running", live
             time.sleep(0.5)  # two saves or more since that step
         finally:
             server.stop()  # SIGKILL to the server and its workers: nothing could end the run
@@ -189,7 +199,10 @@ def test_sigterm_ends_everything_even_with_a_flood_of_changes_to_a_busy_worker()
     with serving(**settings) as (server, _data):
         response = httpx.post(f"{server.base}/api/demos/counter/runs", json={"steps": 100, "block_at": 3}, timeout=10)
         run = response.json()
-        time.sleep(1.0)  # the worker is now inside its hour-long step and reads nothing
+        # Its start event comes from the worker, which three steps later (microseconds) is inside its
+        # hour-long step and reads nothing (those steps' points never come: it sends them between steps).
+        with httpx.stream("GET", f"{server.base}/api/runs/{run['id']}/events", timeout=20) as events:
+            assert next(iter_events(events, time.monotonic() + 20))["event"] == "start"
 
         def change(i: int) -> int:
             body = {"lr": 0.01 * (1 + i % 50)}
