@@ -301,8 +301,15 @@ def default_artifacts() -> ArtifactStore:
     return ArtifactStore(Settings().artifacts_dir)
 
 
-def run_inline(demo: Demo, params: DemoParams, device: str = "cpu") -> tuple[list[Point], dict, InlineControl]:
-    """Run a demo to the end in this process; returns (points, summary, control)."""
+def run_inline(
+    demo: Demo,
+    params: DemoParams,
+    device: str = "cpu",
+    after_each: Callable[[list[Point], InlineControl], None] | None = None,
+) -> tuple[list[Point], dict, InlineControl]:
+    """Run a demo to the end in this process; returns (points, summary, control). `after_each`:
+    called with the points so far and the control after every yield, where a reader's live change
+    would land (a test changes params there as a PATCH would)."""
     control = InlineControl(params, device)
     points: list[Point] = []
     steps = demo.steps(params, control)
@@ -312,6 +319,8 @@ def run_inline(demo: Demo, params: DemoParams, device: str = "cpu") -> tuple[lis
         except StopIteration as stop:
             return points, stop.value or {}, control
         points.extend(out if isinstance(out, list) else [out])
+        if after_each is not None:
+            after_each(points, control)
 
 
 def _schema_extra(info: FieldInfo) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from app.demos.base import Demo, DemoParams, InlineControl, Point
+from app.demos.base import Demo, DemoParams, InlineControl, Point, run_inline
 from app.glossary.content import split_front_matter
 from app.settings import ROOT
 from tests.unit.test_worked_examples import page_text
@@ -31,19 +31,14 @@ def percent(value: float) -> str:
 def run_with_change(
     demo: Demo, params: DemoParams, after_step: int, **change: object
 ) -> tuple[list[Point], dict, InlineControl]:
-    """Runs a demo to the end in this process, as run_inline does, and changes its live params as
-    a reader's PATCH would once the point of `after_step` is out; returns (points, summary, control)."""
-    control = InlineControl(params)
-    points: list[Point] = []
-    steps = demo.steps(params, control)
-    while True:
-        try:
-            out = next(steps)
-        except StopIteration as done:
-            return points, done.value or {}, control
-        points.extend(out if isinstance(out, list) else [out])
+    """Runs a demo to the end in this process and changes its live params as a reader's PATCH would
+    once the point of `after_step` is out; returns (points, summary, control)."""
+
+    def change_once_out(points: list[Point], control: InlineControl) -> None:
         if points[-1]["step"] == after_step:
             control.change(**change)
+
+    return run_inline(demo, params, after_each=change_once_out)
 
 
 class RecordedStudy:
