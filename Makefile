@@ -60,12 +60,15 @@ lint: $(INSTALLED)
 check: $(INSTALLED)
 	$(BIN)/modelterms check
 
-# The slowest tests are listed at the end, so a slower suite says where its time went. Two test
+# The set-up's artifact builds and the checks (mypy above all) each keep about one core busy, so
+# they run side by side; --output-sync prints each one's output whole when it ends.
+# Then the tests, the slowest listed at the end, so a slower suite says where its time went. Two test
 # processes (TEST_PROCESSES=1 for one), each with its own servers, redis-server and browser: most
 # of the suite's time is spent waiting on them, not computing. worksteal: the slow tests (seed
 # studies, artifact builds) do not end up queued behind each other on one process.
 TEST_PROCESSES ?= 2
-test: setup lint check jstest
+test: $(INSTALLED) $(VENDORED)
+	$(MAKE) --no-print-directory -j2 --output-sync=target prepare lint check jstest
 	$(BIN)/python -m pytest -q --durations=20 -n $(TEST_PROCESSES) --dist worksteal
 
 # The playground's pure modules (state, run session bookkeeping) under Node's own test runner.
