@@ -6,10 +6,13 @@ MODELTERMS_REQUIRE_BROWSER=1, as in CI, where a missing browser is a failure.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,9 +100,26 @@ def serving(data_dir: Path, **settings: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory) -> Iterator[str]:
-    # Test-only demos for views no built-in demo uses yet (the feed, the x-axis switch).
-    with serving(tmp_path_factory.mktemp("browser-data"), extra_demo_modules='["tests.support.feed_demo"]') as base:
+def host_page(tmp_path_factory) -> Iterator[tuple[str, int]]:
+    """A tiny static site on its own port, for a course page that frames embeds (test_embed.py):
+    loaded as http://localhost:PORT it is an origin the server allows, as http://127.0.0.1:PORT not."""
+    folder = tmp_path_factory.mktemp("course")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield str(folder), server.server_address[1]
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory, host_page) -> Iterator[str]:
+    # Test-only demos for views no built-in demo uses yet (the feed, the x-axis switch); embeds may
+    # be framed by the course page (one server for all: each start costs seconds).
+    settings = {
+        "extra_demo_modules": '["tests.support.feed_demo"]',
+        "embed_origins": f'["http://localhost:{host_page[1]}"]',
+    }
+    with serving(tmp_path_factory.mktemp("browser-data"), **settings) as base:
         yield base
 
 

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.browser.chromium import Chromium
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.test_playground import wait_status
-
-
-@pytest.fixture(scope="module")
-def host_page(tmp_path_factory) -> Iterator[tuple[str, int]]:
-    """A tiny static site on its own port: a course page with an <iframe>. Loaded as
-    http://localhost:PORT it is an allowed origin, as http://127.0.0.1:PORT it is not."""
-    folder = tmp_path_factory.mktemp("course")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield str(folder), server.server_address[1]
-        server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def embed_server(tmp_path_factory, host_page) -> Iterator[str]:
-    _, port = host_page
-    with serving(tmp_path_factory.mktemp("embed-data"), embed_origins=f'["http://localhost:{port}"]') as base:
-        yield base
 
 
 def write_course(folder: str, *frames: str, height: int = 760, fit: bool = False) -> None:
@@ -79,9 +56,9 @@ def open_course(new_context, host_page):
     return open_
 
 
-def test_embed_works_inside_an_allowed_origin(open_course, embed_server) -> None:
+def test_embed_works_inside_an_allowed_origin(open_course, base_url) -> None:
     options = "hide=seed,x0,y0&controls=lr,steps,optimizer&autoplay=1"
-    page, refused = open_course("localhost", f"{embed_server}/embed/gradient-descent?lr=0.05&steps=40&pace=0&{options}")
+    page, refused = open_course("localhost", f"{base_url}/embed/gradient-descent?lr=0.05&steps=40&pace=0&{options}")
     frame = page.frame_locator("iframe")
     frame.locator("section.playground").wait_for()
     assert frame.locator(".pg-field[data-name='lr']").is_visible()
@@ -101,15 +78,15 @@ def refused_frame(page, refused: list[str], seconds: float = 10):
     return page.frames[1]
 
 
-def test_embed_is_refused_from_another_origin(open_course, embed_server) -> None:
-    page, refused = open_course("127.0.0.1", f"{embed_server}/embed/gradient-descent")  # not an allowed origin
+def test_embed_is_refused_from_another_origin(open_course, base_url) -> None:
+    page, refused = open_course("127.0.0.1", f"{base_url}/embed/gradient-descent")  # not an allowed origin
     frame = refused_frame(page, refused)
     assert frame.url.startswith("chrome-error://") or refused, frame.url
     assert frame.locator("section.playground").count() == 0
 
 
-def test_ordinary_pages_are_never_framed(open_course, embed_server) -> None:
-    page, refused = open_course("localhost", f"{embed_server}/terms/gradient-descent")  # allowed for embeds only
+def test_ordinary_pages_are_never_framed(open_course, base_url) -> None:
+    page, refused = open_course("localhost", f"{base_url}/terms/gradient-descent")  # allowed for embeds only
     frame = refused_frame(page, refused)
     assert frame.url.startswith("chrome-error://") or refused, frame.url
     assert frame.locator("main").count() == 0
@@ -144,11 +121,11 @@ def form_values(frame, *names: str) -> list[str]:
 
 
 def test_two_frames_of_one_demo_keep_their_own_runs_and_settings(
-    storing_browser, new_context, host_page, embed_server
+    storing_browser, new_context, host_page, base_url
 ) -> None:
     folder, port = host_page
-    first = f"{embed_server}{GD_EMBED}?lr=0.08&steps=150&pace=20"
-    second = f"{embed_server}{GD_EMBED}?lr=0.15&steps=80&controls=lr,steps&autoplay=1&pace=3"  # "now watch it diverge"
+    first = f"{base_url}{GD_EMBED}?lr=0.08&steps=150&pace=20"
+    second = f"{base_url}{GD_EMBED}?lr=0.15&steps=80&controls=lr,steps&autoplay=1&pace=3"  # "now watch it diverge"
     write_course(folder, first, second)
     context = new_context(on=storing_browser)
     page = context.new_page()
@@ -180,10 +157,10 @@ def test_two_frames_of_one_demo_keep_their_own_runs_and_settings(
     assert len(started) == 2, started
 
 
-def test_a_frame_that_cannot_keep_its_run_stops_it_when_reloaded(open_course, embed_server) -> None:
+def test_a_frame_that_cannot_keep_its_run_stops_it_when_reloaded(open_course, base_url) -> None:
     """Where the browser refuses a framed page its storage, nothing can reattach after a
     reload: the run is cancelled, not left to train on unseen against the reader's limit."""
-    src = f"{embed_server}{GD_EMBED}?lr=0.05&steps=200&pace=5&autoplay=1"
+    src = f"{base_url}{GD_EMBED}?lr=0.05&steps=200&pace=5&autoplay=1"
     with httpx.Client() as client:
         page, _ = open_course("localhost", "about:blank")
         with page.expect_response(lambda r: r.request.method == "POST") as answer:
@@ -195,7 +172,7 @@ def test_a_frame_that_cannot_keep_its_run_stops_it_when_reloaded(open_course, em
             frame.goto(src)  # the frame reloads: autoplay starts a fresh run of its own settings
         assert again.value.json()["id"] != first
         deadline = 10.0
-        while client.get(f"{embed_server}/api/runs/{first}").json()["status"] != "cancelled":
+        while client.get(f"{base_url}/api/runs/{first}").json()["status"] != "cancelled":
             assert deadline > 0, "the first run was left training"
             page.wait_for_timeout(250)
             deadline -= 0.25
@@ -204,8 +181,8 @@ def test_a_frame_that_cannot_keep_its_run_stops_it_when_reloaded(open_course, em
         page.frames[1].locator('[data-action="stop"]').click()
 
 
-def test_permalink_inside_a_frame_opens_outside_it(open_course, embed_server) -> None:
-    page, _ = open_course("localhost", f"{embed_server}{GD_EMBED}?steps=20&pace=0&autoplay=1")
+def test_permalink_inside_a_frame_opens_outside_it(open_course, base_url) -> None:
+    page, _ = open_course("localhost", f"{base_url}{GD_EMBED}?steps=20&pace=0&autoplay=1")
     frame = page.frame_locator("iframe")
     wait_status(frame, "Done")
     link = frame.locator(".pg-permalink")
@@ -213,38 +190,38 @@ def test_permalink_inside_a_frame_opens_outside_it(open_course, embed_server) ->
         link.click()
     run_id = link.get_attribute("href").rsplit("/", 1)[1]
     opened.value.wait_for_load_state()
-    assert opened.value.url == f"{embed_server}/runs/{run_id}"
-    assert page.frames[1].url.startswith(f"{embed_server}{GD_EMBED}?")  # the frame stays as it was
+    assert opened.value.url == f"{base_url}/runs/{run_id}"
+    assert page.frames[1].url.startswith(f"{base_url}{GD_EMBED}?")  # the frame stays as it was
     assert frame.locator("section.playground").is_visible()
     opened.value.close()
     # A stored run's embed: its link to the run opens outside the frame too.
-    page, _ = open_course("localhost", f"{embed_server}/embed/runs/{run_id}")
+    page, _ = open_course("localhost", f"{base_url}/embed/runs/{run_id}")
     frame = page.frame_locator("iframe")
     wait_status(frame, "Done")
     with page.context.expect_page() as opened:
         frame.locator(f'.embed-credit a[href="/runs/{run_id}"]').click()
     opened.value.wait_for_load_state()
-    assert opened.value.url == f"{embed_server}/runs/{run_id}"
-    assert page.frames[1].url == f"{embed_server}/embed/runs/{run_id}"
+    assert opened.value.url == f"{base_url}/runs/{run_id}"
+    assert page.frames[1].url == f"{base_url}/embed/runs/{run_id}"
     assert frame.locator("section.playground").is_visible()
 
 
-def test_share_link_in_a_frame_leads_to_the_glossary_page_shown_where_no_clipboard(open_course, embed_server) -> None:
-    page, _ = open_course("localhost", f"{embed_server}{GD_EMBED}?lr=0.15&steps=80")  # no allow="clipboard-write"
+def test_share_link_in_a_frame_leads_to_the_glossary_page_shown_where_no_clipboard(open_course, base_url) -> None:
+    page, _ = open_course("localhost", f"{base_url}{GD_EMBED}?lr=0.15&steps=80")  # no allow="clipboard-write"
     frame = page.frame_locator("iframe")
     frame.locator('[data-action="share"]').click()
     wait_status(frame, "selected below")
     link = frame.locator(".pg-share-link")
     assert link.is_visible()
     url = link.input_value()
-    assert url.startswith(f"{embed_server}/terms/gradient-descent?demo=gradient-descent&")
+    assert url.startswith(f"{base_url}/terms/gradient-descent?demo=gradient-descent&")
     assert "lr=0.15" in url and "steps=80" in url and url.endswith("#playground-gradient-descent")
     assert page.frames[1].evaluate("document.activeElement.className") == "pg-share-link"
 
 
-def test_height_messages_fit_the_frame_to_its_content(host_page, embed_server, new_context) -> None:
+def test_height_messages_fit_the_frame_to_its_content(host_page, base_url, new_context) -> None:
     folder, port = host_page
-    write_course(folder, f"{embed_server}{GD_EMBED}?steps=20", height=1800, fit=True)
+    write_course(folder, f"{base_url}{GD_EMBED}?steps=20", height=1800, fit=True)
     page = new_context().new_page()
     page.goto(f"http://localhost:{port}/course.html")
     page.wait_for_function("document.querySelector('iframe').height !== '1800'")
@@ -259,8 +236,8 @@ def test_height_messages_fit_the_frame_to_its_content(host_page, embed_server, n
     assert page.frames[1].evaluate("document.documentElement.scrollHeight") <= height + 1  # and nothing is cut off
 
 
-def test_restore_defaults_in_an_embed_restores_the_embeds_own_values(open_course, embed_server) -> None:
-    page, _ = open_course("localhost", f"{embed_server}{GD_EMBED}?lr=0.15&steps=80")
+def test_restore_defaults_in_an_embed_restores_the_embeds_own_values(open_course, base_url) -> None:
+    page, _ = open_course("localhost", f"{base_url}{GD_EMBED}?lr=0.15&steps=80")
     frame = page.frame_locator("iframe")
     frame.locator('input.pg-value[name="lr"]').fill("0.3")
     frame.locator('input.pg-value[name="steps"]').fill("40")
