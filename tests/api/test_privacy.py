@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from threading import Event
 
@@ -15,7 +16,7 @@ from tests.api.test_own_text import POEM, redis_values
 from tests.conftest import auth, parse_sse, read_events
 
 HIDDEN = ("prompt", "vocabulary", "not_in_vocabulary", "sample")
-RUN = {"steps": 10, "pace": 5}  # two samples (steps 0-3 and 6-9), and 2 s for the readers to connect
+RUN = {"steps": 10, "pace": 5}  # two samples (steps 0-3 and 6-9), and 2 s to watch them come
 
 
 def private_text() -> tuple[str, str]:
@@ -25,20 +26,29 @@ def private_text() -> tuple[str, str]:
 
 
 def events_as(
-    client, run_id: str, headers: dict[str, str], limit: int | None = None, connected: Event | None = None
+    client,
+    run_id: str,
+    headers: dict[str, str],
+    limit: int | None = None,
+    arrived: Event | None = None,
+    sign: Callable[[dict], bool] = lambda event: True,
 ) -> list[dict]:
     """The run's events as a reader with these headers gets them, until the end (or `limit`
-    events); `connected` is set once the first has come."""
+    events); `arrived` is set at the first event that `sign` accepts."""
     with client.stream("GET", f"/api/runs/{run_id}/events", headers=headers) as response:
         assert response.status_code == 200
         events = []
         for event in parse_sse(response.iter_lines()):
             events.append(event)
-            if connected is not None:
-                connected.set()
+            if arrived is not None and sign(event):
+                arrived.set()
             if event["event"] == "end" or len(events) == limit:
                 return events
     raise AssertionError("the stream ended without an end event")
+
+
+def has_sample(event: dict) -> bool:
+    return any("sample" in point for point in event["data"].get("points", []))
 
 
 def hidden_keys(events: list[dict]) -> set[str]:
@@ -59,19 +69,17 @@ def test_a_withheld_text_reaches_its_creator_live_and_nobody_else(engine_client,
         run = started.json()
         client.cookies.delete(CREATOR_COOKIE)  # this client reads as anyone else (the cookie has its own test)
         with ThreadPoolExecutor(2) as pool:  # both follow the run live, from its start
-            readers = [Event(), Event()]
-            creator = pool.submit(events_as, client, run["id"], auth(run), connected=readers[0])
-            public = pool.submit(events_as, client, run["id"], {}, connected=readers[1])
-            assert all(reader.wait(60) for reader in readers)
-            # Both are in: the rest at full speed (409: a loaded machine took the 2 s to connect them).
+            sampled, connected = Event(), Event()
+            creator = pool.submit(events_as, client, run["id"], auth(run), arrived=sampled, sign=has_sample)
+            public = pool.submit(events_as, client, run["id"], {}, arrived=connected)
+            # The creator has its first sample, live: the rest at full speed (409: it ended already).
+            assert sampled.wait(30) and connected.wait(30), "no sample reached the creator live"
             faster = client.patch(f"/api/runs/{run['id']}", headers=auth(run), json={"pace": 0})
             assert faster.status_code in (200, 409), faster.text
             creator, public = creator.result(timeout=120), public.result(timeout=120)
         assert creator[-1]["data"]["status"] == "done", creator[-1]
         start = creator[0]["data"]
-        assert start["prompt"] == f"{word} " and any(
-            "sample" in p for e in creator[1:-1] for p in e["data"].get("points", [])
-        )
+        assert start["prompt"] == f"{word} " and any(has_sample(e) for e in creator[1:-1])
         assert hidden_keys(public) == set() and word not in json.dumps(public)
         assert [e["id"] for e in public] == [e["id"] for e in creator]  # the same events, numbered alike
         stored = read_events(client, run["id"])
