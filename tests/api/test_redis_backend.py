@@ -231,3 +231,21 @@ def test_the_followers_of_one_replica_share_one_blocking_read(tmp_path, redis_ur
         assert ids == list(range(1, len(ids) + 1)) and b"event: end" in frames[-1]
         assert sum(b"event: metrics" in f for f in frames) >= 1
     assert late == whole[0][2:]
+
+
+def test_finish_frees_the_seat_of_a_run_admitted_before_admit_recorded_what_it_counted(redis_url) -> None:
+    """A run admitted by an older replica has no `counted` field (its hash names only its client and
+    class): ending it still takes it off both counts, as a run admitted now is taken off its own."""
+    keys = Keys("finish-fallback-test")
+    sync = redis.Redis.from_url(redis_url, decode_responses=True)
+    finish = sync.register_script(SCRIPTS["finish"])
+    sync.hset(keys.run("old"), mapping={"status": "running", "client": "10.0.0.1", "group": "class:ab12"})
+    sync.hset(keys.run("new"), mapping={"status": "running", "client": "10.0.0.2", "counted": '["10.0.0.2"]'})
+    sync.sadd(keys.active, "old", "new")
+    sync.hset(keys.clients, mapping={"10.0.0.1": 1, "class:ab12": 2, "10.0.0.2": 1})
+
+    for run_id in ("old", "new"):
+        assert finish(keys=[], args=[keys.prefix, run_id, "done", "{}", "{}", time.time(), 10, 10]) == 1
+
+    assert sync.hgetall(keys.clients) == {"class:ab12": "1"}  # the class's other run is still counted
+    assert sync.smembers(keys.active) == set()
