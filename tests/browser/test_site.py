@@ -10,12 +10,28 @@ def test_search_as_you_type_then_navigate_to_the_term(page) -> None:
     page.keyboard.press("/")  # focuses the search box
     assert page.evaluate("document.activeElement.id") == "search-input"
     page.keyboard.type("gradeint", delay=30)
-    suggestion = page.locator("#search-suggestions a", has_text="Gradient Descent").first
-    suggestion.wait_for()
+    # Wait for the list that answers the whole query: an earlier answer (say to "grad") may show
+    # the same term but be replaced a moment later, taking the keyboard focus with it.
+    page.locator('#search-suggestions ul[data-query="gradeint"] a', has_text="Gradient Descent").first.wait_for()
     page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.textContent").startswith("Gradient Descent")
     page.keyboard.press("Enter")
     page.wait_for_url("**/terms/gradient-descent")
     assert page.locator("h1").inner_text() == "Gradient Descent"
+
+
+def test_a_slow_answer_to_an_earlier_keystroke_does_not_hold_back_the_newest_query(page) -> None:
+    """The request that focusing the box sends is held unanswered, as on a slow network or a busy
+    server. Typing must still bring suggestions for what was typed: the newest request replaces
+    the one in flight. (htmx's default would queue it behind the held one, and drop the rest.)"""
+    held = []
+    page.route(lambda url: url.endswith("/search/suggest?q="), lambda route: held.append(route))
+    page.goto("/")
+    page.keyboard.press("/")
+    page.keyboard.type("dpo", delay=30)
+    page.locator('#search-suggestions ul[data-query="dpo"] a', has_text="DPO").first.wait_for(timeout=5000)
+    assert len(held) == 1
+    page.unroute_all(behavior="ignoreErrors")
 
 
 def test_term_page_renders_mathml_with_the_math_font(page) -> None:
