@@ -138,7 +138,13 @@ def building(folder: Path, artifacts) -> Iterator[None]:
 @pytest.mark.parametrize("name", sorted(DEMOS))
 def test_script_reproduces_the_run(client, name, tmp_path, rebuilt_artifacts) -> None:
     """The script rebuilds the prepared artifacts itself (checking the server's hash), then every
-    value of every point is the run's. The counts compared: pytest -s."""
+    value of every point is the run's. The counts compared: pytest -s.
+
+    The rebuild is also the check that an artifact is the same bytes on any thread count: set-up's
+    `modelterms prepare` builds in a process on torch's default count (2 on a 2-core machine), the
+    script on one (its runtime sets it). app/ml/reproducible.py holds every build to one thread;
+    with that guard removed, charlm-base prepared on 2 threads had another SHA-256 and the lora
+    script's hash check failed (measured). On a one-core machine both sides build on one thread."""
     run = client.post(f"/api/demos/{name}/runs", json=few_steps(name)).json()
     assert read_events(client, run["id"], limit=2)  # started
     assert client.patch(f"/api/runs/{run['id']}", json=live_change(name), headers=auth(run)).status_code == 200
