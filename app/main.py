@@ -30,6 +30,7 @@ from app.glossary.site import Site, build_site
 from app.glossary.tools.calculator import router as calculator_router
 from app.openapi import schema_builder
 from app.playground.core.interface import RunEngine, Unavailable
+from app.playground.core.service import RunService
 from app.playground.http.embed import router as embed_router
 from app.playground.http.panel import PanelRenderer, panel_renderer
 from app.playground.http.routes import router as playground_router
@@ -185,14 +186,15 @@ def readiness(health: dict, settings: Settings) -> list[str]:
 
 
 def make_engine(settings: Settings) -> RunEngine[Any]:
-    """The embedded engine by default; with a Redis URL, the stateless Redis backend."""
+    """One RunService over the embedded transport by default; with a Redis URL, over the stateless
+    Redis transport."""
     if settings.redis_url:
-        from app.playground.redis.engine import RedisEngine
+        from app.playground.redis.transport import RedisTransport
 
-        return RedisEngine(settings)
-    from app.playground.embedded.engine import Engine
+        return RunService(settings, RedisTransport(settings))
+    from app.playground.embedded.transport import EmbeddedTransport
 
-    return Engine(settings)
+    return RunService(settings, EmbeddedTransport(settings))
 
 
 def make_class_store(settings: Settings) -> ClassStore:

@@ -15,7 +15,7 @@ from contextlib import closing
 
 import httpx
 
-from app.playground.embedded.engine import Engine
+from app.playground.embedded.transport import EmbeddedTransport
 from app.settings import ROOT
 from tests.api.test_selfhost import (
     BIN,
@@ -40,7 +40,7 @@ def start(client, **params) -> dict:
 
 
 def worker_pids(client) -> list[int]:
-    return [w.process.pid for w in client.app.state.engine.workers]
+    return [w.process.pid for w in client.app.state.engine.transport.workers]
 
 
 def test_a_killed_worker_fails_its_runs_saying_so_and_is_replaced(tmp_path) -> None:
@@ -69,7 +69,7 @@ def test_a_hung_step_times_out_its_run_and_the_others_on_its_worker_fail_saying_
 
 def test_a_store_that_cannot_be_written_is_reported_to_watchers_and_health(tmp_path) -> None:
     with running_app(tmp_path, workers=1) as client:
-        store = client.app.state.engine.store
+        store = client.app.state.engine.transport.store
 
         def disk_full(*_args) -> None:
             raise sqlite3.OperationalError("database or disk is full")
@@ -230,12 +230,12 @@ def test_a_demo_error_reaches_clients_as_a_plain_message_with_an_id(engine_clien
 
 
 def test_a_run_started_during_shutdown_is_told_so(engine_client) -> None:
-    engine = engine_client.app.state.engine
-    engine.accepting = False  # what stop() does first
+    transport = engine_client.app.state.engine.transport
+    transport.accepting = False  # what stop() does first
     try:
         refused = engine_client.post("/api/demos/counter/runs", json={})
     finally:
-        engine.accepting = True
+        transport.accepting = True
     assert refused.status_code == 503 and "shutting down" in refused.json()["detail"]
 
 
@@ -267,8 +267,8 @@ def test_a_background_job_survives_its_own_errors(tmp_path) -> None:
             raise RuntimeError("first call fails")
 
     async def run_briefly() -> None:
-        engine = Engine(make_settings(tmp_path))
-        task = asyncio.create_task(engine._every(0.01, flaky))
+        transport = EmbeddedTransport(make_settings(tmp_path))
+        task = asyncio.create_task(transport._every(0.01, flaky))
         await asyncio.sleep(0.2)
         task.cancel()
 

@@ -18,8 +18,8 @@ import httpx
 import redis
 from fastapi.testclient import TestClient
 
-from app.playground.redis.engine import RedisEngine
 from app.playground.redis.schema import Keys
+from app.playground.redis.transport import RedisTransport
 from tests.api.test_selfhost import iter_events, serving, start_run
 from tests.conftest import make_app, make_settings, points_of, read_events, running_app
 from tests.support import cluster
@@ -43,7 +43,7 @@ def test_a_worker_frozen_between_steps_is_replaced_and_its_runs_fail_saying_why(
     with running_app(tmp_path, workers=1, heartbeat_seconds=HEARTBEAT) as client:
         run = start(client, steps=100_000, pace=5)
         read_events(client, run["id"], limit=2)
-        frozen = client.app.state.engine.workers[0].process.pid
+        frozen = client.app.state.engine.transport.workers[0].process.pid
         os.kill(frozen, signal.SIGSTOP)
         try:
             cluster.wait_until(lambda: status(client, run) != "running", 10, "the frozen worker's run to end")
@@ -53,7 +53,7 @@ def test_a_worker_frozen_between_steps_is_replaced_and_its_runs_fail_saying_why(
         finally:
             with contextlib.suppress(ProcessLookupError):  # the engine killed it
                 os.kill(frozen, signal.SIGCONT)
-        assert [w.process.pid for w in client.app.state.engine.workers] != [frozen]
+        assert [w.process.pid for w in client.app.state.engine.transport.workers] != [frozen]
         assert read_events(client, start(client, steps=5)["id"])[-1]["data"]["status"] == "done"
         assert client.get("/healthz").json()["status"] == "ok"
 
@@ -148,19 +148,19 @@ def test_a_replica_back_in_touch_with_redis_gives_silent_workers_three_beats_to_
     keys = Keys(settings.redis_prefix)
 
     async def watch_until_reaped() -> tuple[bool, float]:
-        engine = RedisEngine(settings)
+        replica = RedisTransport(settings)
         info = {"device": "cpu", "capacity": 1, "host": "elsewhere", "pid": 1}
-        await engine.redis.hset(keys.workers, "silent", json.dumps(info))  # registered, no heartbeat
+        await replica.redis.hset(keys.workers, "silent", json.dumps(info))  # registered, no heartbeat
         try:
-            await engine._keep_watch()  # the first answer after an outage (or at start)
-            kept_at_first = await engine.redis.hexists(keys.workers, "silent")
+            await replica._keep_watch()  # the first answer after an outage (or at start)
+            kept_at_first = await replica.redis.hexists(keys.workers, "silent")
             first = time.monotonic()
-            while await engine.redis.hexists(keys.workers, "silent") and time.monotonic() - first < 5:
+            while await replica.redis.hexists(keys.workers, "silent") and time.monotonic() - first < 5:
                 await asyncio.sleep(0.05)
-                await engine._keep_watch()
+                await replica._keep_watch()
             return kept_at_first, time.monotonic() - first
         finally:
-            await engine.stop()
+            await replica.stop()
 
     kept_at_first, reaped_after = asyncio.run(watch_until_reaped())
     assert kept_at_first and 3 * 0.2 <= reaped_after < 5

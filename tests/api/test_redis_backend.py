@@ -11,18 +11,19 @@ import redis
 from fastapi.testclient import TestClient
 
 from app.playground.core.interface import Budget
-from app.playground.embedded.engine import Engine
-from app.playground.redis.engine import RedisEngine
+from app.playground.core.service import RunService
+from app.playground.embedded.transport import EmbeddedTransport
 from app.playground.redis.schema import GROUP, SCRIPTS, Keys
+from app.playground.redis.transport import RedisTransport
 from app.playground.redis.worker import HUNG_EXIT_CODE, RedisConn
 from tests.conftest import make_app, make_settings, points_of, read_events
 from tests.support import cluster
 
 
 def test_the_redis_url_setting_chooses_the_backend(tmp_path) -> None:
-    assert isinstance(make_app(make_settings(tmp_path)).state.engine, Engine)
+    assert isinstance(make_app(make_settings(tmp_path)).state.engine.transport, EmbeddedTransport)
     redis_app = make_app(make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0"))
-    assert isinstance(redis_app.state.engine, RedisEngine)
+    assert isinstance(redis_app.state.engine.transport, RedisTransport)
 
 
 def test_while_redis_is_down_requests_get_a_clear_503_and_it_recovers_when_back(tmp_path, redis_url) -> None:
@@ -53,9 +54,9 @@ def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_
     sync.set(keys.alive("doomed"), 1, px=300)
 
     async def scenario() -> None:
-        engine = RedisEngine(settings)
+        engine = RunService(settings, RedisTransport(settings))
         await engine.start()
-        demo = engine.demos["counter"]
+        demo = engine.transport.demos["counter"]
         first = await engine.submit(demo, {"steps": 5}, "c")
         second = await engine.submit(demo, {"steps": 5}, "c")
         # The doomed worker reads both from the queue, claims the first, and dies before the second.
@@ -68,7 +69,7 @@ def test_a_run_is_claimed_once_and_a_dead_workers_unclaimed_runs_go_back_to_the_
         assert claim(keys=[], args=[keys.prefix, first.id, "other", 0]) is None  # never twice
         cluster.wait_until(lambda: not sync.exists(keys.alive("doomed")), 5, "the heartbeat to expire")
         for _ in range(100):  # a replica reaps once it has heard Redis for three beats without a break
-            await engine._keep_watch()
+            await engine.transport._keep_watch()
             if "doomed" not in sync.hkeys(keys.workers):
                 break
             await asyncio.sleep(0.05)
@@ -91,12 +92,12 @@ def test_a_leaving_worker_hands_back_the_runs_it_read_but_never_claimed(tmp_path
     sync = redis.Redis.from_url(redis_url, decode_responses=True)
 
     async def scenario() -> None:
-        engine = RedisEngine(settings)
+        engine = RunService(settings, RedisTransport(settings))
         await engine.start()
-        leaving = RedisConn(sync, settings, "leaving", "cpu", engine.demos)
+        leaving = RedisConn(sync, settings, "leaving", "cpu", engine.transport.demos)
         leaving.register()
-        kept = await engine.submit(engine.demos["counter"], {"steps": 5}, "c")
-        cancelled = await engine.submit(engine.demos["counter"], {"steps": 5}, "c")
+        kept = await engine.submit(engine.transport.demos["counter"], {"steps": 5}, "c")
+        cancelled = await engine.submit(engine.transport.demos["counter"], {"steps": 5}, "c")
         leaving.dispatched.extend(sync.xreadgroup(GROUP, "leaving", {keys.dispatch: ">"}, count=2)[0][1])
         await engine.cancel(cancelled.id)  # while it sat, read, in the leaving worker
         leaving.hand_back()
@@ -121,10 +122,10 @@ def test_a_replica_stops_even_when_a_cancel_is_lost_inside_a_redis_call(tmp_path
             await asyncio.sleep(3600)
 
     async def scenario() -> None:
-        engine = RedisEngine(settings)
+        engine = RunService(settings, RedisTransport(settings))
         await engine.start()
-        monkeypatch.setattr(RedisEngine, "_keep_watch", losing_the_cancel)
-        await engine.submit(engine.demos["counter"], {"steps": 5}, "c")
+        monkeypatch.setattr(RedisTransport, "_keep_watch", losing_the_cancel)
+        await engine.submit(engine.transport.demos["counter"], {"steps": 5}, "c")
         await asyncio.sleep(0.2)  # the watch is inside the call that will lose the cancel
         await asyncio.wait_for(engine.stop(), timeout=5)
 
@@ -192,8 +193,8 @@ def test_the_followers_of_one_replica_share_one_blocking_read(tmp_path, redis_ur
     def blocked_reads() -> int:
         return sum(1 for c in sync.client_list() if c["cmd"] == "xread" and c["name"] == "tail-test")
 
-    async def follow_all(engine: RedisEngine) -> tuple[list[list[bytes]], int]:
-        demo = engine.demos["counter"]
+    async def follow_all(engine: RunService) -> tuple[list[list[bytes]], int]:
+        demo = engine.transport.demos["counter"]
         runs = [await engine.submit(demo, {"steps": 30, "pace": 15}, f"c{i}") for i in range(12)]  # 2 s each
         peak = 0
 
@@ -214,7 +215,7 @@ def test_the_followers_of_one_replica_share_one_blocking_read(tmp_path, redis_ur
         return streams, peak
 
     async def scenario() -> tuple[list[list[bytes]], int]:
-        engine = RedisEngine(settings)
+        engine = RunService(settings, RedisTransport(settings))
         await engine.start()
         try:
             return await follow_all(engine)

@@ -23,8 +23,8 @@ def finished_run(client: TestClient, address: str) -> str:
 
 
 def kept(client: TestClient, run_id: str) -> bool:
-    """In the store: the embedded engine also answers from the runs it still holds in memory."""
-    store = getattr(client.app.state.engine, "store", None)
+    """In the store: the embedded transport also answers from the runs it still holds in memory."""
+    store = getattr(client.app.state.engine.transport, "store", None)
     if store is not None:
         return store.status(run_id) is not None
     return client.get(f"/api/runs/{run_id}").status_code == 200

@@ -482,7 +482,7 @@ def test_a_stored_runs_status_and_page_never_read_its_events(tmp_path) -> None:
         def no_replay(_run_id: str) -> list[bytes]:
             raise AssertionError("a status answer decoded the run's events")
 
-        client.app.state.engine.store.replay = no_replay
+        client.app.state.engine.transport.store.replay = no_replay
         stored = client.get(f"/api/runs/{run['id']}").json()
         assert stored["status"] == "done" and stored["step"] == 19 and stored["events"] == len(events)
         assert client.get(f"/runs/{run['id']}").status_code == 200

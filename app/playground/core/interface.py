@@ -1,6 +1,7 @@
-"""What the HTTP layer needs from a run engine. Two backends satisfy it: the embedded engine
-(app.playground.embedded.engine: worker processes on this machine, SQLite) and the Redis backend
-(app.playground.redis.engine: stateless web replicas, `modelterms worker` processes on any host).
+"""What the HTTP layer needs from a run engine. One class implements it, core.service.RunService,
+over either backend's transport (core.transport): the embedded one (app.playground.embedded:
+worker processes on this machine, SQLite) or Redis (app.playground.redis: stateless web replicas,
+`modelterms worker` processes on any host).
 """
 
 from __future__ import annotations

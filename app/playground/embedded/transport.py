@@ -1,5 +1,6 @@
-"""The run engine: admission, worker processes that each hold many runs, budgets, live control,
-prepared artifacts, event logs and storage.
+"""The embedded backend's transport (core.transport.RunTransport): admission's counts, worker
+processes that each hold many runs, budgets, live control, prepared artifacts, event logs and
+storage. The decisions of the web side are core.service.RunService's.
 
 Everything here runs on the web server's event loop (every state change happens there) and
 never imports torch; the workers (app.playground.core.scheduler) do the training. Each worker's pipe is
@@ -16,9 +17,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
-import secrets
 import time
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,15 +38,13 @@ from app.playground.core.interface import (
     SERVER_STOPPED_MESSAGE,
     Budget,
     RunFinished,
-    Seat,
-    ShuttingDown,
     StoredRun,
     idle_look_seconds,
-    seconds_left,
 )
 from app.playground.core.messages import Change, FromWorker, Ready, StartRun, StopRun
 from app.playground.core.scheduler import process_context, worker_main
 from app.playground.core.supervisor import supervise
+from app.playground.core.transport import NewRun, Progress, Refusal
 from app.playground.core.watchdog import WorkerStop, hung_step
 from app.playground.embedded.link import WorkerLink
 from app.playground.embedded.preparing import Preparation
@@ -82,7 +79,7 @@ class Run:
     waiting_for: set[str] = field(default_factory=set)  # artifacts still being prepared
     acks: deque[asyncio.Future] = field(default_factory=deque)
     """The PATCHes sent to the worker and not yet answered, in the order they went."""
-    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    control_token: str = field(kw_only=True)
     """Given to the run's creator only; PATCH and DELETE need it (the permalink is read-only)."""
     withheld: dict[str, Any] = field(default_factory=dict)
     """What only the worker may have (Demo.private_split); handed over and forgotten when it starts."""
@@ -156,7 +153,10 @@ class WorkerLedger:
                 future.set_result(step)
 
 
-class Engine:
+class EmbeddedTransport:
+    """The embedded backend's storage and wire (core.transport.RunTransport): runs in memory and
+    SQLite, trained by worker processes on this machine over pipes."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runs: dict[str, Run] = {}  # active runs
@@ -329,30 +329,26 @@ class Engine:
         self._dispatch()
 
     # --- admission -----------------------------------------------------------------------
-    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "", seat: Seat | None = None) -> Run:
-        if not self.accepting:
-            raise ShuttingDown
-        seat = seat or Seat(client, self.settings.runs_per_client)
-        checked = admission.quotas(seat, self.settings.queue_size)
-        refused = admission.first_reached(checked, lambda counter: len(self._counted(counter)), self.capacity)
+    async def admit(self, new: NewRun) -> Run | Refusal:
+        refused = admission.first_reached(new.quotas, lambda counter: len(self._counted(counter)), self.capacity)
         if refused is not None:
-            raise admission.refusal(refused, self.capacity, self._seconds_left(self._counted(refused.counter)))
+            return Refusal(refused, self.capacity)
         self._seq += 1
-        shown, withheld = demo.private_split(params)
         run = Run(
-            uuid.uuid4().hex[:12],
-            demo,
-            shown,
-            seat.holder,
-            admission.counters(checked),
+            new.id,
+            new.demo,
+            new.shown,
+            new.holder,
+            admission.counters(new.quotas),
             self._seq,
-            withheld=withheld,
-            hidden=demo.hidden_outputs(withheld),
-            budget=Budget.of(self.settings),
+            control_token=new.control_token,
+            withheld=new.withheld,
+            hidden=new.demo.hidden_outputs(new.withheld),
+            budget=new.budget,
         )
         self.runs[run.id] = run
         self._write(self._store_call("accept", run.record()))
-        missing = [a for a in demo.artifacts if not self.artifacts.ready(a)]
+        missing = [a for a in new.demo.artifacts if not self.artifacts.ready(a)]
         if missing:
             for artifact in missing:
                 self._prepare(artifact, run)
@@ -365,9 +361,9 @@ class Engine:
         """The active runs counted under `counter` (every one for None)."""
         return [r for r in self.runs.values() if counter is None or counter in r.counted]
 
-    def _seconds_left(self, runs: list[Run]) -> list[float]:
+    async def progress(self, counter: str | None) -> list[Progress]:
         now = time.monotonic()
-        return [seconds_left(r.params, r.status, r.step, r.started_at, now, r.budget) for r in runs]
+        return [Progress(r.params, r.status, r.step, r.started_at, now, r.budget) for r in self._counted(counter)]
 
     def position(self, run: Run) -> int | None:
         # Not deque.index: its ValueError for a run that is not queued formats the run's repr,
@@ -435,7 +431,7 @@ class Engine:
     def get_active(self, run_id: str) -> Run | None:
         return self.runs.get(run_id) or self.recent.get(run_id)
 
-    async def get(self, run_id: str) -> Run | StoredRun | None:
+    async def load(self, run_id: str) -> Run | StoredRun | None:
         run = self.get_active(run_id)
         if run is None and self.store is not None:
             return await self._read(self.store.status, run_id)

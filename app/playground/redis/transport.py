@@ -1,4 +1,5 @@
-"""The Redis backend's web side. A replica keeps no run in memory: it admits runs (one Lua script,
+"""The Redis backend's transport on a web replica (core.transport.RunTransport); its decisions
+are core.service.RunService's. A replica keeps no run in memory: it admits runs (one Lua script,
 atomic across replicas), reads any run's state from its hash, follows any run's event stream
 (stored entries by XRANGE, then one blocking XREAD for all followed streams, so `Last-Event-ID`
 resumes on any replica), and sends live changes and cancels to the worker training the run
@@ -41,14 +42,12 @@ from app.playground.core.interface import (
     DEAD_AFTER_BEATS,
     Budget,
     RunFinished,
-    Seat,
-    ShuttingDown,
     StoredRun,
     Unavailable,
     idle_look_seconds,
-    seconds_left,
     worker_stopped,
 )
+from app.playground.core.transport import NewRun, Progress, Refusal
 from app.playground.redis.schema import (
     DISPATCH_MAXLEN,
     GROUP,
@@ -102,7 +101,9 @@ class RedisRun:
         return self.events
 
 
-class RedisEngine:
+class RedisTransport:
+    """The Redis backend's storage and wire on a web replica (core.transport.RunTransport)."""
+
     def __init__(self, settings: Settings) -> None:
         assert settings.redis_url, "the Redis backend needs MODELTERMS_REDIS_URL"
         self.settings = settings
@@ -273,37 +274,29 @@ class RedisEngine:
         await self.scripts["finish"](keys=[], args=args)
 
     # --- admission -----------------------------------------------------------------------
-    async def submit(self, demo: Demo, params: dict[str, Any], client: str = "", seat: Seat | None = None) -> RedisRun:
-        if not self.accepting:
-            raise ShuttingDown
-        run_id, token = uuid.uuid4().hex[:12], secrets.token_urlsafe(18)
-        shown, withheld = demo.private_split(params)  # the withheld part is deleted when a worker claims the run
-        params_raw = json.dumps(shown)
-        seat = seat or Seat(client, self.settings.runs_per_client)
+    async def admit(self, new: NewRun) -> RedisRun | Refusal:
+        params_raw = json.dumps(new.shown)
         fields: dict[str, str | float] = {
-            "demo": demo.name,
+            "demo": new.demo.name,
             "params": params_raw,
-            "client": seat.holder,
-            "token": token,
+            "client": new.holder,
+            "token": new.control_token,
+            "created": time.time(),
         }
-        fields["created"] = time.time()
-        if withheld:
-            fields["withheld"] = json.dumps(withheld)
-        budget = Budget.of(self.settings)
-        fields["budget"] = budget.to_json()
-        checked = admission.quotas(seat, self.settings.queue_size)
-        args: ScriptArgs = [self.keys.prefix, run_id, _milliseconds(budget.idle_seconds), DISPATCH_MAXLEN]
-        args += [admission.quotas_json(checked), *(x for pair in fields.items() for x in pair)]
+        if new.withheld:
+            fields["withheld"] = json.dumps(new.withheld)  # deleted when a worker claims the run
+        fields["budget"] = new.budget.to_json()
+        args: ScriptArgs = [self.keys.prefix, new.id, _milliseconds(new.budget.idle_seconds), DISPATCH_MAXLEN]
+        args += [admission.quotas_json(new.quotas), *(x for pair in fields.items() for x in pair)]
         with _reachable():
             outcome, number, capacity = await self.scripts["admit"](keys=[], args=args)
         if outcome == "refused":
-            refused = checked[number - 1]
-            raise admission.refusal(refused, capacity, await self._seconds_left(refused.counter))
-        return RedisRun(run_id, demo, shown, params_raw, "queued", 0, {}, token, 0, number, budget)
+            return Refusal(new.quotas[number - 1], capacity)
+        return RedisRun(
+            new.id, new.demo, new.shown, params_raw, "queued", 0, {}, new.control_token, 0, number, new.budget
+        )
 
-    async def _seconds_left(self, counter: str | None) -> list[float]:
-        """How long each active run counted under `counter` (every one for None) is likely to go on,
-        for a refusal's Retry-After."""
+    async def progress(self, counter: str | None) -> list[Progress]:
         read_at, rows = self._active_read
         if time.monotonic() - read_at >= ESTIMATE_SECONDS:
             with _reachable():
@@ -314,15 +307,19 @@ class RedisEngine:
                         pipe.hmget(self.keys.run(run_id), *fields)
                     rows = await pipe.execute()
             self._active_read = (time.monotonic(), rows)
-        now, left = time.time(), []
-        for params, status, step, started, counted, budget in rows:
-            if status in ACTIVE and (counter is None or counter in json.loads(counted or "[]")):
-                started_at = float(started) if started else None
-                expected = seconds_left(
-                    json.loads(params), status, int(step or 0), started_at, now, self._budget(budget)
-                )
-                left.append(expected)
-        return left
+        now = time.time()
+        return [
+            Progress(
+                json.loads(params),
+                status,
+                int(step or 0),
+                float(started) if started else None,
+                now,
+                self._budget(budget),
+            )
+            for params, status, step, started, counted, budget in rows
+            if status in ACTIVE and (counter is None or counter in json.loads(counted or "[]"))
+        ]
 
     def _budget(self, stamped: str | None) -> Budget:
         """A run's budget from its hash; a run admitted by a replica older than budgets in the run
@@ -333,7 +330,7 @@ class RedisEngine:
         return run.queue_position
 
     # --- reading -------------------------------------------------------------------------
-    async def get(self, run_id: str) -> RedisRun | StoredRun | None:
+    async def load(self, run_id: str) -> RedisRun | StoredRun | None:
         if not RUN_ID.fullmatch(run_id):
             return None
         with _reachable():
@@ -470,7 +467,7 @@ class RedisEngine:
                     raise RunFinished
                 if outcome == "sent":
                     break
-                fresh = await self.get(run.id)  # "retry": another change to this queued run came first
+                fresh = await self.load(run.id)  # "retry": another change to this queued run came first
                 if not isinstance(fresh, RedisRun):
                     raise RunFinished
                 run.params, run.params_raw, run.status = fresh.params, fresh.params_raw, fresh.status
