@@ -12,8 +12,17 @@ from typing import Any, Generic
 
 from app.demos.base import Demo
 from app.playground.core import admission
-from app.playground.core.interface import Budget, Seat, ShuttingDown, StoredRun, seconds_left
-from app.playground.core.transport import NewRun, Refusal, RunT, RunTransport
+from app.playground.core.interface import (
+    CANCELLED_QUEUED_MESSAGE,
+    CONTROL_FIELDS,
+    Budget,
+    RunFinished,
+    Seat,
+    ShuttingDown,
+    StoredRun,
+    seconds_left,
+)
+from app.playground.core.transport import Changed, NewRun, Refusal, RunT, RunTransport
 from app.settings import Settings
 
 
@@ -68,10 +77,33 @@ class RunService(Generic[RunT]):
         return self.transport.position(run)
 
     async def change(self, run: RunT, changes: dict[str, Any]) -> int:
-        return await self.transport.change(run, changes)
+        """Send live changes; the step from which they apply. A queued run takes them itself (step
+        0), unless they pause or step it, which it cannot be yet; a training run's worker applies
+        them, and a PATCH waits `control_ack_seconds` for its answer, else is told the next step
+        (a busy worker applies them when it comes to them). RunFinished once the run has ended."""
+        if run.finished or (run.status == "queued" and any(k in changes for k in CONTROL_FIELDS)):
+            raise RunFinished  # nothing to pause or step before it trains: the route answers 409
+        while True:
+            params = run.params | {k: v for k, v in changes.items() if k not in CONTROL_FIELDS}
+            outcome = await self.transport.change(run, changes, params, {"step": 0, "changes": changes})
+            if outcome is Changed.QUEUED:
+                return 0
+            if outcome is Changed.ENDED:
+                raise RunFinished
+            if outcome is not Changed.STALE:
+                break
+            if not await self.transport.reread(run):  # another change to the queued run came first
+                raise RunFinished
+        step = await self.transport.await_ack(run, outcome.ticket, self.settings.control_ack_seconds)
+        if step is not None:
+            return step
+        if not await self.transport.reread(run):
+            raise RunFinished
+        return run.step + 1
 
     async def cancel(self, run_id: str) -> None:
-        await self.transport.cancel(run_id)
+        """Idempotent: a finished or unknown run is left as it is."""
+        await self.transport.cancel(run_id, CANCELLED_QUEUED_MESSAGE)
 
     def follow(self, run: RunT | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
         return self.transport.follow(run, after, creator)

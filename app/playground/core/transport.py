@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from app.demos.base import Demo
@@ -62,6 +63,26 @@ class Progress(NamedTuple):
     budget: Budget
 
 
+class Changed(Enum):
+    """What a live change did, when it did not go to a worker."""
+
+    QUEUED = "queued"
+    """The run was still queued: it took the change itself, and its `control` event at step 0."""
+    ENDED = "ended"
+    """The run had ended (or had no worker to send it to)."""
+    STALE = "stale"
+    """The run was queued, with other params than the ones the change was made from: another
+    change came first (read it again, and make the change anew from what it has now)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A live change on its way to the run's worker; `ticket` is what the transport waits on for
+    the worker's answer (a future, a list's key): its own, opaque to the service."""
+
+    ticket: Any
+
+
 RunT = TypeVar("RunT", bound=ActiveRun)
 
 
@@ -95,9 +116,30 @@ class RunTransport(Protocol[RunT]):
         """Its 1-based place in the queue, as last read; None once it trains."""
         ...
 
-    # Still carried out whole by each transport; they move into the service next.
-    async def change(self, run: RunT, changes: dict[str, Any]) -> int: ...
+    async def change(
+        self, run: RunT, changes: dict[str, Any], queued_params: dict[str, Any], queued_event: dict[str, Any]
+    ) -> Changed | Sent:
+        """In one step: if the run is still queued with the params `run` holds, give it
+        `queued_params` and append a `control` event of `queued_event` (Changed.QUEUED; STALE if
+        its params are no longer those); if a worker trains it, send `changes` there (Sent);
+        if it has ended, Changed.ENDED."""
+        ...
 
-    async def cancel(self, run_id: str) -> None: ...
+    async def await_ack(self, run: RunT, ticket: Any, seconds: float) -> int | None:
+        """The step from which a Sent change applies, as its worker answers (the run's shown
+        params and status taken from the answer), or None if no answer came within `seconds`.
+        RunFinished if the run ended while it waited."""
+        ...
+
+    async def reread(self, run: RunT) -> bool:
+        """Take the run's stored status and params into `run` (not its step); False once it has
+        ended."""
+        ...
+
+    async def cancel(self, run_id: str, queued_message: str) -> None:
+        """In one step: a queued run ends `cancelled` at once with `queued_message`; a training
+        one's worker is told to stop it (its `end` comes from there); a finished or unknown run is
+        left as it is."""
+        ...
 
     def follow(self, run: RunT | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]: ...

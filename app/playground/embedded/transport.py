@@ -32,7 +32,6 @@ from app.playground.core.events import Event, EventLog, end_data
 from app.playground.core.interface import (
     ACTIVE,
     CANCELLED_QUEUED_MESSAGE,
-    CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
     SERVER_STOPPED,
     SERVER_STOPPED_MESSAGE,
@@ -44,7 +43,7 @@ from app.playground.core.interface import (
 from app.playground.core.messages import Change, FromWorker, Ready, StartRun, StopRun
 from app.playground.core.scheduler import process_context, worker_main
 from app.playground.core.supervisor import supervise
-from app.playground.core.transport import NewRun, Progress, Refusal
+from app.playground.core.transport import Changed, NewRun, Progress, Refusal, Sent
 from app.playground.core.watchdog import WorkerStop, hung_step
 from app.playground.embedded.link import WorkerLink
 from app.playground.embedded.preparing import Preparation
@@ -437,31 +436,37 @@ class EmbeddedTransport:
             return await self._read(self.store.status, run_id)
         return run
 
-    async def change(self, run: Run, changes: dict[str, Any]) -> int:
-        """Send live changes; returns the step from which they apply."""
+    async def change(
+        self, run: Run, changes: dict[str, Any], queued_params: dict[str, Any], queued_event: dict[str, Any]
+    ) -> Changed | Sent:
         if run.finished:
-            raise RunFinished
-        if run.status == "queued":
-            if any(k in changes for k in CONTROL_FIELDS):
-                raise RunFinished  # nothing to pause or step yet: the route answers 409
-            run.params = run.params | changes
-            run.log.append("control", {"step": 0, "changes": changes})
-            return 0
+            return Changed.ENDED
+        if run.status == "queued":  # one process: what `run` holds is what it has
+            run.params = queued_params
+            run.log.append("control", queued_event)
+            return Changed.QUEUED
         if run.worker is None:
-            raise RunFinished
+            return Changed.ENDED
         future = asyncio.get_running_loop().create_future()
         run.acks.append(future)
         run.worker.link.send(Change(run.seq, changes))
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self.settings.control_ack_seconds)
+        return Sent(future)
+
+    async def await_ack(self, run: Run, ticket: asyncio.Future, seconds: float) -> int | None:
+        try:  # shielded: the worker still answers the future after a timeout (supervise pops it)
+            return await asyncio.wait_for(asyncio.shield(ticket), seconds)
         except TimeoutError:
-            return run.step + 1
+            return None
 
-    async def cancel(self, run_id: str) -> None:
-        self._cancel(run_id)
+    async def reread(self, run: Run) -> bool:
+        return not run.finished  # in memory, `run` is the run itself
 
-    def _cancel(self, run_id: str, why: str = "cancelled") -> None:
-        """`why`: 'cancelled' (the reader, or nobody watching) or SERVER_STOPPED (shutting down)."""
+    async def cancel(self, run_id: str, queued_message: str) -> None:
+        self._cancel(run_id, queued_message=queued_message)
+
+    def _cancel(self, run_id: str, why: str = "cancelled", queued_message: str = CANCELLED_QUEUED_MESSAGE) -> None:
+        """`why`: 'cancelled' (the reader, or nobody watching) or SERVER_STOPPED (shutting down);
+        `queued_message`: the end message of a run cancelled in the queue by the reader."""
         run = self.runs.get(run_id)
         if run is None or run.finished:
             return
@@ -473,7 +478,7 @@ class EmbeddedTransport:
         if why == SERVER_STOPPED:
             self._end(run, "cancelled", SERVER_STOPPED_MESSAGE, {}, SERVER_STOPPED)
         else:
-            self._end(run, "cancelled", CANCELLED_QUEUED_MESSAGE, {})
+            self._end(run, "cancelled", queued_message, {})
 
     def _end(self, run: Run, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
         if run.finished:

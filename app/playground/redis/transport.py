@@ -38,16 +38,14 @@ from app.playground.core.events import KEEPALIVE_SECONDS, encode_data, end_data
 from app.playground.core.interface import (
     ACTIVE,
     CANCELLED_QUEUED_MESSAGE,
-    CONTROL_FIELDS,
     DEAD_AFTER_BEATS,
     Budget,
-    RunFinished,
     StoredRun,
     Unavailable,
     idle_look_seconds,
     worker_stopped,
 )
-from app.playground.core.transport import NewRun, Progress, Refusal
+from app.playground.core.transport import Changed, NewRun, Progress, Refusal, Sent
 from app.playground.redis.schema import (
     DISPATCH_MAXLEN,
     GROUP,
@@ -266,7 +264,7 @@ class RedisTransport:
             watched = await pipe.execute()
         for run_id, seen in zip(active, watched, strict=True):
             if not seen:
-                await self.cancel(run_id)
+                await self.cancel(run_id, CANCELLED_QUEUED_MESSAGE)
 
     async def _finish(self, run_id: str, status: str, message: str, step: int) -> None:
         _, end = encode_data(end_data(status, message, step, {}))
@@ -449,39 +447,41 @@ class RedisTransport:
                 return
 
     # --- control -------------------------------------------------------------------------
-    async def change(self, run: RedisRun, changes: dict[str, Any]) -> int:
-        if run.finished or (run.status == "queued" and any(k in changes for k in CONTROL_FIELDS)):
-            raise RunFinished  # nothing to pause or step before it trains: the route answers 409
-        nonce = secrets.token_hex(8)
+    async def change(
+        self, run: RedisRun, changes: dict[str, Any], queued_params: dict[str, Any], queued_event: dict[str, Any]
+    ) -> Changed | Sent:
+        nonce = secrets.token_hex(8)  # names the list its worker answers on
+        params_raw = json.dumps(queued_params)
+        _, event = encode_data(queued_event)
+        args = [self.keys.prefix, run.id, json.dumps(changes), run.params_raw, params_raw, event, nonce]
         with _reachable():
-            while True:
-                params = run.params | {k: v for k, v in changes.items() if k not in CONTROL_FIELDS}
-                params_raw = json.dumps(params)
-                _, event = encode_data({"step": 0, "changes": changes})
-                args = [self.keys.prefix, run.id, json.dumps(changes), run.params_raw, params_raw, event, nonce]
-                outcome = await self.scripts["change"](keys=[], args=args)
-                if outcome == "queued":
-                    run.params, run.params_raw = params, params_raw
-                    return 0
-                if outcome == "finished":
-                    raise RunFinished
-                if outcome == "sent":
-                    break
-                fresh = await self.load(run.id)  # "retry": another change to this queued run came first
-                if not isinstance(fresh, RedisRun):
-                    raise RunFinished
-                run.params, run.params_raw, run.status = fresh.params, fresh.params_raw, fresh.status
-            answer = await self.redis.blpop([self.keys.ack(nonce)], timeout=self.settings.control_ack_seconds)
-            if answer is None:  # a busy worker: it applies the change when it gets to it
-                if await self.redis.hget(self.keys.run(run.id), "status") not in ACTIVE:
-                    raise RunFinished
-                return run.step + 1
+            outcome = await self.scripts["change"](keys=[], args=args)
+        if outcome == "queued":
+            run.params, run.params_raw = queued_params, params_raw
+            return Changed.QUEUED
+        if outcome == "sent":
+            return Sent(nonce)
+        return Changed.STALE if outcome == "retry" else Changed.ENDED
+
+    async def await_ack(self, run: RedisRun, ticket: str, seconds: float) -> int | None:
+        with _reachable():
+            answer = await self.redis.blpop([self.keys.ack(ticket)], timeout=seconds)
+        if answer is None:
+            return None
         ack = json.loads(answer[1])
         run.status, run.params = ack["status"], ack["params"]
         return ack["step"]
 
-    async def cancel(self, run_id: str) -> None:
-        _, end = encode_data(end_data("cancelled", CANCELLED_QUEUED_MESSAGE, 0, {}))
+    async def reread(self, run: RedisRun) -> bool:
+        with _reachable():
+            fields = hash_fields(await self.redis.hgetall(self.keys.run(run.id)))
+        if fields.get("status") not in ACTIVE:
+            return False  # ended, or dropped by retention
+        run.status, run.params, run.params_raw = fields["status"], json.loads(fields["params"]), fields["params"]
+        return True
+
+    async def cancel(self, run_id: str, queued_message: str) -> None:
+        _, end = encode_data(end_data("cancelled", queued_message, 0, {}))
         args: ScriptArgs = [self.keys.prefix, run_id, end, time.time(), *self._keep]
         with _reachable():
             await self.scripts["cancel"](keys=[], args=args)
