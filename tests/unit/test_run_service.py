@@ -217,3 +217,35 @@ def test_a_stored_run_is_read_from_the_transport() -> None:
 
     assert asyncio.run(service(Loading()).get("r")) is stored
     assert asyncio.run(service(Loading()).get("x")) is None
+
+
+def frames(transport: FakeTransport, run: FakeRun | StoredRun, after: int = 0, creator: bool = False) -> list:
+    async def read() -> list:
+        return [frame async for frame in service(transport).follow(run, after, creator)]
+
+    return asyncio.run(read())
+
+
+def test_a_stored_run_is_replayed_after_the_event_asked_for() -> None:
+    transport = FakeTransport(frames=[b"1", b"2", b"3"])
+    assert frames(transport, StoredRun("r", "counter", "done", {}, {}, 1.0, 2.0, 5, 3), after=1) == [b"2", b"3"]
+
+
+def test_an_active_run_is_followed_to_its_end_with_creator_frames_for_its_creator_only() -> None:
+    tail: list[TailedEvent | None] = [
+        TailedEvent("start", b"start public", has_creator_frame=True),
+        None,  # a keep-alive is due
+        TailedEvent("metrics", b"metrics public"),
+        TailedEvent("end", b"end public"),
+        TailedEvent("metrics", b"after the end"),  # never read: the stream ends at `end`
+    ]
+    transport = FakeTransport(events=tail)
+    run = FakeRun("r", {}, status="running")
+    assert frames(transport, run) == [b"start public", None, b"metrics public", b"end public"]
+    assert frames(transport, run, creator=True) == [b"start creator", None, b"metrics public", b"end public"]
+
+
+def test_each_unwatched_run_is_cancelled_as_its_reader_would() -> None:
+    transport = FakeTransport(unwatched_ids=["a", "b"])
+    asyncio.run(service(transport).cancel_unwatched())
+    assert transport.calls == [("cancel", "a", CANCELLED_QUEUED_MESSAGE), ("cancel", "b", CANCELLED_QUEUED_MESSAGE)]

@@ -35,6 +35,10 @@ class Event:
         creator_sse = frame(id_, type_, creator_payload) if creator_payload is not None else None
         return cls(id_, type_, frame(id_, type_, payload), creator_sse)
 
+    @property
+    def has_creator_frame(self) -> bool:
+        return self.creator_sse is not None
+
     def forgotten(self) -> Event:
         """This event without its creator's frame: what outlives the run."""
         return replace(self, creator_sse=None) if self.creator_sse is not None else self

@@ -5,6 +5,9 @@ here; the transport carries it out in memory and SQLite, or in Redis.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -20,10 +23,19 @@ from app.playground.core.interface import (
     Seat,
     ShuttingDown,
     StoredRun,
+    idle_look_seconds,
     seconds_left,
 )
 from app.playground.core.transport import Changed, NewRun, Refusal, RunT, RunTransport
 from app.settings import Settings
+
+IDLE_CHECK_AT_MOST_SECONDS = 1.0
+"""The unwatched runs are looked for at least this often (more often for a short idle limit)."""
+STOP_WAIT_SECONDS = 5.0
+"""How long stop waits for an idle check in flight to end (a cancel lost inside a Redis call
+must not hold shutdown for ever)."""
+
+log = logging.getLogger("modelterms.engine")
 
 
 def new_run_id() -> str:
@@ -39,14 +51,23 @@ def control_token() -> str:
 class RunService(Generic[RunT]):
     """One run engine over `transport`."""
 
-    def __init__(self, settings: Settings, transport: RunTransport[RunT]) -> None:
+    def __init__(self, settings: Settings, transport: RunTransport[RunT, Any]) -> None:
         self.settings = settings
         self.transport = transport
+        self._idle_checks: asyncio.Task | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         await self.transport.start()
+        period = idle_look_seconds(self.settings.idle_cancel_seconds, at_most=IDLE_CHECK_AT_MOST_SECONDS)
+        self._idle_checks = asyncio.create_task(self._cancel_unwatched_every(period))
 
     async def stop(self) -> None:
+        self._stopping = True
+        if self._idle_checks is not None:
+            self._idle_checks.cancel()
+            await asyncio.wait([self._idle_checks], timeout=STOP_WAIT_SECONDS)
+            self._idle_checks = None
         await self.transport.stop()
 
     def health(self) -> dict[str, Any]:
@@ -105,5 +126,40 @@ class RunService(Generic[RunT]):
         """Idempotent: a finished or unknown run is left as it is."""
         await self.transport.cancel(run_id, CANCELLED_QUEUED_MESSAGE)
 
-    def follow(self, run: RunT | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
-        return self.transport.follow(run, after, creator)
+    async def follow(self, run: RunT | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
+        """SSE frames after event `after`: a finished run's as stored; an active run's stored ones,
+        then its live tail up to its `end`, and None whenever a keep-alive is due. A `creator` (the
+        follower showed the control token) reads each event's creator frame where it has one."""
+        # Closed as soon as this ends (at `end`, or when the client goes): a transport's tail
+        # stops counting its follower there, and the shared read stops reading for it.
+        if isinstance(run, StoredRun):
+            async with contextlib.aclosing(self.transport.replay(run, after)) as frames:
+                async for frame in frames:
+                    yield frame
+            return
+        async with contextlib.aclosing(self.transport.tail(run, after)) as events:
+            async for event in events:
+                if event is None:
+                    yield None
+                    continue
+                yield (
+                    await self.transport.creator_frame(run, event) if creator and event.has_creator_frame else event.sse
+                )
+                if event.type == "end":
+                    return
+
+    async def cancel_unwatched(self) -> None:
+        """A run nobody has watched for its idle limit is cancelled, as its reader would cancel it:
+        a closed tab frees its slot."""
+        for run_id in await self.transport.unwatched():
+            await self.cancel(run_id)
+
+    async def _cancel_unwatched_every(self, seconds: float) -> None:
+        # Also ends on the flag stop sets first: a cancel that lands inside a Redis call can be
+        # lost there, and the loop would go on.
+        while not self._stopping:
+            await asyncio.sleep(seconds)
+            try:
+                await self.cancel_unwatched()
+            except Exception as error:  # Redis unreachable, say: the next look tries again
+                log.warning("looking for unwatched runs failed: %s", error)

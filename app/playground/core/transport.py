@@ -13,7 +13,7 @@ transport only counts and inserts.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -83,10 +83,28 @@ class Sent:
     ticket: Any
 
 
+class Tailed(Protocol):
+    """One event of an active run, as its tail hands it on."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def sse(self) -> bytes:
+        """Its SSE frame as everyone but the run's creator reads it (as stored)."""
+        ...
+
+    @property
+    def has_creator_frame(self) -> bool:
+        """Whether its creator has a frame of it that holds more (Demo.creator_only)."""
+        ...
+
+
 RunT = TypeVar("RunT", bound=ActiveRun)
+EventT = TypeVar("EventT", bound=Tailed)
 
 
-class RunTransport(Protocol[RunT]):
+class RunTransport(Protocol[RunT, EventT]):
     """The storage and wire of one backend, as the web side of the engine uses it."""
 
     accepting: bool
@@ -142,4 +160,24 @@ class RunTransport(Protocol[RunT]):
         left as it is."""
         ...
 
-    def follow(self, run: RunT | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]: ...
+    def replay(self, run: StoredRun, after: int) -> AsyncGenerator[bytes, None]:
+        """A finished run's stored SSE frames after event `after`."""
+        ...
+
+    def tail(self, run: RunT, after: int) -> AsyncGenerator[EventT | None, None]:
+        """An active run's events after `after`: those stored, then each as it comes, each once and
+        in order; None when a keep-alive is due. While it is iterated, the run counts as watched
+        (see `unwatched`). It may end early (this replica stops, Redis is lost): the client
+        reconnects with Last-Event-ID."""
+        ...
+
+    async def creator_frame(self, run: RunT, event: EventT) -> bytes:
+        """The creator's frame of an event that has one (or the public one, if the run has ended
+        and it is gone)."""
+        ...
+
+    async def unwatched(self) -> list[str]:
+        """The active runs that nobody has followed for their idle limit (Budget.idle_seconds):
+        what counts as followed is the transport's (a count in this process, or a mark that any
+        replica can read)."""
+        ...

@@ -19,7 +19,7 @@ import logging
 import multiprocessing
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,14 +31,12 @@ from app.playground.core import admission
 from app.playground.core.events import Event, EventLog, end_data
 from app.playground.core.interface import (
     ACTIVE,
-    CANCELLED_QUEUED_MESSAGE,
     DEAD_AFTER_BEATS,
     SERVER_STOPPED,
     SERVER_STOPPED_MESSAGE,
     Budget,
     RunFinished,
     StoredRun,
-    idle_look_seconds,
 )
 from app.playground.core.messages import Change, FromWorker, Ready, StartRun, StopRun
 from app.playground.core.scheduler import process_context, worker_main
@@ -187,9 +185,7 @@ class EmbeddedTransport:
             log.warning("%d runs were cut off when the server last stopped; stored as failed", interrupted)
         for _ in range(self.settings.workers):
             self._spawn_worker()
-        idle_check = idle_look_seconds(self.settings.idle_cancel_seconds, at_most=1.0)
         self._tasks = [
-            asyncio.create_task(self._every(idle_check, self._cancel_unwatched)),
             asyncio.create_task(self._every(WATCHDOG_SECONDS, self._check_hung_steps)),
             asyncio.create_task(self._every(self.settings.save_progress_seconds, self._save_progress)),
         ]
@@ -205,7 +201,7 @@ class EmbeddedTransport:
             task.cancel()
         try:
             for run in list(self.runs.values()):
-                self._cancel(run.id, SERVER_STOPPED)
+                self._cancel(run.id, SERVER_STOPPED_MESSAGE, SERVER_STOPPED)
             deadline = time.monotonic() + STOP_GRACE_SECONDS
             while any(w.runs for w in self.workers) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
@@ -462,11 +458,11 @@ class EmbeddedTransport:
         return not run.finished  # in memory, `run` is the run itself
 
     async def cancel(self, run_id: str, queued_message: str) -> None:
-        self._cancel(run_id, queued_message=queued_message)
+        self._cancel(run_id, queued_message)
 
-    def _cancel(self, run_id: str, why: str = "cancelled", queued_message: str = CANCELLED_QUEUED_MESSAGE) -> None:
+    def _cancel(self, run_id: str, queued_message: str, why: str = "cancelled") -> None:
         """`why`: 'cancelled' (the reader, or nobody watching) or SERVER_STOPPED (shutting down);
-        `queued_message`: the end message of a run cancelled in the queue by the reader."""
+        `queued_message`: the end message of a run that had not started."""
         run = self.runs.get(run_id)
         if run is None or run.finished:
             return
@@ -475,10 +471,7 @@ class EmbeddedTransport:
             return
         with contextlib.suppress(ValueError):
             self.queue.remove(run)
-        if why == SERVER_STOPPED:
-            self._end(run, "cancelled", SERVER_STOPPED_MESSAGE, {}, SERVER_STOPPED)
-        else:
-            self._end(run, "cancelled", queued_message, {})
+        self._end(run, "cancelled", queued_message, {}, SERVER_STOPPED if why == SERVER_STOPPED else None)
 
     def _end(self, run: Run, status: str, message: str, summary: dict[str, Any], reason: str | None = None) -> None:
         if run.finished:
@@ -555,33 +548,32 @@ class EmbeddedTransport:
         return await asyncio.get_running_loop().run_in_executor(None, call, *args)
 
     # --- streaming -----------------------------------------------------------------------
-    async def follow(self, run: Run | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
-        """SSE frames after event `after`, then (for an active run) the live tail; None is a
-        keep-alive tick. `creator`: the follower showed the run's control token, and reads what
-        only the creator may (Demo.creator_only) while the run lasts."""
-        if isinstance(run, StoredRun):
-            frames = await self._read(self.store.replay, run.id) if self.store else []
-            for frame in frames[after:]:
-                yield frame
-            return
+    async def replay(self, run: StoredRun, after: int) -> AsyncGenerator[bytes, None]:
+        frames = await self._read(self.store.replay, run.id) if self.store else []
+        for frame in frames[after:]:
+            yield frame
+
+    async def tail(self, run: Run, after: int) -> AsyncGenerator[Event | None, None]:
+        """Watched: the run counts its followers, and when the last one left (`unwatched`)."""
         run.clients += 1
         run.last_watched = time.monotonic()
         try:
             async for event in run.log.follow(after):
-                if event is None:
-                    yield None
-                else:
-                    yield (event.creator_sse or event.sse) if creator else event.sse
+                yield event
         finally:
             run.clients -= 1
             run.last_watched = time.monotonic()
 
-    def _cancel_unwatched(self) -> None:
-        """Cancel runs nobody has watched for `idle_cancel_seconds`: a closed tab frees its slot."""
+    async def creator_frame(self, run: Run, event: Event) -> bytes:
+        return event.creator_sse or event.sse
+
+    async def unwatched(self) -> list[str]:
         now = time.monotonic()
-        for run in list(self.runs.values()):
-            if run.clients == 0 and now - run.last_watched > run.budget.idle_seconds:
-                self._cancel(run.id)
+        return [
+            run.id
+            for run in self.runs.values()
+            if run.clients == 0 and now - run.last_watched > run.budget.idle_seconds
+        ]
 
 
 @contextlib.contextmanager

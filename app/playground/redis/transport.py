@@ -8,8 +8,9 @@ through that worker's control stream. `modelterms worker` processes
 
 Every replica also keeps watch, once a period: a worker whose heartbeat has expired is reaped
 (its runs end `failed`, saying why; runs it had taken from the queue but not yet claimed go back
-to the queue), and a run nobody has followed for `idle_cancel_seconds` is cancelled. Two replicas
-doing the same at once is harmless: ending a run is idempotent, and a run is claimed only once.
+to the queue). Its RunService cancels the runs nobody follows (`unwatched`: a follower on any
+replica renews the run's `watched` key). Two replicas doing the same at once is harmless: ending a
+run is idempotent, and a run is claimed only once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,6 @@ from app.playground.core import admission
 from app.playground.core.events import KEEPALIVE_SECONDS, encode_data, end_data
 from app.playground.core.interface import (
     ACTIVE,
-    CANCELLED_QUEUED_MESSAGE,
     DEAD_AFTER_BEATS,
     Budget,
     StoredRun,
@@ -72,6 +72,16 @@ LATE_WATCHES = 2
 """A watch that comes this many periods late (Redis frozen, the loop starved) starts contact anew."""
 
 log = logging.getLogger("modelterms.redis")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One entry of a run's event stream, as a follower hands it on (core.transport.Tailed)."""
+
+    number: int
+    type: str
+    sse: bytes
+    has_creator_frame: bool
 
 
 @dataclass
@@ -175,7 +185,7 @@ class RedisTransport:
             await self._keep_watch()
 
     async def _keep_watch(self) -> None:
-        """Refresh /healthz, reap dead workers, cancel unwatched runs; never raises."""
+        """Refresh /healthz, reap dead workers; never raises."""
         try:
             await self._ensure_group()
             workers = hash_fields(await self.redis.hgetall(self.keys.workers))
@@ -204,7 +214,6 @@ class RedisTransport:
             for worker, up in zip(workers, alive, strict=True):
                 if not up and may_reap:
                     await self._reap(worker)
-            await self._cancel_unwatched()
         except RedisError as error:
             self._heard_since = None
             reason = f"unreachable ({type(error).__name__}; the server's log says more)"
@@ -255,16 +264,15 @@ class RedisTransport:
             await pipe.execute()
         log.warning("worker %s stopped sending heartbeats: %d of its runs ended as failed", worker, len(runs))
 
-    async def _cancel_unwatched(self) -> None:
-        """A run nobody has followed for idle_cancel_seconds frees its slot (a closed tab)."""
-        active = list(members(await self.redis.smembers(self.keys.active)))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for run_id in active:
-                pipe.exists(self.keys.watched(run_id))
-            watched = await pipe.execute()
-        for run_id, seen in zip(active, watched, strict=True):
-            if not seen:
-                await self.cancel(run_id, CANCELLED_QUEUED_MESSAGE)
+    async def unwatched(self) -> list[str]:
+        """Its followers, on any replica, renew its `watched` key, which lapses after its idle limit."""
+        with _reachable():
+            active = list(members(await self.redis.smembers(self.keys.active)))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for run_id in active:
+                    pipe.exists(self.keys.watched(run_id))
+                watched = await pipe.execute()
+        return [run_id for run_id, seen in zip(active, watched, strict=True) if not seen]
 
     async def _finish(self, run_id: str, status: str, message: str, step: int) -> None:
         _, end = encode_data(end_data(status, message, step, {}))
@@ -361,41 +369,34 @@ class RedisTransport:
             budget,
         )
 
-    async def follow(self, run: RedisRun | StoredRun, after: int, creator: bool = False) -> AsyncIterator[bytes | None]:
-        """Event n is stream entry n-0: everything stored after `after` (XRANGE), then the live
-        tail through this replica's one XREAD for all followed streams (app.playground.redis.tail).
-        Ends at the run's `end` event, or without it when this replica stops or Redis is lost
-        (the client reconnects with Last-Event-ID, to any replica). `creator`: an entry marked
-        `creator` is read from the run's creator stream instead, while the run lasts."""
-        key = self.keys.events(run.id)
-        if isinstance(run, StoredRun):
-            with _reachable():
-                async for _, fields in self._stored(key, after):
-                    yield fields["sse"].encode()
-            return
+    async def replay(self, run: StoredRun, after: int) -> AsyncGenerator[bytes, None]:
+        """Event n is stream entry n-0: everything stored after `after` (XRANGE)."""
+        with _reachable():
+            async for _, fields in self._stored(self.keys.events(run.id), after):
+                yield fields["sse"].encode()
+
+    async def tail(self, run: RedisRun, after: int) -> AsyncGenerator[StreamEvent | None, None]:
+        """Everything stored after `after` (XRANGE), then the live tail through this replica's one
+        XREAD for all followed streams (app.playground.redis.tail), the run marked as watched.
+        Ends without the run's end when this replica stops or Redis is lost."""
         self._followers += 1
         try:
-            async for entry in self._live(run.id, key, after, run.budget.idle_seconds):
+            async for entry in self._live(run.id, self.keys.events(run.id), after, run.budget.idle_seconds):
                 if entry is None:
-                    yield None  # a keep-alive
+                    yield None
                     continue
                 number, fields = entry
-                if creator and "creator" in fields:
-                    yield await self._creator_frame(run.id, number, fields)
-                else:
-                    yield fields["sse"].encode()
-                if fields["type"] == "end":
-                    return
+                yield StreamEvent(number, fields["type"], fields["sse"].encode(), "creator" in fields)
         except RedisError as error:
             log.warning("following run %s stopped: Redis %s", run.id, error)
         finally:
             self._followers -= 1
 
-    async def _creator_frame(self, run_id: str, number: int, fields: dict[str, str]) -> bytes:
-        """The creator's frame of event `number`, or the public one once the run has ended (its
-        creator stream is gone)."""
-        found = stream_entries(await self.redis.xrange(self.keys.creator(run_id), f"{number}-0", f"{number}-0"))
-        return (found[0][1] if found else fields)["sse"].encode()
+    async def creator_frame(self, run: RedisRun, event: StreamEvent) -> bytes:
+        """From the run's creator stream, while the run lasts (the stream goes when it ends)."""
+        number = event.number
+        found = stream_entries(await self.redis.xrange(self.keys.creator(run.id), f"{number}-0", f"{number}-0"))
+        return found[0][1]["sse"].encode() if found else event.sse
 
     async def _live(
         self, run_id: str, key: str, after: int, idle_seconds: float
