@@ -59,6 +59,7 @@ class RunService(Generic[RunT]):
 
     async def start(self) -> None:
         await self.transport.start()
+        self._stopping = False
         period = idle_look_seconds(self.settings.idle_cancel_seconds, at_most=IDLE_CHECK_AT_MOST_SECONDS)
         self._idle_checks = asyncio.create_task(self._cancel_unwatched_every(period))
 

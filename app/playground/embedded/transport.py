@@ -423,11 +423,8 @@ class EmbeddedTransport:
         self._dispatch()
 
     # --- control -------------------------------------------------------------------------
-    def get_active(self, run_id: str) -> Run | None:
-        return self.runs.get(run_id) or self.recent.get(run_id)
-
     async def load(self, run_id: str) -> Run | StoredRun | None:
-        run = self.get_active(run_id)
+        run = self.runs.get(run_id) or self.recent.get(run_id)
         if run is None and self.store is not None:
             return await self._read(self.store.status, run_id)
         return run
