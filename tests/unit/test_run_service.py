@@ -249,3 +249,36 @@ def test_each_unwatched_run_is_cancelled_as_its_reader_would() -> None:
     transport = FakeTransport(unwatched_ids=["a", "b"])
     asyncio.run(service(transport).cancel_unwatched())
     assert transport.calls == [("cancel", "a", CANCELLED_QUEUED_MESSAGE), ("cancel", "b", CANCELLED_QUEUED_MESSAGE)]
+
+
+def test_the_idle_check_looks_again_after_a_failed_look_and_ends_with_the_service() -> None:
+    """A look that fails (Redis unreachable, say) is logged, and the next one cancels as usual;
+    once stopped, the service looks no more (0.2 s of checks at a 0.01 s period)."""
+
+    class Flaky(FakeTransport):
+        looks = 0
+
+        async def start(self) -> None: ...
+
+        async def stop(self) -> None: ...
+
+        async def unwatched(self) -> list[str]:
+            self.looks += 1
+            if self.looks == 1:
+                raise ConnectionError("the first look fails")
+            return ["idle"]
+
+    transport = Flaky()
+
+    async def run_briefly() -> int:
+        engine = RunService(SETTINGS.model_copy(update={"idle_cancel_seconds": 0.04}), transport)
+        await engine.start()
+        await asyncio.sleep(0.2)
+        await engine.stop()
+        looks = transport.looks
+        await asyncio.sleep(0.05)
+        return looks
+
+    looks_at_stop = asyncio.run(run_briefly())
+    assert looks_at_stop > 2 and transport.looks == looks_at_stop
+    assert ("cancel", "idle", CANCELLED_QUEUED_MESSAGE) in transport.calls
